@@ -1,0 +1,140 @@
+package bot
+
+// answer applies the requester's answer to their open intake and acts on the decision.
+func (t *turn) answer(ik *Intake, text string) error {
+	d := Answer(*ik, text)
+	if d.Event == "" { // unclear answer: re-asked, nothing changed
+		return t.reply(d.Replies...)
+	}
+	next := d.Intake
+	next.UpdatedAt = t.now
+	if next.Language != ik.Language && next.Language != "" {
+		if err := t.tx.SetLanguage(t.ctx, t.person.ID, next.Language); err != nil {
+			return err
+		}
+		t.person.Language = next.Language
+	}
+	if d.OpenStaffCase {
+		c, err := t.openCase(&next, RouteStaff, StateIntake)
+		if err != nil {
+			return err
+		}
+		next.CaseID = c.ID
+		if err := t.staffNotice(c); err != nil {
+			return err
+		}
+	}
+	detail := map[string]string{"step": string(ik.Step)}
+	if err := t.event(next.CaseID, ik.ID, "requester", d.Event, detail); err != nil {
+		return err
+	}
+	if d.Complete {
+		return t.complete(&next)
+	}
+	if err := t.tx.UpdateIntake(t.ctx, &next); err != nil {
+		return err
+	}
+	if err := t.armExpiry(ik.ID); err != nil {
+		return err
+	}
+	// Replies are rendered after the language answer is applied, so the summary is
+	// already in the language the person chose.
+	return t.reply(d.Replies...)
+}
+
+// openCase creates a case from the intake's answers so far.
+func (t *turn) openCase(ik *Intake, route Route, state CaseState) (*Case, error) {
+	c := &Case{
+		PersonID: ik.PersonID, IntakeID: ik.ID, Route: route, State: state,
+		Conversation: t.conv, CreatedAt: t.now, UpdatedAt: t.now,
+	}
+	fillCase(c, ik)
+	if err := t.tx.CreateCase(t.ctx, c); err != nil {
+		return nil, err
+	}
+	kind := "case_opened"
+	return c, t.event(c.ID, ik.ID, "bot", kind, map[string]string{"route": string(route), "state": string(state)})
+}
+
+func fillCase(c *Case, ik *Intake) {
+	c.Safety, c.Description, c.Parties = ik.Safety, ik.Description, ik.Parties
+	c.Project, c.Language = ik.Project, ik.Language
+	if c.Parties == nil {
+		c.Parties = []string{}
+	}
+}
+
+// complete ends a confirmed intake: the staff-route case already exists and gets the
+// details; an everyday request becomes a queued case.
+func (t *turn) complete(ik *Intake) error {
+	if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
+		return err
+	}
+	if err := t.tx.DeleteTimer(t.ctx, TimerIntakeExpiry, ik.ID); err != nil {
+		return err
+	}
+	if ik.CaseID != 0 {
+		c, err := t.tx.Case(t.ctx, ik.CaseID)
+		if err != nil {
+			return err
+		}
+		from := c.State
+		fillCase(c, ik)
+		c.State, c.UpdatedAt, c.Conversation = StateStaff, t.now, t.conv
+		if from != StateIntake {
+			c.State = from // staff may already have moved it on
+		}
+		if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
+			return err
+		}
+		if err := t.event(c.ID, ik.ID, "bot", "case_details_completed", map[string]string{"state": string(c.State)}); err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-case-opened-staff", c.Ref))
+	}
+	c, err := t.openCase(ik, RouteVolunteer, StateQueued)
+	if err != nil {
+		return err
+	}
+	return t.reply(say("switchboard-case-opened", c.Ref))
+}
+
+// staffNotice tells the staff room that a staff-route case exists. It carries the
+// reference only: the room may be read on a phone's lock screen.
+func (t *turn) staffNotice(c *Case) error {
+	if t.s.cfg.StaffConversation == "" {
+		t.s.log.Warn().Str("case", c.Ref).Msg("No staff room configured: staff-route case has no notice")
+		return nil
+	}
+	return t.send(t.s.cfg.StaffPlatform, t.s.cfg.StaffConversation, t.s.cfg.DefaultLanguage, true, true,
+		say("switchboard-staff-notice", c.Ref))
+}
+
+// expireIntake closes an intake nobody answered. A staff-route case opened from it stays
+// open with what was gathered: staff still need to see it.
+func (t *turn) expireIntake(ik *Intake) error {
+	ik.Status, ik.UpdatedAt = IntakeExpired, t.now
+	if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
+		return err
+	}
+	if err := t.event(ik.CaseID, ik.ID, "bot", "intake_expired", nil); err != nil {
+		return err
+	}
+	if ik.CaseID != 0 {
+		c, err := t.tx.Case(t.ctx, ik.CaseID)
+		if err != nil {
+			return err
+		}
+		if c.State == StateIntake {
+			from := c.State
+			fillCase(c, ik)
+			c.State, c.UpdatedAt = StateStaff, t.now
+			if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
+				return err
+			}
+		}
+		return t.reply(say("switchboard-intake-expired-staff", c.Ref))
+	}
+	hours := int(t.s.cfg.IntakeExpiry.Hours())
+	return t.reply(say("switchboard-intake-expired", hours))
+}

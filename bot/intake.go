@@ -1,0 +1,209 @@
+package bot
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Reply is a message from the catalogue with its parameters, rendered later in the
+// person's language.
+type Reply struct {
+	Key    string
+	Params []any
+}
+
+func say(key string, params ...any) Reply { return Reply{Key: key, Params: params} }
+
+// Decision is what one answer does to an intake: its next state, what to say, and
+// whether a case must be opened or updated. It is computed without any I/O.
+type Decision struct {
+	Intake  Intake
+	Replies []Reply
+	// OpenStaffCase asks for a staff-route case to be created now, before the intake
+	// ends, so staff hear of it at once (the first "yes" on the safety list).
+	OpenStaffCase bool
+	// Complete means the requester confirmed: the case gets the details and moves on.
+	Complete bool
+	// Event names what happened for the audit log ("" when nothing changed).
+	Event string
+}
+
+// safetySteps are asked one at a time, in this order.
+var safetySteps = []Step{StepHarm, StepMinor, StepIllegal, StepOffWiki}
+
+var questionKeys = map[Step]string{
+	StepHarm:        "switchboard-q-harm",
+	StepMinor:       "switchboard-q-minor",
+	StepIllegal:     "switchboard-q-illegal",
+	StepOffWiki:     "switchboard-q-offwiki",
+	StepDescription: "switchboard-ask-description",
+	StepParties:     "switchboard-ask-parties",
+	StepProject:     "switchboard-ask-project",
+	StepLanguage:    "switchboard-ask-language",
+}
+
+// Question is what the intake asks at its current step.
+func Question(ik Intake) Reply {
+	if ik.Step == StepConfirm {
+		return summary(ik)
+	}
+	return say(questionKeys[ik.Step])
+}
+
+// maxDescription bounds what one intake stores; more can come with !add.
+const maxDescription = 4000
+
+// openingAsDescription is how long a first message must be to count as the story, so a
+// person who wrote it all at once is not asked for it again.
+const openingAsDescription = 60
+
+// NewIntake starts the conversation. A long first message is kept as the description.
+func NewIntake(personID int64, conversation, opening string) Decision {
+	ik := Intake{PersonID: personID, Conversation: conversation, Status: IntakeOpen, Step: StepHarm}
+	if utf8.RuneCountInString(strings.TrimSpace(opening)) >= openingAsDescription && !strings.HasPrefix(opening, "!") {
+		ik.Description = truncate(strings.TrimSpace(opening), maxDescription)
+	}
+	return Decision{
+		Intake:  ik,
+		Replies: []Reply{say("switchboard-greeting"), say("switchboard-safety-intro"), Question(ik)},
+		Event:   "intake_started",
+	}
+}
+
+// Answer applies one answer to the intake's current question.
+func Answer(ik Intake, text string) Decision {
+	text = strings.TrimSpace(text)
+	d := Decision{Intake: ik}
+	switch ik.Step {
+	case StepHarm, StepMinor, StepIllegal, StepOffWiki:
+		yes, ok := ParseYesNo(text)
+		if !ok {
+			d.Replies = []Reply{say("switchboard-reask-yesno"), Question(ik)}
+			return d
+		}
+		wasStaff := ik.Safety.AnyYes()
+		setSafety(&d.Intake.Safety, ik.Step, yes)
+		if yes && !wasStaff {
+			d.Replies = append(d.Replies, say("switchboard-emergency"))
+			d.OpenStaffCase = ik.CaseID == 0
+		}
+		d.Event = "safety_answered"
+	case StepDescription:
+		if ik.Description != "" { // something came earlier with !add
+			text = ik.Description + "\n\n" + text
+		}
+		d.Intake.Description = truncate(text, maxDescription)
+		d.Event = "description_given"
+	case StepParties:
+		names, ok := ParseParties(text)
+		if !ok {
+			d.Replies = []Reply{say("switchboard-parties-invalid")}
+			return d
+		}
+		d.Intake.Parties = names
+		d.Event = "parties_given"
+	case StepProject:
+		p := normalizeProject(text)
+		if p == "" {
+			d.Replies = []Reply{say("switchboard-project-invalid")}
+			return d
+		}
+		d.Intake.Project = p
+		d.Event = "project_given"
+	case StepLanguage:
+		code, ok := ParseLanguage(text)
+		if !ok {
+			d.Replies = []Reply{say("switchboard-language-unknown")}
+			return d
+		}
+		d.Intake.Language = code
+		d.Event = "language_given"
+	case StepConfirm:
+		yes, ok := ParseYesNo(text)
+		switch {
+		case !ok:
+			d.Replies = []Reply{say("switchboard-confirm-reask")}
+			return d
+		case !yes:
+			// Go over the details again; the safety answers stand.
+			d.Intake.Description, d.Intake.Parties, d.Intake.Project = "", nil, ""
+			d.Intake.Step = StepDescription
+			d.Event = "summary_rejected"
+			d.Replies = []Reply{say("switchboard-redo-details"), Question(d.Intake)}
+			return d
+		}
+		d.Intake.Status = IntakeDone
+		d.Complete = true
+		d.Event = "intake_completed"
+		return d
+	}
+	d.Intake.Step = nextStep(d.Intake)
+	d.Replies = append(d.Replies, Question(d.Intake))
+	return d
+}
+
+func setSafety(s *Safety, step Step, v bool) {
+	switch step {
+	case StepHarm:
+		s.Harm = &v
+	case StepMinor:
+		s.Minor = &v
+	case StepIllegal:
+		s.Illegal = &v
+	case StepOffWiki:
+		s.OffWiki = &v
+	}
+}
+
+// nextStep is the first question still unanswered, so a restored intake resumes where
+// it stopped and nothing is asked twice.
+func nextStep(ik Intake) Step {
+	s := ik.Safety
+	switch {
+	case s.Harm == nil:
+		return StepHarm
+	case s.Minor == nil:
+		return StepMinor
+	case s.Illegal == nil:
+		return StepIllegal
+	case s.OffWiki == nil:
+		return StepOffWiki
+	case ik.Description == "":
+		return StepDescription
+	case ik.Parties == nil: // "none" is an empty, non-nil list
+		return StepParties
+	case ik.Project == "":
+		return StepProject
+	case ik.Language == "":
+		return StepLanguage
+	}
+	return StepConfirm
+}
+
+func summary(ik Intake) Reply {
+	parties := strings.Join(ik.Parties, ", ")
+	if parties == "" {
+		parties = "—"
+	}
+	return say("switchboard-summary", ik.Project, parties, ik.Language, ik.Description)
+}
+
+func normalizeProject(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
+	if i := strings.IndexByte(s, '/'); i > 0 {
+		s = s[:i]
+	}
+	if s == "" || utf8.RuneCountInString(s) > 100 || strings.ContainsAny(s, "\n<>") {
+		return ""
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}

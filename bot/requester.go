@@ -1,0 +1,131 @@
+package bot
+
+import "switchboard/commands"
+
+// command runs a requester's command. Each one answers, whatever the state.
+func (t *turn) command(inv commands.Invocation) error {
+	switch inv.Cmd {
+	case commands.Help:
+		items := make([]Reply, 0, len(commands.RequesterTable))
+		for _, c := range commands.RequesterTable {
+			items = append(items, say(c.HelpKey))
+		}
+		return t.replyList(say("switchboard-help"), items)
+	case commands.Status:
+		return t.status()
+	case commands.Cancel:
+		return t.cancel()
+	case commands.Add:
+		return t.add(inv.Rest)
+	}
+	return t.reply(say("switchboard-unknown-command", commands.Prefix+inv.Cmd.Name))
+}
+
+func (t *turn) status() error {
+	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
+	if err != nil {
+		return err
+	}
+	if ik != nil {
+		return t.reply(say("switchboard-status-intake"), Question(*ik))
+	}
+	c, err := t.tx.OpenCase(t.ctx, t.person.ID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c == nil:
+		return t.reply(say("switchboard-status-none"))
+	case c.Route == RouteStaff:
+		return t.reply(say("switchboard-status-staff", c.Ref))
+	default:
+		return t.reply(say("switchboard-status-queued", c.Ref))
+	}
+}
+
+func (t *turn) cancel() error {
+	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
+	if err != nil {
+		return err
+	}
+	caseID := int64(0)
+	if ik != nil {
+		ik.Status, ik.UpdatedAt = IntakeCancelled, t.now
+		if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
+			return err
+		}
+		if err := t.tx.DeleteTimer(t.ctx, TimerIntakeExpiry, ik.ID); err != nil {
+			return err
+		}
+		if err := t.event(ik.CaseID, ik.ID, "requester", "intake_cancelled", nil); err != nil {
+			return err
+		}
+		caseID = ik.CaseID
+	}
+	var c *Case
+	if caseID != 0 {
+		c, err = t.tx.Case(t.ctx, caseID)
+	} else {
+		c, err = t.tx.OpenCase(t.ctx, t.person.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if c != nil && c.State.Open() {
+		from := c.State
+		c.State, c.UpdatedAt = StateWithdrawn, t.now
+		if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
+			return err
+		}
+		if err := t.event(c.ID, c.IntakeID, "requester", "case_withdrawn", map[string]string{"from": string(from)}); err != nil {
+			return err
+		}
+	}
+	if ik == nil && c == nil {
+		return t.reply(say("switchboard-cancel-none"))
+	}
+	return t.reply(say("switchboard-cancel-done"))
+}
+
+func (t *turn) add(text string) error {
+	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
+	if err != nil {
+		return err
+	}
+	if ik != nil && ik.CaseID == 0 {
+		// Not a case yet: the addition joins the description the summary will show.
+		if ik.Description != "" {
+			text = ik.Description + "\n\n" + text
+		}
+		ik.Description, ik.UpdatedAt = truncate(text, maxDescription), t.now
+		if ik.Step == StepDescription {
+			ik.Step = nextStep(*ik)
+		}
+		if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
+			return err
+		}
+		if err := t.event(0, ik.ID, "requester", "requester_added", nil); err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-add-done"), Question(*ik))
+	}
+	var c *Case
+	if ik != nil {
+		c, err = t.tx.Case(t.ctx, ik.CaseID)
+	} else {
+		c, err = t.tx.OpenCase(t.ctx, t.person.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return t.reply(say("switchboard-add-none"))
+	}
+	if err := t.tx.AddToCase(t.ctx, c.ID, text, t.now); err != nil {
+		return err
+	}
+	if err := t.event(c.ID, c.IntakeID, "requester", "requester_added", nil); err != nil {
+		return err
+	}
+	return t.reply(say("switchboard-added-to-case", c.Ref))
+}

@@ -1,0 +1,303 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"switchboard/commands"
+	"switchboard/i18n"
+)
+
+// Config holds the core's settings (see config.example.yaml).
+type Config struct {
+	// IntakeExpiry closes an intake nobody answered for this long.
+	IntakeExpiry time.Duration
+	// StaffPlatform and StaffConversation are where staff get notices of new
+	// staff-route cases. The notice holds the reference only.
+	StaffPlatform     Platform
+	StaffConversation string
+	// MaxMessage is the longest message, in characters, the bot takes in.
+	MaxMessage int
+	// DefaultLanguage is used until a person says which language they prefer.
+	DefaultLanguage string
+}
+
+// Kind tells what sort of inbound event a bridge saw.
+type Kind int
+
+const (
+	KindText Kind = iota
+	// KindNonText is an image, file or anything without text we can read.
+	KindNonText
+	// KindUndecryptable is an encrypted message the bridge could not decrypt.
+	KindUndecryptable
+	// KindUnencrypted is a private message sent in a room without encryption: the bot
+	// never answers with case content there.
+	KindUnencrypted
+	// KindGroup is a message in a room with more people than the bot and the sender.
+	KindGroup
+)
+
+// Inbound is one event from a person, as a bridge saw it.
+type Inbound struct {
+	Platform     Platform
+	EventID      string // unique per platform; deduplication key
+	Sender       string // authenticated identity: Matrix user ID or IRC account
+	Conversation string // where to answer: a DM room ID
+	Text         string
+	Kind         Kind
+}
+
+// Service runs the core. It is safe for concurrent use: a person's row is locked for
+// the length of each transaction, so one person's messages never interleave.
+type Service struct {
+	store  Store
+	cat    *i18n.Catalogue
+	cfg    Config
+	log    zerolog.Logger
+	now    func() time.Time
+	outbox *Outbox
+}
+
+// NewService wires the core. now may be nil (wall clock); tests pass their own.
+func NewService(store Store, cat *i18n.Catalogue, cfg Config, outbox *Outbox, log zerolog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.MaxMessage <= 0 {
+		cfg.MaxMessage = maxDescription
+	}
+	if cfg.DefaultLanguage == "" {
+		cfg.DefaultLanguage = i18n.Fallback
+	}
+	if cfg.IntakeExpiry <= 0 {
+		cfg.IntakeExpiry = 24 * time.Hour
+	}
+	return &Service{store: store, cat: cat, cfg: cfg, outbox: outbox, log: log, now: now}
+}
+
+// Handle processes one inbound event exactly once: a redelivered event ID changes
+// nothing. It returns only after the change and its replies are committed.
+func (s *Service) Handle(ctx context.Context, in Inbound) error {
+	var queued []Outgoing
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		queued = queued[:0]
+		now := s.now()
+		fresh, err := tx.MarkProcessed(ctx, in.Platform, in.EventID, now)
+		if err != nil || !fresh {
+			return err
+		}
+		var p Person
+		if in.Kind == KindText {
+			p, err = tx.Person(ctx, in.Platform, in.Sender, now)
+		} else {
+			// Nothing to keep about someone whose message we cannot use; the lookup
+			// only finds the language to answer in.
+			p, _, err = tx.FindPerson(ctx, in.Platform, in.Sender)
+		}
+		if err != nil {
+			return err
+		}
+		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: in.Platform, conv: in.Conversation, now: now, queued: &queued}
+		return t.handle(in)
+	})
+	if err != nil && ctx.Err() == nil {
+		// Not the database being away (InTx waits that out) but a fault of ours. Retrying
+		// would fail the same way, so the event is settled with an apology instead.
+		s.log.Err(err).Str("event_id", in.EventID).Msg("Handling an event failed; the sender gets an apology")
+		err = s.apologise(ctx, in, &queued)
+	}
+	if err != nil {
+		return err
+	}
+	s.outbox.Push(queued)
+	return nil
+}
+
+func (s *Service) apologise(ctx context.Context, in Inbound, queued *[]Outgoing) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		*queued = (*queued)[:0]
+		now := s.now()
+		if _, err := tx.MarkProcessed(ctx, in.Platform, in.EventID, now); err != nil {
+			return err
+		}
+		p, _, err := tx.FindPerson(ctx, in.Platform, in.Sender)
+		if err != nil {
+			return err
+		}
+		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: in.Platform, conv: in.Conversation, now: now, queued: queued}
+		return t.reply(say("switchboard-internal-error"))
+	})
+}
+
+// turn is the handling of one inbound event inside its transaction.
+type turn struct {
+	s        *Service
+	tx       Tx
+	ctx      context.Context
+	person   Person
+	platform Platform
+	conv     string
+	now      time.Time
+	queued   *[]Outgoing
+}
+
+func (t *turn) handle(in Inbound) error {
+	switch in.Kind {
+	case KindUndecryptable:
+		return t.reply(say("switchboard-undecryptable"))
+	case KindNonText:
+		return t.reply(say("switchboard-not-text"))
+	case KindUnencrypted:
+		return t.send(t.platform, t.conv, t.lang(), false, true, say("switchboard-unencrypted"))
+	case KindGroup:
+		return t.send(t.platform, t.conv, t.lang(), false, true, say("switchboard-not-dm"))
+	}
+	text := Sanitize(in.Text)
+	if text == "" {
+		return t.reply(say("switchboard-empty-message"))
+	}
+	if n := utf8.RuneCountInString(text); n > t.s.cfg.MaxMessage {
+		return t.reply(say("switchboard-too-long", n, t.s.cfg.MaxMessage))
+	}
+	inv, err := commands.RequesterTable.Parse(text)
+	var unknown *commands.UnknownError
+	var missing *commands.MissingArgError
+	switch {
+	case err == nil:
+		return t.command(inv)
+	case errors.As(err, &unknown):
+		return t.reply(say("switchboard-unknown-command", commands.Prefix+unknown.Name))
+	case errors.As(err, &missing):
+		return t.reply(say(missing.Cmd.ArgsKey))
+	}
+	return t.message(text)
+}
+
+// Sanitize drops control characters (keeping newlines and tabs) and trims the text.
+func Sanitize(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || r == '\u200b' || r == '\ufeff' {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+// message is ordinary text: an answer to the intake, news for an open case, or the
+// first words of a new request.
+func (t *turn) message(text string) error {
+	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
+	if err != nil {
+		return err
+	}
+	if ik != nil {
+		if ik.Conversation != t.conv {
+			// A second DM room: carry on there without taking this as an answer.
+			ik.Conversation = t.conv
+			if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
+				return err
+			}
+			return t.reply(say("switchboard-intake-resumed"), Question(*ik))
+		}
+		return t.answer(ik, text)
+	}
+	c, err := t.tx.OpenCase(t.ctx, t.person.ID)
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		if err := t.tx.AddToCase(t.ctx, c.ID, text, t.now); err != nil {
+			return err
+		}
+		if err := t.event(c.ID, 0, "requester", "requester_added", nil); err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-added-to-case", c.Ref))
+	}
+	return t.startIntake(text)
+}
+
+func (t *turn) startIntake(opening string) error {
+	d := NewIntake(t.person.ID, t.conv, opening)
+	ik := d.Intake
+	ik.CreatedAt, ik.UpdatedAt = t.now, t.now
+	if err := t.tx.CreateIntake(t.ctx, &ik); err != nil {
+		return err
+	}
+	if err := t.event(0, ik.ID, "requester", d.Event, map[string]string{"platform": string(t.platform)}); err != nil {
+		return err
+	}
+	if err := t.armExpiry(ik.ID); err != nil {
+		return err
+	}
+	return t.reply(d.Replies...)
+}
+
+func (t *turn) armExpiry(intakeID int64) error {
+	return t.tx.SetTimer(t.ctx, Timer{Kind: TimerIntakeExpiry, Subject: intakeID, Due: t.now.Add(t.s.cfg.IntakeExpiry)})
+}
+
+// reply queues messages to the conversation the event came from, in the person's
+// language.
+func (t *turn) reply(rs ...Reply) error {
+	return t.send(t.platform, t.conv, t.lang(), false, false, rs...)
+}
+
+func (t *turn) send(p Platform, conv, lang string, notice, contentFree bool, rs ...Reply) error {
+	if lang == "" {
+		lang = t.s.cfg.DefaultLanguage
+	}
+	for _, r := range rs {
+		plain, md := t.s.cat.Render(lang, r.Key, r.Params...)
+		if err := t.enqueue(Outgoing{Platform: p, Conversation: conv, Plain: plain, Markdown: md, Notice: notice, ContentFree: contentFree}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replyList sends a heading and a bulleted list as one message.
+func (t *turn) replyList(heading Reply, items []Reply) error {
+	lang := t.lang()
+	plain, md := t.s.cat.Render(lang, heading.Key, heading.Params...)
+	plain, md = plain+"\n", md+"\n"
+	for _, it := range items {
+		p, m := t.s.cat.Render(lang, it.Key, it.Params...)
+		plain, md = plain+"\n- "+p, md+"\n- "+m
+	}
+	return t.enqueue(Outgoing{Platform: t.platform, Conversation: t.conv, Plain: plain, Markdown: md})
+}
+
+func (t *turn) lang() string {
+	if t.person.Language != "" {
+		return t.person.Language
+	}
+	return t.s.cfg.DefaultLanguage
+}
+
+func (t *turn) enqueue(o Outgoing) error {
+	if err := t.tx.Enqueue(t.ctx, &o); err != nil {
+		return err
+	}
+	*t.queued = append(*t.queued, o)
+	return nil
+}
+
+func (t *turn) event(caseID, intakeID int64, actor, kind string, detail map[string]string) error {
+	return t.tx.AppendEvent(t.ctx, Event{CaseID: caseID, IntakeID: intakeID, Actor: actor, Kind: kind, Detail: detail, At: t.now})
+}

@@ -1,0 +1,60 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps all state. The SQL implementation is package store; the core only sees
+// this interface. Every method that changes state runs inside InTx, so one inbound
+// message is one transaction: dedup, the change, its audit row and its outbox rows.
+type Store interface {
+	// InTx runs fn in a transaction, retrying while the database is unreachable.
+	InTx(ctx context.Context, fn func(Tx) error) error
+	// PendingOutbox lists unsent messages in the order they were written.
+	PendingOutbox(ctx context.Context, platform Platform, afterID int64, limit int) ([]Outgoing, error)
+	// OutboxSent forgets a delivered message, content and all.
+	OutboxSent(ctx context.Context, id int64) error
+	// OutboxFailed counts a failed attempt.
+	OutboxFailed(ctx context.Context, id int64) error
+	// NextTimer tells when the earliest timer is due (zero when there is none).
+	NextTimer(ctx context.Context) (time.Time, error)
+}
+
+// Tx is the view of the store inside one transaction.
+type Tx interface {
+	// MarkProcessed records an inbound event; fresh is false when it was seen before,
+	// and then the caller must change nothing.
+	MarkProcessed(ctx context.Context, platform Platform, eventID string, now time.Time) (fresh bool, err error)
+	// Person finds or creates a person and locks their row for this transaction, so one
+	// person's messages are handled one at a time.
+	Person(ctx context.Context, platform Platform, externalID string, now time.Time) (Person, error)
+	// FindPerson loads a person without creating one (ok false when unknown).
+	FindPerson(ctx context.Context, platform Platform, externalID string) (p Person, ok bool, err error)
+	// PersonByID loads and locks a person known by ID (for timers).
+	PersonByID(ctx context.Context, id int64) (Person, error)
+	SetLanguage(ctx context.Context, personID int64, lang string) error
+
+	OpenIntake(ctx context.Context, personID int64) (*Intake, error)
+	CreateIntake(ctx context.Context, ik *Intake) error
+	// UpdateIntake writes ik if the stored version is still ik.Version, then bumps it.
+	UpdateIntake(ctx context.Context, ik *Intake) error
+	Intake(ctx context.Context, id int64) (*Intake, error)
+
+	OpenCase(ctx context.Context, personID int64) (*Case, error)
+	Case(ctx context.Context, id int64) (*Case, error)
+	// CreateCase stores c and gives it a fresh reference.
+	CreateCase(ctx context.Context, c *Case) error
+	// UpdateCase writes c if its state is still from (compare-and-swap).
+	UpdateCase(ctx context.Context, c *Case, from CaseState) error
+	AddToCase(ctx context.Context, caseID int64, text string, now time.Time) error
+
+	AppendEvent(ctx context.Context, e Event) error
+	Enqueue(ctx context.Context, o *Outgoing) error
+
+	SetTimer(ctx context.Context, t Timer) error
+	DeleteTimer(ctx context.Context, kind string, subject int64) error
+	// DueTimers claims timers due by now; claimed rows are locked until the end of
+	// the transaction and deleted by the caller after acting on them.
+	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+}

@@ -1,0 +1,82 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// timerBatch bounds one transaction's work so a backlog after downtime drains in steps.
+const timerBatch = 50
+
+// RunTimers fires due timers until ctx ends. It sleeps until the next timer is due,
+// at most poll, so timers added by other processes are noticed too.
+func (s *Service) RunTimers(ctx context.Context, poll time.Duration) {
+	for {
+		n, err := s.FireDueTimers(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Err(err).Msg("Firing timers failed; will retry")
+		}
+		wait := poll
+		if n == timerBatch {
+			wait = 0
+		} else if next, err := s.store.NextTimer(ctx); err == nil && !next.IsZero() {
+			if d := next.Sub(s.now()); d < wait {
+				wait = max(d, 10*time.Millisecond)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// FireDueTimers acts on every timer due at s.now() in one transaction and returns how
+// many fired. A timer is deleted in the same transaction as its effect, so it fires
+// exactly once even across a crash.
+func (s *Service) FireDueTimers(ctx context.Context) (int, error) {
+	var queued []Outgoing
+	fired := 0
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		queued, fired = queued[:0], 0
+		now := s.now()
+		due, err := tx.DueTimers(ctx, now, timerBatch)
+		if err != nil {
+			return err
+		}
+		for _, tm := range due {
+			if err := s.fire(ctx, tx, tm, now, &queued); err != nil {
+				return err
+			}
+			if err := tx.DeleteTimer(ctx, tm.Kind, tm.Subject); err != nil {
+				return err
+			}
+			fired++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.outbox.Push(queued)
+	return fired, nil
+}
+
+func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queued *[]Outgoing) error {
+	switch tm.Kind {
+	case TimerIntakeExpiry:
+		ik, err := tx.Intake(ctx, tm.Subject)
+		if err != nil || ik == nil || ik.Status != IntakeOpen {
+			return err
+		}
+		p, err := tx.PersonByID(ctx, ik.PersonID)
+		if err != nil {
+			return err
+		}
+		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: p.Platform, conv: ik.Conversation, now: now, queued: queued}
+		return t.expireIntake(ik)
+	}
+	s.log.Warn().Str("kind", tm.Kind).Msg("Unknown timer kind dropped")
+	return nil
+}

@@ -1,0 +1,178 @@
+// Package bot is Switchboard's core: the intake conversation, cases, the outbox of
+// messages to send and the timers. It knows no Matrix, IRC or SQL types: bridges turn
+// platform events into Inbound values, the store (an interface here) keeps state, and
+// every decision is made by pure functions that return the next state and the effects.
+package bot
+
+import (
+	"errors"
+	"time"
+)
+
+// Platform names where a person talks to the bot.
+type Platform string
+
+const (
+	Matrix Platform = "matrix"
+	IRC    Platform = "irc"
+)
+
+// Route says who may see a case: community volunteers or staff only.
+type Route string
+
+const (
+	RouteVolunteer Route = "volunteer"
+	RouteStaff     Route = "staff"
+)
+
+// CaseState is where a case is in its lifecycle (see docs/architecture.md).
+type CaseState string
+
+const (
+	// StateIntake: a staff-route case opened at the first "yes" while the requester
+	// is still answering, so staff learn of it at once even if the person stops.
+	StateIntake    CaseState = "intake"
+	StateQueued    CaseState = "queued"
+	StateStaff     CaseState = "staff"
+	StateWithdrawn CaseState = "withdrawn"
+	StateClosed    CaseState = "closed"
+)
+
+// Open reports whether a case still needs someone's attention.
+func (s CaseState) Open() bool { return s != StateWithdrawn && s != StateClosed }
+
+// Person is someone who wrote to the bot, identified by platform and the platform's
+// authenticated identity (a Matrix user ID, an IRC services account).
+type Person struct {
+	ID         int64
+	Platform   Platform
+	ExternalID string
+	Language   string
+}
+
+// Step is the question an intake is waiting for.
+type Step string
+
+const (
+	StepHarm        Step = "q_harm"
+	StepMinor       Step = "q_minor"
+	StepIllegal     Step = "q_illegal"
+	StepOffWiki     Step = "q_offwiki"
+	StepDescription Step = "description"
+	StepParties     Step = "parties"
+	StepProject     Step = "project"
+	StepLanguage    Step = "language"
+	StepConfirm     Step = "confirm"
+)
+
+// IntakeStatus is whether an intake is still being answered.
+type IntakeStatus string
+
+const (
+	IntakeOpen      IntakeStatus = "open"
+	IntakeDone      IntakeStatus = "done"
+	IntakeCancelled IntakeStatus = "cancelled"
+	IntakeExpired   IntakeStatus = "expired"
+)
+
+// Intake is the conversation that gathers a request. Version guards every update
+// (compare-and-swap), so two writers can never both move it.
+type Intake struct {
+	ID           int64
+	PersonID     int64
+	Conversation string
+	Status       IntakeStatus
+	Step         Step
+	Version      int
+	Safety       Safety
+	Description  string
+	Parties      []string
+	Project      string
+	Language     string
+	CaseID       int64 // set once a staff-route case exists for it
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Safety holds the answers to the safety list; nil means not asked yet.
+type Safety struct {
+	Harm, Minor, Illegal, OffWiki *bool
+}
+
+// AnyYes reports whether any answer sends the case down the staff route.
+func (s Safety) AnyYes() bool {
+	for _, p := range []*bool{s.Harm, s.Minor, s.Illegal, s.OffWiki} {
+		if p != nil && *p {
+			return true
+		}
+	}
+	return false
+}
+
+// Case is a request that people act on. Its Ref is what everyone talks about.
+type Case struct {
+	ID           int64
+	Ref          string
+	PersonID     int64
+	IntakeID     int64
+	Route        Route
+	State        CaseState
+	Safety       Safety
+	Description  string
+	Parties      []string
+	Project      string
+	Language     string
+	Conversation string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Event is one row of the append-only audit log, case_events.
+type Event struct {
+	CaseID   int64 // 0 when the event is about an intake only
+	IntakeID int64
+	Actor    string // "requester", "bot", or a platform identity of staff
+	Kind     string
+	// Detail holds non-content facts (a state name, a step); never what a person wrote.
+	Detail map[string]string
+	At     time.Time
+}
+
+// Outgoing is a message waiting in the outbox. It is written in the same transaction
+// as the state change that caused it and deleted once sent, so nothing is lost and the
+// content does not stay in the database.
+type Outgoing struct {
+	ID           int64
+	Platform     Platform
+	Conversation string
+	Plain        string
+	Markdown     string
+	Notice       bool
+	// ContentFree marks a message that holds no case content (a notice that encryption
+	// is needed, a case reference for staff): only such a message may be sent into a
+	// room without end-to-end encryption. Everything else is refused there.
+	ContentFree bool
+	Attempts    int
+}
+
+// Timer kinds. Timers are rows, so a restart loses none.
+const (
+	TimerIntakeExpiry = "intake_expiry"
+)
+
+// Timer fires once at Due for a subject (an intake or case ID).
+type Timer struct {
+	Kind    string
+	Subject int64
+	Due     time.Time
+}
+
+var (
+	// ErrConflict means a compare-and-swap lost: someone changed the row first.
+	ErrConflict = errors.New("bot: concurrent update")
+	// ErrPermanent marks a send failure that retrying cannot fix (a room we left).
+	ErrPermanent = errors.New("bot: permanent delivery failure")
+	// ErrUnavailable marks a send failure because the platform is down: retried
+	// without limit, since the message must not be lost.
+	ErrUnavailable = errors.New("bot: platform unavailable")
+)

@@ -1,0 +1,197 @@
+package matrix
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/bot"
+)
+
+// onMember joins rooms the bot is invited to. Invites arrive twice (invite section
+// and timeline), so joining is idempotent.
+func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
+	if evt.GetStateKey() != b.cli.UserID.String() {
+		return
+	}
+	m := evt.Content.AsMember()
+	if m.Membership != event.MembershipInvite {
+		if m.Membership == event.MembershipLeave || m.Membership == event.MembershipBan {
+			b.joinMu.Lock()
+			delete(b.joined, evt.RoomID)
+			b.joinMu.Unlock()
+		}
+		return
+	}
+	b.joinMu.Lock()
+	already := b.joined[evt.RoomID]
+	b.joined[evt.RoomID] = true
+	b.joinMu.Unlock()
+	if already {
+		return
+	}
+	if _, err := b.cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
+		b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Msg("Could not join a room we were invited to")
+		b.joinMu.Lock()
+		delete(b.joined, evt.RoomID)
+		b.joinMu.Unlock()
+		if st := httpStatus(err); st == 0 || st >= 500 || st == 429 {
+			b.syncer.incomplete.Store(true) // the invite comes again with the batch
+		}
+		return
+	}
+	b.log.Debug().Stringer("room_id", evt.RoomID).Msg("Joined a room")
+	if b.allowed(evt.RoomID) {
+		return
+	}
+	members, err := b.cli.Members(ctx, evt.RoomID)
+	if err != nil {
+		b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Msg("Could not list the members of a room")
+		return
+	}
+	others := 0
+	for _, mev := range members.Chunk {
+		ms := mev.Content.AsMember().Membership
+		if mev.GetStateKey() != b.cli.UserID.String() && (ms == event.MembershipJoin || ms == event.MembershipInvite) {
+			others++
+		}
+	}
+	if others > 1 {
+		b.leaveGroup(ctx, evt.RoomID)
+	}
+}
+
+// leaveGroup says, kindly and without any case content, that the bot only talks in
+// private, then leaves.
+func (b *Bridge) leaveGroup(ctx context.Context, room id.RoomID) {
+	plain, md := b.cat.Render(b.cfg.DefaultLanguage, "switchboard-not-dm")
+	content := render(plain, md, true)
+	if _, err := b.cli.SendMessageEvent(ctx, room, event.EventMessage, content); err != nil {
+		b.log.Warn().Err(err).Stringer("room_id", room).Msg("Could not say goodbye in a group room")
+	}
+	if _, err := b.cli.LeaveRoom(ctx, room); err != nil {
+		b.log.Warn().Err(err).Stringer("room_id", room).Msg("Could not leave a group room")
+	}
+	b.log.Info().Stringer("room_id", room).Msg("Left a room that is not a private chat")
+}
+
+func (b *Bridge) allowed(room id.RoomID) bool { return slices.Contains(b.cfg.AllowedRooms, room) }
+
+// onMessage turns a (decrypted) room message into an Inbound for the core.
+func (b *Bridge) onMessage(ctx context.Context, evt *event.Event) {
+	if evt.Sender == b.cli.UserID || isInitialSync(ctx) {
+		return
+	}
+	content := evt.Content.AsMessage()
+	if content.MsgType == event.MsgNotice {
+		return // other bots; answering them could loop
+	}
+	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(), Conversation: evt.RoomID.String()}
+	encrypted := evt.Mautrix.EventSource&event.SourceDecrypted != 0
+	switch {
+	case b.allowed(evt.RoomID):
+		return // staff and other configured rooms: commands there come in a later version
+	case !b.isDM(ctx, evt.RoomID):
+		in.Kind = bot.KindGroup
+	case !encrypted:
+		in.Kind = bot.KindUnencrypted
+	case content.MsgType == event.MsgText || content.MsgType == event.MsgEmote:
+		content.RemoveReplyFallback()
+		in.Kind, in.Text = bot.KindText, content.Body
+		if content.NewContent != nil { // an edit: take the new text as a new message
+			in.Text = content.NewContent.Body
+		}
+	default:
+		in.Kind = bot.KindNonText
+	}
+	b.handle(ctx, in)
+	b.syncer.markHandled(evt.ID)
+}
+
+// handle passes an event to the core. The core retries while the database is away; if
+// it still fails, the sync batch is marked incomplete so the event comes again.
+func (b *Bridge) handle(ctx context.Context, in bot.Inbound) {
+	if err := b.svc.Handle(ctx, in); err != nil {
+		b.syncer.incomplete.Store(true)
+		if ctx.Err() == nil {
+			b.log.Err(err).Str("event_id", in.EventID).Msg("Could not handle an event; it will be processed again")
+		}
+		return
+	}
+	_ = b.store.DeletePendingEvent(ctx, in.EventID)
+}
+
+// isDM reports whether only the bot and one other person are in (or invited to) a room.
+func (b *Bridge) isDM(ctx context.Context, room id.RoomID) bool {
+	members, err := b.cli.StateStore.GetRoomJoinedOrInvitedMembers(ctx, room)
+	if err != nil {
+		return false
+	}
+	return len(members) <= 2
+}
+
+// afterEncrypted runs after cryptohelper's handler. If the event was not decrypted
+// at once, the helper waits for its keys in the background while /sync moves on, so
+// the raw event is kept in the database until it is handled.
+func (b *Bridge) afterEncrypted(ctx context.Context, evt *event.Event) {
+	if evt.Sender == b.cli.UserID || isInitialSync(ctx) {
+		return
+	}
+	if b.syncer.wasHandled(evt.ID) {
+		return
+	}
+	raw, err := json.Marshal(evt)
+	if err != nil {
+		return
+	}
+	if err := b.store.AddPendingEvent(ctx, evt.ID.String(), evt.RoomID.String(), raw); err != nil {
+		b.syncer.incomplete.Store(true)
+	}
+}
+
+// onDecryptError answers kindly when a message cannot be decrypted, never silently.
+func (b *Bridge) onDecryptError(evt *event.Event, err error) {
+	ctx := context.Background()
+	b.log.Warn().Err(err).Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
+	if evt.Sender == b.cli.UserID {
+		return
+	}
+	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
+		Conversation: evt.RoomID.String(), Kind: bot.KindUndecryptable}
+	if !b.isDM(ctx, evt.RoomID) && !b.allowed(evt.RoomID) {
+		in.Kind = bot.KindGroup
+	}
+	if b.allowed(evt.RoomID) {
+		_ = b.store.DeletePendingEvent(ctx, in.EventID)
+		return
+	}
+	b.handle(ctx, in)
+}
+
+// retryPending hands events kept from a previous run back to the crypto helper, which
+// decrypts them (waiting for keys if needed) and dispatches them as usual.
+func (b *Bridge) retryPending(ctx context.Context) {
+	pending, err := b.store.PendingEvents(ctx)
+	if err != nil {
+		b.log.Err(err).Msg("Could not read pending encrypted events")
+		return
+	}
+	for _, p := range pending {
+		var evt event.Event
+		if err := json.Unmarshal(p.Event, &evt); err != nil {
+			_ = b.store.DeletePendingEvent(ctx, p.EventID)
+			continue
+		}
+		evt.RoomID = id.RoomID(p.RoomID)
+		if err := evt.Content.ParseRaw(evt.Type); err != nil {
+			_ = b.store.DeletePendingEvent(ctx, p.EventID)
+			continue
+		}
+		b.log.Info().Str("event_id", p.EventID).Msg("Retrying an encrypted event kept from before a restart")
+		go b.helper.HandleEncrypted(context.WithValue(ctx, mautrix.SyncTokenContextKey, "pending"), &evt)
+	}
+}

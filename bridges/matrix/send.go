@@ -1,0 +1,88 @@
+package matrix
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/renderer/html"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/bot"
+)
+
+// md renders the catalogue's Markdown. Raw HTML stays off (goldmark's default): the
+// parameters people typed are escaped by the catalogue, and nothing else may inject
+// markup. Hard wraps keep line breaks as written.
+var md = goldmark.New(goldmark.WithRendererOptions(html.WithHardWraps()))
+
+func render(plain, markdown string, notice bool) *event.MessageEventContent {
+	content := &event.MessageEventContent{MsgType: event.MsgText, Body: plain, Mentions: &event.Mentions{}}
+	if notice {
+		content.MsgType = event.MsgNotice
+	}
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(markdown), &buf); err == nil {
+		content.Format, content.FormattedBody = event.FormatHTML, string(bytes.TrimSpace(buf.Bytes()))
+	}
+	return content
+}
+
+// Send delivers one outbox message. The outbox ID is the transaction ID, so a message
+// sent again after a crash is deduplicated by the homeserver. A message with case
+// content is never sent into a room without encryption.
+func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) error {
+	room := id.RoomID(o.Conversation)
+	encrypted, err := b.ensureEncryptionKnown(ctx, room)
+	if err != nil {
+		return classify(err)
+	}
+	if !encrypted && !o.ContentFree {
+		return fmt.Errorf("%w: room %s is not encrypted; refusing to send case content", bot.ErrPermanent, room)
+	}
+	content := render(o.Plain, o.Markdown, o.Notice)
+	_, err = b.cli.SendMessageEvent(ctx, room, event.EventMessage, content,
+		mautrix.ReqSendEvent{TransactionID: "sb-" + strconv.FormatInt(o.ID, 10)})
+	return classify(err)
+}
+
+// ensureEncryptionKnown asks the homeserver when the local state does not show
+// encryption yet (a room learned only from a /sync still being processed).
+func (b *Bridge) ensureEncryptionKnown(ctx context.Context, room id.RoomID) (bool, error) {
+	enc, err := b.cli.StateStore.IsEncrypted(ctx, room)
+	if err != nil || enc {
+		return enc, err
+	}
+	var content event.EncryptionEventContent
+	if err := b.cli.StateEvent(ctx, room, event.StateEncryption, "", &content); err != nil {
+		if httpStatus(err) == 404 {
+			return false, nil
+		}
+		return false, err
+	}
+	if content.Algorithm == "" {
+		return false, nil
+	}
+	return true, b.cli.StateStore.SetEncryptionEvent(ctx, room, &content)
+}
+
+// classify tells the outbox whether to wait for the homeserver, give up or retry.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var netErr net.Error
+	switch st := httpStatus(err); {
+	case st >= 500 || st == 429 || (st == 0 && errors.As(err, &netErr)):
+		return fmt.Errorf("%w: %w", bot.ErrUnavailable, err)
+	case st == 403 || st == 404:
+		return fmt.Errorf("%w: %w", bot.ErrPermanent, err)
+	}
+	return err
+}

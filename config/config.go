@@ -1,0 +1,136 @@
+// Package config reads Switchboard's YAML configuration. Keys are kebab-case; an
+// unknown key, a value of the wrong type, a bad duration or a placeholder left from the
+// example stops the program with one line naming the key. Every leaf can be overridden
+// from the environment (SWITCHBOARD_ + the key path in upper case with "_", such as
+// SWITCHBOARD_BOT_PASSWORD), so secrets need not live in the file.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole file.
+type Config struct {
+	Homeserver Homeserver `yaml:"homeserver"`
+	Bot        Bot        `yaml:"bot"`
+	Encryption Encryption `yaml:"encryption"`
+	Database   Database   `yaml:"database"`
+	Service    Service    `yaml:"service"`
+	Logging    Logging    `yaml:"logging"`
+}
+
+// Homeserver is the Matrix server the bot lives on.
+type Homeserver struct {
+	URL string `yaml:"url"`
+}
+
+// Bot is the bot's Matrix account.
+type Bot struct {
+	UserID      string `yaml:"user-id"`
+	Password    string `yaml:"password"`
+	AccessToken string `yaml:"access-token"`
+	DeviceName  string `yaml:"device-name"`
+	DisplayName string `yaml:"display-name"`
+}
+
+// Encryption holds the secret that seals the bot's keys in the database.
+type Encryption struct {
+	PickleKey string `yaml:"pickle-key"`
+}
+
+// Database is the PostgreSQL connection.
+type Database struct {
+	URL          string `yaml:"url"`
+	MaxOpenConns int    `yaml:"max-open-conns"`
+	MaxIdleConns int    `yaml:"max-idle-conns"`
+}
+
+// Service holds the help desk's own settings.
+type Service struct {
+	StaffRoom        string   `yaml:"staff-room"`
+	AllowedRooms     []string `yaml:"allowed-rooms"`
+	DefaultLanguage  string   `yaml:"default-language"`
+	IntakeExpiry     Duration `yaml:"intake-expiry"`
+	MaxMessageLength int      `yaml:"max-message-length"`
+}
+
+// Logging sets the log level and format.
+type Logging struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Duration is a time.Duration written as "90s", "15m" or "24h".
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Error is a configuration problem, phrased as the one line the operator reads.
+type Error struct {
+	Key string
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return "config: " + e.Msg
+	}
+	return fmt.Sprintf("config: %s: %s", e.Key, e.Msg)
+}
+
+// Defaults are the values an omitted key takes.
+func Defaults() Config {
+	return Config{
+		Bot:      Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
+		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
+		Service: Service{
+			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
+		},
+		Logging: Logging{Level: "info", Format: "pretty"},
+	}
+}
+
+// Load reads, overrides from the environment and validates a config file.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Msg: fmt.Sprintf("cannot read %s: %v", path, unwrapPathErr(err))}
+	}
+	return Parse(raw, os.LookupEnv)
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse decodes YAML strictly, applies environment overrides and validates.
+func Parse(raw []byte, env func(string) (string, bool)) (*Config, error) {
+	cfg := Defaults()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, &Error{Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if len(doc.Content) > 0 {
+		if err := decode(doc.Content[0], &cfg, ""); err != nil {
+			return nil, err
+		}
+	}
+	if env != nil {
+		if err := applyEnv(&cfg, env); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}

@@ -1,0 +1,126 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const valid = `
+homeserver:
+  url: http://127.0.0.1:8008
+bot:
+  user-id: "@sb:localhost"
+  password: secret-password
+encryption:
+  pickle-key: 0123456789abcdef0123
+database:
+  url: postgres://sb@localhost/sb
+`
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestParseValid(t *testing.T) {
+	cfg, err := Parse([]byte(valid), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Service.IntakeExpiry.D().Hours() != 24 || cfg.Bot.DeviceName != "Switchboard" {
+		t.Errorf("defaults not applied: %+v", cfg)
+	}
+}
+
+func TestParseErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		name, yaml, key, msg string
+	}{
+		{"unknown key", valid + "  colour: blue\n", "database.colour", "unknown key"},
+		{"unknown section", valid + "extras:\n  a: 1\n", "extras", "unknown key"},
+		{"missing homeserver", strings.Replace(valid, "url: http://127.0.0.1:8008", "url: \"\"", 1), "homeserver.url", "is missing"},
+		{"bad duration", valid + "service:\n  intake-expiry: tomorrow\n", "service.intake-expiry", "not a duration"},
+		{"negative duration", valid + "service:\n  intake-expiry: -5m\n", "service.intake-expiry", "not a duration"},
+		{"not a number", valid + "service:\n  max-message-length: lots\n", "service.max-message-length", "whole number"},
+		{"list expected", valid + "service:\n  allowed-rooms: '!a:b'\n", "service.allowed-rooms", "must be a list"},
+		{"placeholder", strings.Replace(valid, "0123456789abcdef0123", "CHANGE-ME", 1), "encryption.pickle-key", "placeholder"},
+		{"alias as staff room", valid + "service:\n  staff-room: '#staff:localhost'\n", "service.staff-room", "room ID"},
+		{"bad level", valid + "logging:\n  level: loud\n", "logging.level", "must be one of"},
+		{"no credentials", strings.Replace(valid, "password: secret-password", "", 1), "bot.password", "is missing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), noEnv)
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("want *config.Error, got %v", err)
+			}
+			if ce.Key != tc.key || !strings.Contains(ce.Msg, tc.msg) {
+				t.Fatalf("got %q, want key %q and %q", err, tc.key, tc.msg)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is more than one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestLoadUnreadableFile(t *testing.T) {
+	_, err := Load("/nonexistent/switchboard.yaml")
+	if err == nil || !strings.Contains(err.Error(), "cannot read /nonexistent/switchboard.yaml") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	env := map[string]string{
+		"SWITCHBOARD_BOT_PASSWORD":          "from-env",
+		"SWITCHBOARD_SERVICE_INTAKE_EXPIRY": "2h",
+		"SWITCHBOARD_SERVICE_ALLOWED_ROOMS": "!a:x, !b:x",
+	}
+	cfg, err := Parse([]byte(valid), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Bot.Password != "from-env" || cfg.Service.IntakeExpiry.D().Hours() != 2 ||
+		!reflect.DeepEqual(cfg.Service.AllowedRooms, []string{"!a:x", "!b:x"}) {
+		t.Errorf("overrides not applied: %+v", cfg)
+	}
+	env["SWITCHBOARD_DATABASE_MAX_OPEN_CONNS"] = "many"
+	_, err = Parse([]byte(valid), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err == nil || !strings.Contains(err.Error(), "SWITCHBOARD_DATABASE_MAX_OPEN_CONNS") {
+		t.Errorf("bad env value not reported: %v", err)
+	}
+}
+
+// The example must document every key and must not start as it is.
+func TestExampleConfig(t *testing.T) {
+	raw, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Parse(raw, noEnv)
+	var ce *Error
+	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "placeholder") {
+		t.Fatalf("the example should be refused for its placeholders, got %v", err)
+	}
+	text := string(raw)
+	_ = walkLeaves(reflect.ValueOf(&Config{}).Elem(), "", func(_ reflect.Value, path string) error {
+		parts := strings.Split(path, ".")
+		if !strings.Contains(text, parts[len(parts)-1]+":") {
+			t.Errorf("config.example.yaml does not document %s", path)
+		}
+		return nil
+	})
+	// A comment line directly above every key.
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		trim := strings.TrimSpace(l)
+		if i == 0 || trim == "" || strings.HasPrefix(trim, "#") || !strings.HasPrefix(l, "    ") {
+			continue
+		}
+		if !strings.HasPrefix(strings.TrimSpace(lines[i-1]), "#") {
+			t.Errorf("line %d (%s) has no comment above it", i+1, trim)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+// placeholders are the example config's values that must be replaced before a start.
+var placeholders = []string{"CHANGE-ME", "example.org", "example.com"}
+
+func isPlaceholder(s string) bool {
+	for _, p := range placeholders {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks that the configuration can run; nothing starts half-configured.
+func (c *Config) Validate() error {
+	req := func(key, val string) error {
+		switch {
+		case strings.TrimSpace(val) == "":
+			return &Error{Key: key, Msg: "is missing"}
+		case isPlaceholder(val):
+			return &Error{Key: key, Msg: "still has the example's placeholder value; set your own"}
+		}
+		return nil
+	}
+	if err := req("homeserver.url", c.Homeserver.URL); err != nil {
+		return err
+	}
+	if u, err := url.Parse(c.Homeserver.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &Error{Key: "homeserver.url", Msg: "must be an http(s) URL such as https://matrix.example.net"}
+	}
+	if err := req("bot.user-id", c.Bot.UserID); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(c.Bot.UserID, "@") || !strings.Contains(c.Bot.UserID, ":") {
+		return &Error{Key: "bot.user-id", Msg: "must be a full Matrix user ID such as @switchboard:your.server"}
+	}
+	if c.Bot.Password == "" && c.Bot.AccessToken == "" {
+		return &Error{Key: "bot.password", Msg: "is missing (set bot.password or bot.access-token)"}
+	}
+	if isPlaceholder(c.Bot.Password) || isPlaceholder(c.Bot.AccessToken) {
+		return &Error{Key: "bot.password", Msg: "still has the example's placeholder value; set your own"}
+	}
+	if err := req("encryption.pickle-key", c.Encryption.PickleKey); err != nil {
+		return err
+	}
+	if len(c.Encryption.PickleKey) < 16 {
+		return &Error{Key: "encryption.pickle-key", Msg: "is too short; use at least 16 random characters"}
+	}
+	if err := req("database.url", c.Database.URL); err != nil {
+		return err
+	}
+	if c.Service.StaffRoom != "" && !strings.HasPrefix(c.Service.StaffRoom, "!") {
+		return &Error{Key: "service.staff-room", Msg: "must be a room ID starting with ! (not an alias)"}
+	}
+	if c.Service.IntakeExpiry.D() < 1e9*60 {
+		return &Error{Key: "service.intake-expiry", Msg: "must be at least 1m"}
+	}
+	if c.Service.MaxMessageLength < 100 {
+		return &Error{Key: "service.max-message-length", Msg: "must be at least 100"}
+	}
+	if _, err := zerolog.ParseLevel(c.Logging.Level); err != nil || c.Logging.Level == "" {
+		return &Error{Key: "logging.level", Msg: "must be one of trace, debug, info, warn, error"}
+	}
+	if c.Logging.Format != "pretty" && c.Logging.Format != "json" {
+		return &Error{Key: "logging.format", Msg: "must be pretty or json"}
+	}
+	return nil
+}

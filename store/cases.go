@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"switchboard/bot"
+)
+
+type caseRow struct {
+	ID           int64          `db:"id"`
+	Ref          string         `db:"ref"`
+	PersonID     int64          `db:"person_id"`
+	IntakeID     int64          `db:"intake_id"`
+	Route        string         `db:"route"`
+	State        string         `db:"state"`
+	Harm         sql.NullBool   `db:"q_harm"`
+	Minor        sql.NullBool   `db:"q_minor"`
+	Illegal      sql.NullBool   `db:"q_illegal"`
+	OffWiki      sql.NullBool   `db:"q_offwiki"`
+	Description  string         `db:"description"`
+	Parties      pq.StringArray `db:"parties"`
+	Project      string         `db:"project"`
+	Language     string         `db:"language"`
+	Conversation string         `db:"conversation"`
+	CreatedAt    int64          `db:"created_at"`
+	UpdatedAt    int64          `db:"updated_at"`
+}
+
+const caseColumns = `id, ref, person_id, intake_id, route, state, q_harm, q_minor, q_illegal, q_offwiki,
+	description, parties, project, language, conversation, created_at, updated_at`
+
+func (r caseRow) toCase() *bot.Case {
+	return &bot.Case{
+		ID: r.ID, Ref: r.Ref, PersonID: r.PersonID, IntakeID: r.IntakeID, Route: bot.Route(r.Route),
+		State: bot.CaseState(r.State), Description: r.Description, Parties: []string(r.Parties),
+		Project: r.Project, Language: r.Language, Conversation: r.Conversation,
+		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
+		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
+	}
+}
+
+func (t *Tx) getCase(ctx context.Context, where string, arg any) (*bot.Case, error) {
+	var r caseRow
+	err := t.tx.GetContext(ctx, &r, `SELECT `+caseColumns+` FROM cases WHERE `+where+` FOR UPDATE`, arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.toCase(), nil
+}
+
+// OpenCase loads and locks the person's open case, or nil.
+func (t *Tx) OpenCase(ctx context.Context, personID int64) (*bot.Case, error) {
+	return t.getCase(ctx, `person_id = $1 AND state NOT IN ('withdrawn', 'closed')`, personID)
+}
+
+// Case loads and locks a case by ID, or nil.
+func (t *Tx) Case(ctx context.Context, id int64) (*bot.Case, error) {
+	return t.getCase(ctx, `id = $1`, id)
+}
+
+// CaseByRef loads and locks a case by its reference, or nil.
+func (t *Tx) CaseByRef(ctx context.Context, ref string) (*bot.Case, error) {
+	return t.getCase(ctx, `ref = $1`, ref)
+}
+
+// CreateCase inserts c under a fresh random reference.
+func (t *Tx) CreateCase(ctx context.Context, c *bot.Case) error {
+	for range 20 {
+		c.Ref = bot.NewRef()
+		err := t.tx.QueryRowxContext(ctx, `INSERT INTO cases (ref, person_id, intake_id, route, state, q_harm,
+			q_minor, q_illegal, q_offwiki, description, parties, project, language, conversation, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			ON CONFLICT (ref) DO NOTHING RETURNING id`,
+			c.Ref, c.PersonID, c.IntakeID, c.Route, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor),
+			nullBool(c.Safety.Illegal), nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)),
+			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt)).Scan(&c.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // the reference was taken; draw another
+		}
+		return err
+	}
+	return fmt.Errorf("no free case reference after 20 draws")
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// UpdateCase writes c if its state is still from.
+func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE cases SET state = $3, q_harm = $4, q_minor = $5, q_illegal = $6,
+		q_offwiki = $7, description = $8, parties = $9, project = $10, language = $11, conversation = $12,
+		updated_at = $13 WHERE id = $1 AND state = $2`,
+		c.ID, from, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor), nullBool(c.Safety.Illegal),
+		nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)), c.Project, c.Language,
+		c.Conversation, ms(c.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return bot.ErrConflict
+	}
+	return nil
+}
+
+// AddToCase keeps something the requester added to an open case.
+func (t *Tx) AddToCase(ctx context.Context, caseID int64, text string, now time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_additions (case_id, text, created_at) VALUES ($1, $2, $3)`,
+		caseID, text, ms(now))
+	return err
+}

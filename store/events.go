@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"switchboard/bot"
+)
+
+// AppendEvent writes one audit row.
+func (t *Tx) AppendEvent(ctx context.Context, e bot.Event) error {
+	detail := []byte("{}")
+	if len(e.Detail) > 0 {
+		var err error
+		if detail, err = json.Marshal(e.Detail); err != nil {
+			return err
+		}
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_events (case_id, intake_id, actor, kind, detail, at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, nullID(e.CaseID), nullID(e.IntakeID), e.Actor, e.Kind, detail, ms(e.At))
+	return err
+}
+
+type eventRow struct {
+	CaseID   *int64 `db:"case_id"`
+	IntakeID *int64 `db:"intake_id"`
+	Actor    string `db:"actor"`
+	Kind     string `db:"kind"`
+	Detail   []byte `db:"detail"`
+	At       int64  `db:"at"`
+}
+
+// CaseEvents reads a case's audit log, oldest first, including the events of the
+// intake it came from.
+func (s *Store) CaseEvents(ctx context.Context, caseID int64) ([]bot.Event, error) {
+	var rows []eventRow
+	err := s.DB.SelectContext(ctx, &rows, `SELECT case_id, intake_id, actor, kind, detail, at FROM case_events
+		WHERE case_id = $1 OR intake_id = (SELECT intake_id FROM cases WHERE id = $1) ORDER BY id`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bot.Event, 0, len(rows))
+	for _, r := range rows {
+		e := bot.Event{Actor: r.Actor, Kind: r.Kind, At: time.UnixMilli(r.At)}
+		if r.CaseID != nil {
+			e.CaseID = *r.CaseID
+		}
+		if r.IntakeID != nil {
+			e.IntakeID = *r.IntakeID
+		}
+		_ = json.Unmarshal(r.Detail, &e.Detail)
+		out = append(out, e)
+	}
+	return out, nil
+}

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"switchboard/bot"
+)
+
+// Enqueue writes a message to send and sets its ID.
+func (t *Tx) Enqueue(ctx context.Context, o *bot.Outgoing) error {
+	return t.tx.QueryRowxContext(ctx, `INSERT INTO outbox (platform, conversation, plain, markdown, notice, content_free, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		o.Platform, o.Conversation, o.Plain, o.Markdown, o.Notice, o.ContentFree, time.Now().UnixMilli()).Scan(&o.ID)
+}
+
+type outboxRow struct {
+	ID           int64  `db:"id"`
+	Platform     string `db:"platform"`
+	Conversation string `db:"conversation"`
+	Plain        string `db:"plain"`
+	Markdown     string `db:"markdown"`
+	Notice       bool   `db:"notice"`
+	ContentFree  bool   `db:"content_free"`
+	Attempts     int    `db:"attempts"`
+}
+
+// PendingOutbox lists unsent messages of a platform after afterID, oldest first.
+func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterID int64, limit int) ([]bot.Outgoing, error) {
+	var rows []outboxRow
+	err := s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts
+		FROM outbox WHERE platform = $1 AND id > $2 ORDER BY id LIMIT $3`, platform, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bot.Outgoing, len(rows))
+	for i, r := range rows {
+		out[i] = bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
+			Plain: r.Plain, Markdown: r.Markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts}
+	}
+	return out, nil
+}
+
+// OutboxSent deletes a delivered message, so its content does not stay stored.
+func (s *Store) OutboxSent(ctx context.Context, id int64) error {
+	return s.retry(ctx, "outbox sent", func() error {
+		_, err := s.DB.ExecContext(ctx, `DELETE FROM outbox WHERE id = $1`, id)
+		return err
+	})
+}
+
+// OutboxFailed counts a failed delivery attempt.
+func (s *Store) OutboxFailed(ctx context.Context, id int64) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
+	return err
+}

@@ -1,0 +1,35 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// PendingEvent is an encrypted Matrix event still waiting for its keys.
+type PendingEvent struct {
+	EventID string `db:"event_id"`
+	RoomID  string `db:"room_id"`
+	Event   []byte `db:"event"`
+}
+
+// AddPendingEvent keeps an encrypted event until it is handled.
+func (s *Store) AddPendingEvent(ctx context.Context, eventID, roomID string, raw []byte) error {
+	return s.retry(ctx, "keep pending event", func() error {
+		_, err := s.DB.ExecContext(ctx, `INSERT INTO matrix_pending_events (event_id, room_id, event, added_at)
+			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, eventID, roomID, raw, time.Now().UnixMilli())
+		return err
+	})
+}
+
+// DeletePendingEvent forgets an event once it was handled.
+func (s *Store) DeletePendingEvent(ctx context.Context, eventID string) error {
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM matrix_pending_events WHERE event_id = $1`, eventID)
+	return err
+}
+
+// PendingEvents lists the events still waiting, oldest first.
+func (s *Store) PendingEvents(ctx context.Context) ([]PendingEvent, error) {
+	var out []PendingEvent
+	err := s.DB.SelectContext(ctx, &out, `SELECT event_id, room_id, event FROM matrix_pending_events ORDER BY added_at`)
+	return out, err
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"switchboard/bot"
+)
+
+type personRow struct {
+	ID         int64  `db:"id"`
+	Platform   string `db:"platform"`
+	ExternalID string `db:"external_id"`
+	Language   string `db:"language"`
+}
+
+func (r personRow) person() bot.Person {
+	return bot.Person{ID: r.ID, Platform: bot.Platform(r.Platform), ExternalID: r.ExternalID, Language: r.Language}
+}
+
+// Person finds or creates a person. The no-op update takes the row lock, which
+// serialises one person's concurrent messages.
+func (t *Tx) Person(ctx context.Context, platform bot.Platform, externalID string, now time.Time) (bot.Person, error) {
+	var r personRow
+	err := t.tx.GetContext(ctx, &r, `INSERT INTO people (platform, external_id, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (platform, external_id) DO UPDATE SET platform = EXCLUDED.platform
+		RETURNING id, platform, external_id, language`, platform, externalID, ms(now))
+	return r.person(), err
+}
+
+// PersonByID loads and locks a person.
+func (t *Tx) PersonByID(ctx context.Context, id int64) (bot.Person, error) {
+	var r personRow
+	err := t.tx.GetContext(ctx, &r, `SELECT id, platform, external_id, language FROM people WHERE id = $1 FOR UPDATE`, id)
+	return r.person(), err
+}
+
+// SetLanguage records the language a person asked to be helped in.
+func (t *Tx) SetLanguage(ctx context.Context, personID int64, lang string) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE people SET language = $2 WHERE id = $1`, personID, lang)
+	return err
+}
+
+// FindPerson loads a person without creating one; ok is false if unknown.
+func (t *Tx) FindPerson(ctx context.Context, platform bot.Platform, externalID string) (bot.Person, bool, error) {
+	var r personRow
+	err := t.tx.GetContext(ctx, &r, `SELECT id, platform, external_id, language FROM people
+		WHERE platform = $1 AND external_id = $2`, platform, externalID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Person{Platform: platform, ExternalID: externalID}, false, nil
+	}
+	return r.person(), err == nil, err
+}
