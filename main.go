@@ -18,13 +18,9 @@ import (
 
 	_ "github.com/lib/pq"
 	"github.com/rs/zerolog"
-	"maunium.net/go/mautrix/id"
 
-	"switchboard/bot"
-	"switchboard/bridges/matrix"
+	"switchboard/app"
 	"switchboard/config"
-	"switchboard/i18n"
-	"switchboard/store"
 )
 
 //go:embed config.example.yaml
@@ -112,64 +108,17 @@ func newLogger(cfg config.Logging, w io.Writer) zerolog.Logger {
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 
-// serve wires the parts and runs until ctx ends.
+// serve runs the bot and maps its failure class to an exit code.
 func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger) int {
 	log.Info().Str("version", versionString()).Msg("Starting Switchboard")
-	cat, err := i18n.Load()
-	if err != nil {
-		log.Err(err).Msg("Message catalogue is broken")
+	switch err := app.Run(ctx, cfg, log); {
+	case err == nil:
+		return 0
+	case errors.Is(err, app.ErrDatabase):
+		return exitDatabase
+	case errors.Is(err, app.ErrMatrix):
+		return exitMatrix
+	default:
 		return exitInternal
 	}
-	st, err := store.Open(ctx, cfg.Database.URL, store.Options{
-		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns,
-	}, log.With().Str("component", "store").Logger())
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0
-		}
-		log.Err(err).Msg("Cannot use the database")
-		return exitDatabase
-	}
-	defer st.Close()
-
-	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
-	allowed := make([]id.RoomID, 0, len(cfg.Service.AllowedRooms)+1)
-	for _, r := range cfg.Service.AllowedRooms {
-		allowed = append(allowed, id.RoomID(r))
-	}
-	if cfg.Service.StaffRoom != "" {
-		allowed = append(allowed, id.RoomID(cfg.Service.StaffRoom))
-	} else {
-		log.Warn().Msg("service.staff-room is not set: staff will not be told of staff-route requests")
-	}
-	svc := bot.NewService(st, cat, bot.Config{
-		IntakeExpiry:      cfg.Service.IntakeExpiry.D(),
-		StaffPlatform:     bot.Matrix,
-		StaffConversation: cfg.Service.StaffRoom,
-		MaxMessage:        cfg.Service.MaxMessageLength,
-		DefaultLanguage:   cfg.Service.DefaultLanguage,
-	}, outbox, log.With().Str("component", "core").Logger(), nil)
-
-	mx, err := matrix.New(ctx, matrix.Config{
-		HomeserverURL: cfg.Homeserver.URL, UserID: id.UserID(cfg.Bot.UserID), Password: cfg.Bot.Password,
-		AccessToken: cfg.Bot.AccessToken, DeviceName: cfg.Bot.DeviceName, DisplayName: cfg.Bot.DisplayName,
-		PickleKey: []byte(cfg.Encryption.PickleKey), AllowedRooms: allowed, DefaultLanguage: cfg.Service.DefaultLanguage,
-	}, st, svc, cat, log.With().Str("component", "matrix").Logger())
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0
-		}
-		log.Err(err).Msg("Cannot connect to Matrix")
-		return exitMatrix
-	}
-	outbox.Register(bot.Matrix, mx)
-	go outbox.Run(ctx, 5*time.Second)
-	go svc.RunTimers(ctx, 30*time.Second)
-	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
-	if err := mx.Run(ctx); err != nil {
-		log.Err(err).Msg("Matrix connection ended")
-		return exitMatrix
-	}
-	log.Info().Msg("Stopped")
-	return 0
 }

@@ -1,0 +1,94 @@
+// Package app wires Switchboard's parts together and runs them: the store, the core,
+// the outbox and timers, and the Matrix bridge. main calls it after reading the
+// configuration; end-to-end tests call it in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/bot"
+	"switchboard/bridges/matrix"
+	"switchboard/config"
+	"switchboard/i18n"
+	"switchboard/store"
+)
+
+// Failure classes, each with its own exit code in main.
+var (
+	ErrInternal = errors.New("internal error")
+	ErrDatabase = errors.New("database error")
+	ErrMatrix   = errors.New("matrix error")
+)
+
+// Run serves until ctx ends. It returns nil on a clean stop.
+func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
+	cat, err := i18n.Load()
+	if err != nil {
+		log.Err(err).Msg("Message catalogue is broken")
+		return ErrInternal
+	}
+	st, err := store.Open(ctx, cfg.Database.URL, store.Options{
+		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns,
+	}, log.With().Str("component", "store").Logger())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Err(err).Msg("Cannot use the database")
+		return ErrDatabase
+	}
+	defer st.Close()
+
+	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
+	allowed := make([]id.RoomID, 0, len(cfg.Service.AllowedRooms)+1)
+	for _, r := range cfg.Service.AllowedRooms {
+		allowed = append(allowed, id.RoomID(r))
+	}
+	if cfg.Service.StaffRoom != "" {
+		allowed = append(allowed, id.RoomID(cfg.Service.StaffRoom))
+	} else {
+		log.Warn().Msg("service.staff-room is not set: staff will not be told of staff-route requests")
+	}
+	svc := bot.NewService(st, cat, bot.Config{
+		IntakeExpiry:      cfg.Service.IntakeExpiry.D(),
+		StaffPlatform:     bot.Matrix,
+		StaffConversation: cfg.Service.StaffRoom,
+		MaxMessage:        cfg.Service.MaxMessageLength,
+		DefaultLanguage:   cfg.Service.DefaultLanguage,
+	}, outbox, log.With().Str("component", "core").Logger(), nil)
+
+	mx, err := matrix.New(ctx, matrix.Config{
+		HomeserverURL: cfg.Homeserver.URL, UserID: id.UserID(cfg.Bot.UserID), Password: cfg.Bot.Password,
+		AccessToken: cfg.Bot.AccessToken, DeviceName: cfg.Bot.DeviceName, DisplayName: cfg.Bot.DisplayName,
+		PickleKey: []byte(cfg.Encryption.PickleKey), AllowedRooms: allowed, DefaultLanguage: cfg.Service.DefaultLanguage,
+	}, st, svc, cat, log.With().Str("component", "matrix").Logger())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Err(err).Msg("Cannot connect to Matrix")
+		return ErrMatrix
+	}
+	outbox.Register(bot.Matrix, mx)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{}, 2)
+	go func() { outbox.Run(ctx, 5*time.Second); done <- struct{}{} }()
+	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
+	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
+	err = mx.Run(ctx)
+	cancel()
+	<-done
+	<-done
+	if err != nil {
+		log.Err(err).Msg("Matrix connection ended")
+		return ErrMatrix
+	}
+	log.Info().Msg("Stopped")
+	return nil
+}

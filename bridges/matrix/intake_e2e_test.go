@@ -1,0 +1,109 @@
+package matrix_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/internal/testenv"
+)
+
+func TestEverydayIntakeEndToEnd(t *testing.T) {
+	t.Parallel()
+	b := newBot(t, testenv.Homeserver(t), testenv.NewDB(t))
+	b.start()
+	alice := newRequester(t, b, "alice")
+	alice.say("hello")
+	greeting := alice.expect("not an emergency service")
+	if !strings.Contains(greeting.FormattedBody, "<strong>not an emergency service</strong>") {
+		t.Errorf("no HTML formatting: %q", greeting.FormattedBody)
+	}
+	alice.expect("1 of 4")
+	alice.answer("maybe", "did not understand")
+	alice.expect("1 of 4")
+	alice.answer("no", "2 of 4")
+	alice.answer("No", "3 of 4")
+	alice.answer("n", "4 of 4")
+	alice.answer("nope", "what happened")
+	story := "Someone <b>keeps</b> reverting me & calling me names"
+	alice.answer(story, "usernames")
+	alice.answer("bad_actor, User:Other_one", "Which wiki")
+	alice.answer("en.wikipedia.org", "language")
+	summary := alice.answer("English", "Bad actor, Other one")
+	if !strings.Contains(summary.Body, story) || strings.Contains(summary.FormattedBody, "<b>keeps") ||
+		!strings.Contains(summary.FormattedBody, "&lt;b&gt;keeps") {
+		t.Errorf("the story must come back as text, never as HTML: %q", summary.FormattedBody)
+	}
+	opened := alice.answer("yes", "Your request is open")
+	if n := b.count(`SELECT count(*) FROM cases WHERE route = 'volunteer' AND state = 'queued'
+		AND strpos($1, ref) > 0`, opened.Body); n != 1 {
+		t.Errorf("no queued volunteer-route case with the reference the requester was given")
+	}
+	alice.answer("!status", "waiting for a volunteer")
+	alice.answer("!help", "!cancel")
+	alice.answer("!cancel", "withdrawn")
+	if n := b.count(`SELECT count(*) FROM cases WHERE state = 'withdrawn'`); n != 1 {
+		t.Error("!cancel did not withdraw the case")
+	}
+	// Privacy: nothing the person wrote reaches the log.
+	if logs := b.logs.String(); strings.Contains(logs, "calling me names") || strings.Contains(logs, "Bad actor") {
+		t.Error("the bot's log contains case content")
+	}
+}
+
+func TestStaffRouteNoticeWithoutContent(t *testing.T) {
+	t.Parallel()
+	hs := testenv.Homeserver(t)
+	b := newBot(t, hs, testenv.NewDB(t))
+	staff := testenv.NewMatrixUser(t, "staff")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	staffRoom := createEncryptedRoom(t, ctx, staff, b.ID)
+	b.cfg.Service.StaffRoom = staffRoom.String()
+	b.start()
+
+	bob := newRequester(t, b, "bob")
+	bob.say("I need help")
+	bob.expect("1 of 4")
+	bob.say("yes")
+	bob.expect("emergency@wikimedia.org")
+	notice := staff.Expect(t, staffRoom, "staff-route request")
+	if !notice.Encrypted || notice.Type != event.MsgNotice || !strings.Contains(notice.Body, "SB-") {
+		t.Errorf("staff notice: %+v", notice)
+	}
+	bob.expect("2 of 4")
+	bob.answer("no", "3 of 4")
+	bob.answer("no", "4 of 4")
+	bob.answer("no", "what happened")
+	bob.answer("He posted my home address and said he will come", "usernames")
+	bob.answer("Threatening_user", "Which wiki")
+	bob.answer("commons.wikimedia.org", "language")
+	bob.answer("en", "home address")
+	bob.answer("yes", "Wikimedia Foundation staff")
+	for _, m := range staff.Messages(staffRoom) {
+		if contains(m.Body, "address") || contains(m.Body, "Threatening") || contains(m.Body, bob.c.UserID().String()) {
+			t.Errorf("the staff room got case content: %q", m.Body)
+		}
+	}
+	if n := b.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'staff' AND q_harm`); n != 1 {
+		t.Error("no staff-route case")
+	}
+}
+
+func createEncryptedRoom(t *testing.T, ctx context.Context, c *testenv.Client, invite ...id.UserID) id.RoomID {
+	t.Helper()
+	resp, err := c.Mautrix().CreateRoom(ctx, &mautrix.ReqCreateRoom{
+		Preset: "private_chat", Invite: invite,
+		InitialState: []*event.Event{{Type: event.StateEncryption,
+			Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.RoomID
+}

@@ -1,0 +1,411 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"switchboard/bot"
+	"switchboard/i18n"
+	"switchboard/internal/testenv"
+	"switchboard/store"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.NeedPostgres) }
+
+// desk is the core over a real database, with a clock the test moves. Replies are
+// read straight from the outbox table, so each test sees exactly what was committed.
+type desk struct {
+	t     *testing.T
+	dsn   string
+	st    *store.Store
+	svc   *bot.Service
+	clock atomic.Int64
+	seq   atomic.Int64
+	cfg   bot.Config
+}
+
+func newDesk(t *testing.T, dsn string) *desk {
+	t.Helper()
+	d := &desk{t: t, dsn: dsn, cfg: bot.Config{IntakeExpiry: 24 * time.Hour, StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost"}}
+	d.clock.Store(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
+	d.open()
+	return d
+}
+
+// open (re)starts the core on the same database, as a restarted bot process would.
+func (d *desk) open() {
+	cat, err := i18n.Load()
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	ctx := context.Background()
+	d.st, err = store.Open(ctx, d.dsn, store.Options{}, zerolog.Nop())
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() { d.st.Close() })
+	d.svc = bot.NewService(d.st, cat, d.cfg, nil, zerolog.Nop(), func() time.Time { return time.UnixMilli(d.clock.Load()) })
+}
+
+func (d *desk) advance(dur time.Duration) { d.clock.Add(dur.Milliseconds()) }
+
+// send delivers one message as a fresh event and returns the replies it caused.
+func (d *desk) send(sender, conv, text string) []string {
+	d.t.Helper()
+	return d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$e%d", d.seq.Add(1)), Sender: sender, Conversation: conv, Text: text})
+}
+
+func (d *desk) deliver(in bot.Inbound) []string {
+	d.t.Helper()
+	if err := d.svc.Handle(context.Background(), in); err != nil {
+		d.t.Fatalf("Handle(%q): %v", in.Text, err)
+	}
+	return d.drain(in.Conversation)
+}
+
+// drain takes the committed messages for conv out of the outbox.
+func (d *desk) drain(conv string) []string {
+	d.t.Helper()
+	msgs, err := d.st.PendingOutbox(context.Background(), bot.Matrix, 0, 1000)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		if m.Conversation != conv {
+			continue
+		}
+		out = append(out, m.Plain)
+		if err := d.st.OutboxSent(context.Background(), m.ID); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func (d *desk) count(query string, args ...any) int {
+	d.t.Helper()
+	var n int
+	if err := d.st.DB.Get(&n, query, args...); err != nil {
+		d.t.Fatal(err)
+	}
+	return n
+}
+
+func has(replies []string, substr string) bool {
+	for _, r := range replies {
+		if strings.Contains(r, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+func expect(t *testing.T, replies []string, substrs ...string) {
+	t.Helper()
+	for _, s := range substrs {
+		if !has(replies, s) {
+			t.Fatalf("no reply contains %q; got %q", s, replies)
+		}
+	}
+}
+
+const alice, room = "@alice:localhost", "!dm-alice:localhost"
+
+func TestEverydayIntakeCreatesQueuedCase(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	expect(t, d.send(alice, room, "hello"), "not an emergency service", "1 of 4")
+	expect(t, d.send(alice, room, "no"), "2 of 4")
+	expect(t, d.send(alice, room, "No"), "3 of 4")
+	expect(t, d.send(alice, room, "n"), "4 of 4")
+	expect(t, d.send(alice, room, "nope"), "what happened")
+	expect(t, d.send(alice, room, "Someone reverts all my edits and insults me"), "usernames")
+	expect(t, d.send(alice, room, "bad_actor, User:Other_one"), "Which wiki")
+	expect(t, d.send(alice, room, "en.wikipedia.org"), "language")
+	r := d.send(alice, room, "English")
+	expect(t, r, "Bad actor, Other one", "en.wikipedia.org", "insults me")
+	r = d.send(alice, room, "yes")
+	expect(t, r, "Your request is open", "SB-")
+	var c struct {
+		Route, State string
+		Parties      string
+	}
+	if err := d.st.DB.Get(&c, `SELECT route, state, array_to_string(parties, '|') AS parties FROM cases`); err != nil {
+		t.Fatal(err)
+	}
+	if c.Route != "volunteer" || c.State != "queued" || c.Parties != "Bad actor|Other one" {
+		t.Errorf("case = %+v", c)
+	}
+	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'case_opened'`); n != 1 {
+		t.Errorf("%d case_opened events", n)
+	}
+	if n := d.count(`SELECT count(*) FROM outbox WHERE conversation = $1`, "!staff:localhost"); n != 0 {
+		t.Error("an everyday case must not notify staff")
+	}
+	if n := d.count(`SELECT count(*) FROM timers`); n != 0 {
+		t.Errorf("%d timers left after the intake completed", n)
+	}
+	expect(t, d.send(alice, room, "!status"), "waiting for a volunteer")
+	expect(t, d.send(alice, room, "They did it again"), "added that to your request")
+	if n := d.count(`SELECT count(*) FROM case_additions`); n != 1 {
+		t.Errorf("%d additions", n)
+	}
+}
+
+func TestAnyYesOpensStaffCaseAtOnceWithoutContentInNotice(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.send(alice, room, "hello")
+	d.send(alice, room, "no")
+	r := d.send(alice, room, "yes") // a minor is involved
+	expect(t, r, "emergency@wikimedia.org", "3 of 4")
+	if r[0] == "" || !strings.Contains(r[0], "staff") {
+		t.Errorf("the pointers must come first: %q", r)
+	}
+	if n := d.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'intake'`); n != 1 {
+		t.Fatalf("want the staff case opened at the first yes, found %d", n)
+	}
+	notice := d.drain("!staff:localhost")
+	if len(notice) != 1 || !strings.Contains(notice[0], "SB-") {
+		t.Fatalf("staff notice: %q", notice)
+	}
+	d.send(alice, room, "no")
+	d.send(alice, room, "no")
+	secret := "My neighbour Jane Secretname threatens my kid"
+	d.send(alice, room, secret)
+	d.send(alice, room, "Harasser_name")
+	d.send(alice, room, "de.wikipedia.org")
+	d.send(alice, room, "de")
+	expect(t, d.send(alice, room, "ja"), "Wikimedia Foundation staff")
+	if n := d.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'staff' AND description = $1`, secret); n != 1 {
+		t.Error("the staff case did not get the details")
+	}
+	if strings.Contains(notice[0], "Secretname") || strings.Contains(notice[0], "Harasser") {
+		t.Error("the staff notice leaks case content")
+	}
+	if n := d.count(`SELECT count(*) FROM outbox`); n != 0 {
+		t.Errorf("only one staff notice expected, %d more", n)
+	}
+}
+
+func TestDuplicateDeliveryChangesNothing(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.send(alice, room, "hello")
+	in := bot.Inbound{Platform: bot.Matrix, EventID: "$same", Sender: alice, Conversation: room, Text: "no"}
+	expect(t, d.deliver(in), "2 of 4")
+	before := d.count(`SELECT count(*) FROM case_events`)
+	if r := d.deliver(in); len(r) != 0 {
+		t.Errorf("a redelivered event was answered again: %q", r)
+	}
+	if after := d.count(`SELECT count(*) FROM case_events`); after != before {
+		t.Errorf("a redelivered event wrote %d audit rows", after-before)
+	}
+	expect(t, d.send(alice, room, "!status"), "2 of 4")
+}
+
+func TestRestartContinuesAtSameQuestion(t *testing.T) {
+	dsn := testenv.NewDB(t)
+	d := newDesk(t, dsn)
+	d.send(alice, room, "hi")
+	d.send(alice, room, "no")
+	d.send(alice, room, "no")
+	d.st.Close()
+	d.open() // a new process on the same database
+	r := d.send(alice, room, "no")
+	expect(t, r, "4 of 4")
+	if has(r, "1 of 4") || has(r, "not an emergency service") {
+		t.Errorf("restart asked again: %q", r)
+	}
+}
+
+func TestSecondRoomFindsOpenIntake(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.send(alice, room, "hi")
+	d.send(alice, room, "no")
+	r := d.send(alice, "!second:localhost", "hello again")
+	expect(t, r, "carry on here", "2 of 4")
+	if n := d.count(`SELECT count(*) FROM intakes`); n != 1 {
+		t.Errorf("%d intakes; the second room must not start another", n)
+	}
+	expect(t, d.send(alice, "!second:localhost", "no"), "3 of 4")
+}
+
+func TestCancelWithdrawsAndStatusAlwaysAnswers(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	expect(t, d.send(alice, room, "!status"), "no open request")
+	expect(t, d.send(alice, room, "!cancel"), "nothing to withdraw")
+	d.send(alice, room, "hi")
+	d.send(alice, room, "yes") // staff case opened
+	d.drain("!staff:localhost")
+	expect(t, d.send(alice, room, "!status"), "still gathering", "2 of 4")
+	expect(t, d.send(alice, room, "!cancel"), "withdrawn")
+	if n := d.count(`SELECT count(*) FROM cases WHERE state = 'withdrawn'`); n != 1 {
+		t.Error("the staff case was not withdrawn")
+	}
+	if n := d.count(`SELECT count(*) FROM intakes WHERE status = 'cancelled'`); n != 1 {
+		t.Error("the intake was not cancelled")
+	}
+	expect(t, d.send(alice, room, "!status"), "no open request")
+	expect(t, d.send(alice, room, "hello"), "1 of 4") // a fresh start is possible
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.send(alice, room, "hi")
+	state := func() string {
+		var s string
+		if err := d.st.DB.Get(&s, `SELECT step || version FROM intakes`); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := state()
+	huge := strings.Repeat("a", 100*1024)
+	cases := []struct{ text, want string }{
+		{"", "looked empty"},
+		{"   \x00\x01 ", "looked empty"},
+		{huge, "too long"},
+		{"!frobnicate", "do not know the command !frobnicate"},
+		{"!add", "after !add"},
+		{"<b>yes</b>", "did not understand"},
+	}
+	for _, tc := range cases {
+		expect(t, d.send(alice, room, tc.text), tc.want)
+		if s := state(); s != before {
+			t.Fatalf("%q changed the intake: %s -> %s", tc.text[:min(len(tc.text), 20)], before, s)
+		}
+	}
+	for _, k := range []bot.Kind{bot.KindNonText, bot.KindUndecryptable, bot.KindGroup, bot.KindUnencrypted} {
+		r := d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$k%d", k), Sender: "@stranger:localhost", Conversation: "!x:localhost", Kind: k, Text: "secret"})
+		if len(r) != 1 {
+			t.Errorf("kind %d: %q", k, r)
+		}
+	}
+	if n := d.count(`SELECT count(*) FROM people WHERE external_id = '@stranger:localhost'`); n != 0 {
+		t.Error("a message we could not use created a person")
+	}
+	// HTML is kept as text, and escaped in the Markdown form.
+	d.send(alice, room, "no")
+	d.send(alice, room, "no")
+	d.send(alice, room, "no")
+	d.send(alice, room, "no")
+	d.send(alice, room, "<img src=x onerror=alert(1)> **bold**")
+	d.send(alice, room, "none")
+	d.send(alice, room, "meta.wikimedia.org")
+	if err := d.svc.Handle(context.Background(), bot.Inbound{Platform: bot.Matrix, EventID: "$lang", Sender: alice, Conversation: room, Text: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := d.st.PendingOutbox(context.Background(), bot.Matrix, 0, 10)
+	summary := msgs[len(msgs)-1]
+	if !strings.Contains(summary.Plain, "<img src=x onerror=alert(1)> **bold**") || !strings.Contains(summary.Markdown, `\<img src\=x onerror\=alert\(1\)\> \*\*bold\*\*`) {
+		t.Errorf("summary: plain %q, markdown %q", summary.Plain, summary.Markdown)
+	}
+}
+
+func TestIntakeExpiresByTimer(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.send(alice, room, "hi")
+	d.advance(23 * time.Hour)
+	d.send(alice, room, "no") // an answer moves the deadline
+	d.advance(23 * time.Hour)
+	if n, err := d.svc.FireDueTimers(context.Background()); err != nil || n != 0 {
+		t.Fatalf("fired %d, %v before the deadline", n, err)
+	}
+	d.advance(2 * time.Hour)
+	if n, err := d.svc.FireDueTimers(context.Background()); err != nil || n != 1 {
+		t.Fatalf("fired %d, %v", n, err)
+	}
+	expect(t, d.drain(room), "closed your unfinished request", "24 hours")
+	if n := d.count(`SELECT count(*) FROM intakes WHERE status = 'expired'`); n != 1 {
+		t.Error("intake not expired")
+	}
+	if n, _ := d.svc.FireDueTimers(context.Background()); n != 0 {
+		t.Error("a timer fired twice")
+	}
+}
+
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.send(alice, room, "hi")
+	if _, err := d.st.DB.Exec(`UPDATE case_events SET kind = 'x'`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("update allowed: %v", err)
+	}
+	if _, err := d.st.DB.Exec(`DELETE FROM case_events`); err == nil {
+		t.Error("delete allowed")
+	}
+}
+
+// One person's messages arriving at once are serialised: exactly one intake, and
+// each answer applied once.
+func TestConcurrentMessagesOfOnePerson(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$c%d", i), Sender: alice, Conversation: room, Text: "hello"}
+			if err := d.svc.Handle(context.Background(), in); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := d.count(`SELECT count(*) FROM intakes`); n != 1 {
+		t.Errorf("%d intakes", n)
+	}
+}
+
+// The database going away mid-run delays answers but loses nothing: the core waits and
+// retries, and the message is handled once the database is back.
+func TestDatabaseRestartMidRun(t *testing.T) {
+	pg := testenv.NewPostgres(t)
+	d := newDesk(t, pg.NewDatabase(t))
+	d.send(alice, room, "hi")
+	if err := pg.Down(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []string)
+	go func() { done <- d.send(alice, room, "no") }()
+	select {
+	case r := <-done:
+		t.Fatalf("answered while the database was down: %q", r)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	if err := pg.Up(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		expect(t, r, "2 of 4")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the message was not handled after the database came back")
+	}
+	expect(t, d.send(alice, room, "no"), "3 of 4")
+}
+
+// A store opened while the database is down waits for it instead of failing.
+func TestOpenWaitsForDatabase(t *testing.T) {
+	pg := testenv.NewPostgres(t)
+	dsn := pg.NewDatabase(t)
+	if err := pg.Down(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(time.Second)
+		_ = pg.Up()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, dsn, store.Options{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+}
