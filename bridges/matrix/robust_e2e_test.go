@@ -212,3 +212,33 @@ func TestBotDeviceIsCrossSigned(t *testing.T) {
 		t.Errorf("device changed across a restart: %s -> %s", device, after)
 	}
 }
+
+// A homeserver that goes away and comes back: the bot reconnects by itself, replies
+// queued while it was down are delivered, and the intake goes on.
+func TestHomeserverRestart(t *testing.T) {
+	t.Parallel()
+	hs := testenv.NewDendrite(t)
+	b := newBot(t, hs, testenv.NewDB(t))
+	b.start()
+	c := testenv.NewMatrixUserOn(t, hs, testenv.PG(t), "alice")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	room, err := c.CreateDM(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := &requester{t: t, c: c, room: room}
+	alice.say("hello")
+	alice.expect("1 of 4")
+	alice.answer("no", "2 of 4")
+	if err := hs.Down(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // the bot notices and backs off
+	if err := hs.Up(); err != nil {
+		t.Fatal(err)
+	}
+	alice.c.ExpectTimeout = 60 * time.Second
+	alice.answer("no", "3 of 4")
+	alice.answer("no", "4 of 4")
+}

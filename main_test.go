@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.NeedPostgres, testenv.NeedDendrite) }
+
+func TestFlags(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "switchboard ") {
+		t.Errorf("--version: %d %q", code, out.String())
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	out.Reset()
+	if code := run([]string{"--generate-config", "-c", path}, &out, &errOut); code != 0 {
+		t.Fatalf("--generate-config: %d %s", code, errOut.String())
+	}
+	written, _ := os.ReadFile(path)
+	if !bytes.Equal(written, exampleConfig) {
+		t.Error("--generate-config did not write the embedded example")
+	}
+	errOut.Reset()
+	if code := run([]string{"--generate-config", "--config", path}, &out, &errOut); code != exitConfig || !strings.Contains(errOut.String(), "already exists") {
+		t.Errorf("overwrite: %d %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"-c", path}, &out, &errOut); code != exitConfig || strings.Count(errOut.String(), "\n") != 1 ||
+		!strings.Contains(errOut.String(), "homeserver.url") {
+		t.Errorf("the example config must be refused with one line naming the key: %d %q", code, errOut.String())
+	}
+	if code := run([]string{"--bogus"}, &out, &errOut); code != exitUsage {
+		t.Errorf("unknown flag: %d", code)
+	}
+}
+
+// buildBinary builds the bot once per test run (the Go build cache makes it cheap).
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("SWITCHBOARD_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(t.TempDir(), "switchboard")
+	cmd := exec.Command("go", "build", "-tags", "goolm", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+	done chan struct{}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func startProc(t *testing.T, bin, cfgPath string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(bin, "-c", cfgPath), logs: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("bot output:\n%s", p.logs.String())
+		}
+	})
+	return p
+}
+
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+}
+
+// Killing the bot (SIGKILL) in the middle of an intake loses nothing: started again,
+// it continues at the same question and asks nothing twice.
+func TestKillMidIntakeContinues(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	hs := testenv.Homeserver(t)
+	botID, password := hs.NewUser(t, "switchboard")
+	dsn := testenv.NewDB(t)
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	cfg := fmt.Sprintf(`homeserver:
+  url: %s
+bot:
+  user-id: "%s"
+  password: %s
+encryption:
+  pickle-key: kill-test-pickle-key-0123
+database:
+  url: "%s"
+logging:
+  level: debug
+  format: json
+`, hs.URL(), botID, password, dsn)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, bin, cfgPath)
+	alice := testenv.NewMatrixUser(t, "alice")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	room, err := alice.CreateDM(ctx, botID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	say := func(text string) {
+		t.Helper()
+		if _, err := alice.Send(ctx, room, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("hello")
+	alice.Expect(t, room, "1 of 4")
+	say("no")
+	alice.Expect(t, room, "2 of 4")
+	say("no")
+	alice.Expect(t, room, "3 of 4")
+	p.kill(t)
+	// Written while the bot is dead: it must be picked up after the restart.
+	say("no")
+	p = startProc(t, bin, cfgPath)
+	got := alice.Expect(t, room, "4 of 4")
+	if !got.Encrypted {
+		t.Error("reply after restart was not encrypted")
+	}
+	say("no")
+	alice.Expect(t, room, "what happened")
+	for _, m := range alice.Messages(room) {
+		if m.Sender == id.UserID(botID) && m.Time.After(got.Time) && (strings.Contains(m.Body, "1 of 4") || strings.Contains(m.Body, "not an emergency")) {
+			t.Errorf("asked again after restart: %q", m.Body)
+		}
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var devices int
+	if err := db.QueryRow(`SELECT count(DISTINCT device_id) FROM crypto_account`).Scan(&devices); err != nil || devices != 1 {
+		t.Errorf("crypto devices after restart: %d, %v", devices, err)
+	}
+	if strings.Contains(p.logs.String(), "panic") {
+		t.Error("the bot panicked")
+	}
+}
