@@ -1,0 +1,33 @@
+# Every Go command uses the pure-Go Olm implementation (goolm): no libolm, no cgo.
+TAGS := goolm
+GO   ?= go
+
+.PHONY: build test sandbox demo bench check dendrite
+
+build:
+	$(GO) build -tags $(TAGS) -o switchboard .
+
+# The homeserver for tests and the sandbox, built once from the pinned tools module.
+dendrite:
+	@scripts/dendrite.sh >/dev/null
+
+# The whole suite against real servers: a throwaway PostgreSQL cluster and Dendrite
+# started by the tests themselves (internal/testenv).
+test: dendrite
+	$(GO) test -race -tags $(TAGS) -timeout 30m ./...
+
+# A local PostgreSQL, Dendrite and the bot, with demo accounts; prints how to log in.
+sandbox: dendrite
+	$(GO) run -tags $(TAGS) ./cmd/sandbox
+
+# The sandbox plus a scripted requester walking through a whole intake.
+demo: dendrite
+	$(GO) run -tags $(TAGS) ./cmd/sandbox -demo
+
+# Latency and memory figures against the echo-bot floor (see docs/benchmarks.md).
+bench: dendrite
+	$(GO) run -tags $(TAGS) ./cmd/loadtest
+
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet -tags $(TAGS) ./...
