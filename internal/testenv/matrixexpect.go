@@ -1,0 +1,107 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// Messages returns every message seen in room so far, own ones included.
+func (c *Client) Messages(room id.RoomID) []Msg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Msg(nil), c.msgs[room]...)
+}
+
+// Undecryptable returns the events the crypto helper gave up on.
+func (c *Client) Undecryptable() []id.EventID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]id.EventID(nil), c.undecryptable...)
+}
+
+// WaitFor returns the first message in room from someone else, after the
+// room's cursor, that match accepts, and moves the cursor past it. Like an
+// expect script, messages skipped on the way are consumed.
+func (c *Client) WaitFor(ctx context.Context, room id.RoomID, match func(Msg) bool) (Msg, error) {
+	for {
+		// Messages are only ever appended, so the snapshot can be matched
+		// without the lock, and match may call back into the client.
+		c.mu.Lock()
+		msgs, from, changed := c.msgs[room], c.cursor[room], c.changed
+		c.mu.Unlock()
+		for i := from; i < len(msgs); i++ {
+			if msgs[i].Sender != c.cli.UserID && match(msgs[i]) {
+				c.mu.Lock()
+				c.cursor[room] = max(c.cursor[room], i+1)
+				c.mu.Unlock()
+				return msgs[i], nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Msg{}, fmt.Errorf("testenv: %s waiting in %s: %w (seen: %s)", c.cli.UserID, room, ctx.Err(), c.describe(room))
+		}
+	}
+}
+
+// Expect waits up to ExpectTimeout for a message from someone else containing
+// substr, and fails the test if none comes.
+func (c *Client) Expect(tb testing.TB, room id.RoomID, substr string) Msg {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), c.ExpectTimeout)
+	defer cancel()
+	m, err := c.WaitFor(ctx, room, func(m Msg) bool { return strings.Contains(m.Body, substr) })
+	if err != nil {
+		tb.Fatalf("expected a message containing %q: %v", substr, err)
+	}
+	return m
+}
+
+// ExpectNone fails the test if anyone else posts in room within d.
+func (c *Client) ExpectNone(tb testing.TB, room id.RoomID, d time.Duration) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if m, err := c.WaitFor(ctx, room, func(Msg) bool { return true }); err == nil {
+		tb.Fatalf("expected silence in %s, got a message from %s (%d bytes)", room, m.Sender, len(m.Body))
+	}
+}
+
+// NextInvite returns the next room the client was invited to and has joined.
+func (c *Client) NextInvite(ctx context.Context) (Invite, error) {
+	for {
+		c.mu.Lock()
+		if c.inviteCursor < len(c.invites) {
+			inv := c.invites[c.inviteCursor]
+			c.inviteCursor++
+			c.mu.Unlock()
+			return inv, nil
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Invite{}, fmt.Errorf("testenv: %s waiting for an invite: %w", c.cli.UserID, ctx.Err())
+		}
+	}
+}
+
+// describe summarises a room's messages for failure output. Bodies are test
+// data, so showing them here helps and reveals nothing.
+func (c *Client) describe(room id.RoomID) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	for i, m := range c.msgs[room] {
+		fmt.Fprintf(&b, "\n  #%d %s encrypted=%v: %q", i, m.Sender, m.Encrypted, m.Body)
+	}
+	fmt.Fprintf(&b, "\n  cursor=%d undecryptable=%d", c.cursor[room], len(c.undecryptable))
+	return b.String()
+}
