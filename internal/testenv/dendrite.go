@@ -104,7 +104,7 @@ func StartDendrite() (*Dendrite, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "switchboard-dendrite-")
+	dir, err := makeTempDir("", "switchboard-dendrite-")
 	if err != nil {
 		return nil, err
 	}

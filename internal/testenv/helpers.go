@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // freePort returns a loopback TCP port that was free a moment ago; callers
@@ -115,4 +117,45 @@ func (l *logBuffer) tail(n int) string {
 	}
 	slices.Reverse(out)
 	return strings.Join(out, "\n")
+}
+
+// ownerFile records which process made a server's temp dir, so that dirs
+// left by a test binary that panicked or timed out (its servers died with it,
+// see startChild) can be removed by the next run.
+const ownerFile = "testenv-owner.pid"
+
+// makeTempDir creates a temp dir for a server after sweeping stale ones.
+func makeTempDir(base, prefix string) (string, error) {
+	if base == "" {
+		base = os.TempDir()
+	}
+	sweepStale(base, prefix)
+	dir, err := os.MkdirTemp(base, prefix)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+func sweepStale(base, prefix string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, prefix+"*"))
+	for _, dir := range dirs {
+		data, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours, or still being set up
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		// Signal 0 only asks whether the owner still exists; a recycled pid
+		// merely postpones the sweep.
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }

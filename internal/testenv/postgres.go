@@ -72,7 +72,7 @@ func StartPostgres() (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(pgTempBase(cred != nil), "switchboard-pg-")
+	dir, err := makeTempDir(pgTempBase(cred != nil), "switchboard-pg-")
 	if err != nil {
 		return nil, err
 	}
