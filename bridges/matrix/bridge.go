@@ -59,7 +59,9 @@ func New(ctx context.Context, cfg Config, st *store.Store, svc *bot.Service, cat
 	if err != nil {
 		return nil, err
 	}
-	cli.Log = log.With().Str("component", "mautrix").Logger()
+	// mautrix logs request bodies at debug level (a login carries the password), so its
+	// own logger never goes below info whatever the bot's level.
+	cli.Log = log.With().Str("component", "mautrix").Logger().Level(max(log.GetLevel(), zerolog.InfoLevel))
 	b := &Bridge{cfg: cfg, cli: cli, store: st, svc: svc, cat: cat, log: log, joined: map[id.RoomID]bool{}}
 	b.syncer = newSyncer(st, cfg.UserID.String(), log)
 	cli.Syncer = b.syncer

@@ -3,6 +3,7 @@ package matrix
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 
 	"maunium.net/go/mautrix"
@@ -155,11 +156,15 @@ func (b *Bridge) afterEncrypted(ctx context.Context, evt *event.Event) {
 
 // onDecryptError answers kindly when a message cannot be decrypted, never silently.
 func (b *Bridge) onDecryptError(evt *event.Event, err error) {
-	ctx := context.Background()
-	b.log.Warn().Err(err).Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
 	if evt.Sender == b.cli.UserID {
 		return
 	}
+	if errors.Is(err, context.Canceled) {
+		// Stopping: the event stays in matrix_pending_events and is retried next start.
+		return
+	}
+	ctx := context.Background()
+	b.log.Warn().Err(err).Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
 	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
 		Conversation: evt.RoomID.String(), Kind: bot.KindUndecryptable}
 	if !b.isDM(ctx, evt.RoomID) && !b.allowed(evt.RoomID) {

@@ -70,12 +70,23 @@ func newBot(t *testing.T, hs *testenv.Dendrite, dsn string) *testBot {
 	return b
 }
 
+// start runs the bot and returns once it has logged in and published its device keys,
+// as a bot in production would have long before anyone writes to it.
 func (b *testBot) start() {
 	b.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel, b.done = cancel, make(chan error, 1)
 	log := zerolog.New(b.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	const ready = "Switchboard is running"
+	before := strings.Count(b.logs.String(), ready)
 	go func() { b.done <- app.Run(ctx, b.cfg, log) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for strings.Count(b.logs.String(), ready) == before {
+		if time.Now().After(deadline) {
+			b.t.Fatal("the bot did not get ready within 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (b *testBot) stop() {

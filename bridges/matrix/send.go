@@ -69,6 +69,11 @@ func (b *Bridge) ensureEncryptionKnown(ctx context.Context, room id.RoomID) (boo
 	if content.Algorithm == "" {
 		return false, nil
 	}
+	// The room's members are likely unknown too; without them the room key would be
+	// shared with nobody and the message unreadable. Members() fills the state store.
+	if _, err := b.cli.Members(ctx, room); err != nil {
+		return false, err
+	}
 	return true, b.cli.StateStore.SetEncryptionEvent(ctx, room, &content)
 }
 

@@ -1,0 +1,210 @@
+// Command loadtest measures Switchboard against its floor on one homeserver in one run:
+// a bare mautrix echo bot with the same end-to-end encryption. It prints the latency
+// from a requester's message to the bot's first reply (p50, p99) for sequential and
+// concurrent requesters, and the bot's memory with many open intakes. Run it with
+// `make bench`; the figures go to docs/benchmarks.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/lib/pq"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/internal/testenv"
+)
+
+func main() {
+	echo := flag.Bool("echo-bot", false, "run as the echo bot (used internally)")
+	hsURL := flag.String("hs", "", "homeserver URL (echo bot)")
+	user := flag.String("user", "", "user ID (echo bot)")
+	pass := flag.String("password", "", "password (echo bot)")
+	dsn := flag.String("db", "", "database (echo bot)")
+	seq := flag.Int("seq", 200, "messages sent one after another by one requester")
+	conc := flag.Int("concurrent", 50, "requesters writing at once")
+	perReq := flag.Int("per-requester", 4, "messages each concurrent requester sends")
+	intakes := flag.Int("intakes", 200, "open intakes when memory is read")
+	flag.Parse()
+	if *echo {
+		if err := runEchoBot(*hsURL, *user, *pass, *dsn); err != nil {
+			fmt.Fprintln(os.Stderr, "echo bot:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*seq, *conc, *perReq, *intakes); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+type env struct {
+	pg  *testenv.Postgres
+	hs  *testenv.Dendrite
+	tmp string
+	mu  sync.Mutex
+	n   int
+}
+
+func run(seq, conc, perReq, intakes int) error {
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "switchboard-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	pg, err := testenv.StartPostgres()
+	if err != nil {
+		return err
+	}
+	defer pg.Stop()
+	hs, err := testenv.StartDendrite()
+	if err != nil {
+		return err
+	}
+	defer hs.Stop()
+	e := &env{pg: pg, hs: hs, tmp: tmp}
+
+	echo, err := e.startEcho(ctx)
+	if err != nil {
+		return err
+	}
+	defer echo.stop()
+	sb, err := e.startSwitchboard(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.stop()
+
+	fmt.Printf("Switchboard load test, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), numCPU())
+	results := map[string]map[string]stats{}
+	for _, b := range []*botProc{echo, sb} {
+		results[b.name] = map[string]stats{}
+		s, err := e.sequential(ctx, b, seq)
+		if err != nil {
+			return fmt.Errorf("%s sequential: %w", b.name, err)
+		}
+		results[b.name]["seq"] = s
+		c, err := e.concurrent(ctx, b, conc, perReq)
+		if err != nil {
+			return fmt.Errorf("%s concurrent: %w", b.name, err)
+		}
+		results[b.name]["conc"] = c
+	}
+	fmt.Printf("| scenario | bot | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|\n")
+	for _, sc := range []struct{ key, label string }{{"seq", fmt.Sprintf("%d sequential messages", seq)}, {"conc", fmt.Sprintf("%d requesters at once × %d", conc, perReq)}} {
+		for _, b := range []*botProc{echo, sb} {
+			s := results[b.name][sc.key]
+			fmt.Printf("| %s | %s | %d | %.1f | %.1f | %.1f |\n", sc.label, b.name, s.n, s.p50, s.p99, s.max)
+		}
+		e, s := results[echo.name][sc.key], results[sb.name][sc.key]
+		fmt.Printf("| %s | ratio | | %.2fx | %.2fx | |\n", sc.label, s.p50/e.p50, s.p99/e.p99)
+	}
+
+	// Memory with many intakes open at once (the concurrent phase left conc open).
+	if err := e.openIntakes(ctx, sb, intakes-conc); err != nil {
+		return err
+	}
+	var open int
+	if err := sb.db.QueryRow(`SELECT count(*) FROM intakes WHERE status = 'open'`).Scan(&open); err != nil {
+		return err
+	}
+	fmt.Printf("\nMemory with %d open intakes: Switchboard RSS %s (peak %s); echo bot RSS %s (peak %s)\n",
+		open, rss(sb.cmd.Process.Pid, "VmRSS"), rss(sb.cmd.Process.Pid, "VmHWM"),
+		rss(echo.cmd.Process.Pid, "VmRSS"), rss(echo.cmd.Process.Pid, "VmHWM"))
+	return nil
+}
+
+type stats struct {
+	n                  int
+	p50, p99, max, avg float64
+}
+
+func summarize(d []time.Duration) stats {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
+	pct := func(p float64) float64 {
+		i := int(p*float64(len(d))+0.5) - 1
+		return ms(d[max(0, min(i, len(d)-1))])
+	}
+	var sum time.Duration
+	for _, x := range d {
+		sum += x
+	}
+	return stats{n: len(d), p50: pct(0.50), p99: pct(0.99), max: ms(d[len(d)-1]), avg: ms(sum / time.Duration(len(d)))}
+}
+
+func rss(pid int, field string) string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return fmt.Sprintf("%.0f MiB", float64(kb)/1024)
+		}
+	}
+	return "?"
+}
+
+func numCPU() int {
+	out, _ := exec.Command("nproc").Output()
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return n
+}
+
+// user registers a fresh account and dials it as an E2EE client.
+func (e *env) user(ctx context.Context, prefix string) (*testenv.Client, error) {
+	e.mu.Lock()
+	e.n++
+	n := e.n
+	e.mu.Unlock()
+	local := fmt.Sprintf("%s%d", prefix, n)
+	uid, err := e.hs.Register(ctx, local, "load-password")
+	if err != nil {
+		return nil, err
+	}
+	dsn, err := e.pg.CreateDatabase(ctx, "load_"+local)
+	if err != nil {
+		return nil, err
+	}
+	return testenv.Dial(ctx, e.hs.URL(), uid, "load-password", dsn)
+}
+
+func (e *env) users(ctx context.Context, prefix string, n int) ([]*testenv.Client, error) {
+	out := make([]*testenv.Client, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, err := e.user(ctx, prefix)
+			out[i] = c
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return out, <-errs
+}
+
+func filepathJoin(a ...string) string { return filepath.Join(a...) }
+
+var _ = id.UserID("")
