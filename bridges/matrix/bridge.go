@@ -39,14 +39,15 @@ type Config struct {
 
 // Bridge is the Matrix side of the bot.
 type Bridge struct {
-	cfg    Config
-	cli    *mautrix.Client
-	helper *cryptohelper.CryptoHelper
-	syncer *syncer
-	store  *store.Store
-	svc    *bot.Service
-	cat    *i18n.Catalogue
-	log    zerolog.Logger
+	cfg     Config
+	cli     *mautrix.Client
+	helper  *cryptohelper.CryptoHelper
+	syncer  *syncer
+	pending *pending
+	store   *store.Store
+	svc     *bot.Service
+	cat     *i18n.Catalogue
+	log     zerolog.Logger
 
 	joinMu sync.Mutex
 	joined map[id.RoomID]bool
@@ -62,7 +63,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, svc *bot.Service, cat
 	// mautrix logs request bodies at debug level (a login carries the password), so its
 	// own logger never goes below info whatever the bot's level.
 	cli.Log = log.With().Str("component", "mautrix").Logger().Level(max(log.GetLevel(), zerolog.InfoLevel))
-	b := &Bridge{cfg: cfg, cli: cli, store: st, svc: svc, cat: cat, log: log, joined: map[id.RoomID]bool{}}
+	b := &Bridge{cfg: cfg, cli: cli, store: st, svc: svc, cat: cat, log: log, joined: map[id.RoomID]bool{}, pending: newPending(st)}
 	b.syncer = newSyncer(st, cfg.UserID.String(), log)
 	cli.Syncer = b.syncer
 	cli.Store = b.syncer // our SyncStore: the position moves only after processing

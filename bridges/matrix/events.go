@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 
@@ -84,21 +83,29 @@ func (b *Bridge) allowed(room id.RoomID) bool { return slices.Contains(b.cfg.All
 
 // onMessage turns a (decrypted) room message into an Inbound for the core.
 func (b *Bridge) onMessage(ctx context.Context, evt *event.Event) {
+	b.syncer.markHandled(evt.ID)
+	if in, ok := b.inbound(ctx, evt); ok && !b.handle(ctx, in) {
+		return // kept as pending; the batch is processed again
+	}
+	b.pending.done(ctx, evt.ID)
+}
+
+// inbound describes a message for the core; ok is false for messages the bot ignores.
+func (b *Bridge) inbound(ctx context.Context, evt *event.Event) (in bot.Inbound, ok bool) {
 	if evt.Sender == b.cli.UserID || isInitialSync(ctx) {
-		return
+		return in, false
 	}
 	content := evt.Content.AsMessage()
-	if content.MsgType == event.MsgNotice {
-		return // other bots; answering them could loop
+	if content.MsgType == event.MsgNotice || b.allowed(evt.RoomID) {
+		// Other bots (answering them could loop), and staff or configured rooms, where
+		// commands come in a later version.
+		return in, false
 	}
-	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(), Conversation: evt.RoomID.String()}
-	encrypted := evt.Mautrix.EventSource&event.SourceDecrypted != 0
+	in = bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(), Conversation: evt.RoomID.String()}
 	switch {
-	case b.allowed(evt.RoomID):
-		return // staff and other configured rooms: commands there come in a later version
 	case !b.isDM(ctx, evt.RoomID):
 		in.Kind = bot.KindGroup
-	case !encrypted:
+	case evt.Mautrix.EventSource&event.SourceDecrypted == 0:
 		in.Kind = bot.KindUnencrypted
 	case content.MsgType == event.MsgText || content.MsgType == event.MsgEmote:
 		content.RemoveReplyFallback()
@@ -109,21 +116,21 @@ func (b *Bridge) onMessage(ctx context.Context, evt *event.Event) {
 	default:
 		in.Kind = bot.KindNonText
 	}
-	b.handle(ctx, in)
-	b.syncer.markHandled(evt.ID)
+	return in, true
 }
 
-// handle passes an event to the core. The core retries while the database is away; if
-// it still fails, the sync batch is marked incomplete so the event comes again.
-func (b *Bridge) handle(ctx context.Context, in bot.Inbound) {
+// handle passes an event to the core, which retries while the database is away. If it
+// still fails (the bot is stopping), the sync batch is marked incomplete so the event
+// comes again; handle then reports false.
+func (b *Bridge) handle(ctx context.Context, in bot.Inbound) bool {
 	if err := b.svc.Handle(ctx, in); err != nil {
 		b.syncer.incomplete.Store(true)
 		if ctx.Err() == nil {
 			b.log.Err(err).Str("event_id", in.EventID).Msg("Could not handle an event; it will be processed again")
 		}
-		return
+		return false
 	}
-	_ = b.store.DeletePendingEvent(ctx, in.EventID)
+	return true
 }
 
 // isDM reports whether only the bot and one other person are in (or invited to) a room.
@@ -145,11 +152,7 @@ func (b *Bridge) afterEncrypted(ctx context.Context, evt *event.Event) {
 	if b.syncer.wasHandled(evt.ID) {
 		return
 	}
-	raw, err := json.Marshal(evt)
-	if err != nil {
-		return
-	}
-	if err := b.store.AddPendingEvent(ctx, evt.ID.String(), evt.RoomID.String(), raw); err != nil {
+	if err := b.pending.keep(ctx, evt); err != nil {
 		b.syncer.incomplete.Store(true)
 	}
 }
@@ -170,33 +173,22 @@ func (b *Bridge) onDecryptError(evt *event.Event, err error) {
 	if !b.isDM(ctx, evt.RoomID) && !b.allowed(evt.RoomID) {
 		in.Kind = bot.KindGroup
 	}
-	if b.allowed(evt.RoomID) {
-		_ = b.store.DeletePendingEvent(ctx, in.EventID)
-		return
+	if b.allowed(evt.RoomID) || b.handle(ctx, in) {
+		b.pending.done(ctx, evt.ID)
 	}
-	b.handle(ctx, in)
 }
 
 // retryPending hands events kept from a previous run back to the crypto helper, which
 // decrypts them (waiting for keys if needed) and dispatches them as usual.
 func (b *Bridge) retryPending(ctx context.Context) {
-	pending, err := b.store.PendingEvents(ctx)
+	events, err := b.pending.load(ctx)
 	if err != nil {
 		b.log.Err(err).Msg("Could not read pending encrypted events")
 		return
 	}
-	for _, p := range pending {
-		var evt event.Event
-		if err := json.Unmarshal(p.Event, &evt); err != nil {
-			_ = b.store.DeletePendingEvent(ctx, p.EventID)
-			continue
-		}
-		evt.RoomID = id.RoomID(p.RoomID)
-		if err := evt.Content.ParseRaw(evt.Type); err != nil {
-			_ = b.store.DeletePendingEvent(ctx, p.EventID)
-			continue
-		}
-		b.log.Info().Str("event_id", p.EventID).Msg("Retrying an encrypted event kept from before a restart")
-		go b.helper.HandleEncrypted(context.WithValue(ctx, mautrix.SyncTokenContextKey, "pending"), &evt)
+	ctx = context.WithValue(ctx, mautrix.SyncTokenContextKey, "pending")
+	for _, evt := range events {
+		b.log.Info().Stringer("event_id", evt.ID).Msg("Retrying an encrypted event kept from before a restart")
+		go b.helper.HandleEncrypted(ctx, evt)
 	}
 }
