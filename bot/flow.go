@@ -80,9 +80,9 @@ func (t *turn) complete(ik *Intake) error {
 		}
 		from := c.State
 		fillCase(c, ik)
-		c.State, c.UpdatedAt, c.Conversation = StateStaff, t.now, t.conv
-		if from != StateIntake {
-			c.State = from // staff may already have moved it on
+		c.UpdatedAt, c.Conversation = t.now, t.conv
+		if from == StateIntake { // staff may already have moved it on
+			c.State = StateStaff
 		}
 		if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 			return err
