@@ -3,10 +3,12 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -408,4 +410,47 @@ func TestOpenWaitsForDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
+}
+
+// The language a person chooses picks the catalogue from then on; keys a translation
+// lacks fall back to English.
+func TestChosenLanguagePicksCatalogue(t *testing.T) {
+	en, err := os.ReadFile("../i18n/en.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := i18n.LoadFS(fstest.MapFS{
+		"en.json": {Data: en},
+		"de.json": {Data: []byte(`{"switchboard-summary": "Zusammenfassung: $1 / $2 / $3 / $4. Soll ich die Anfrage eröffnen?"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDesk(t, testenv.NewDB(t))
+	d.svc = bot.NewService(d.st, cat, d.cfg, nil, zerolog.Nop(), func() time.Time { return time.UnixMilli(d.clock.Load()) })
+	for _, a := range []string{"hallo", "nein", "nein", "nein", "nein", "Jemand beleidigt mich ständig", "keine", "de.wikipedia.org"} {
+		d.send(alice, room, a)
+	}
+	expect(t, d.send(alice, room, "Deutsch"), "Zusammenfassung: de.wikipedia.org / — / de / Jemand beleidigt mich")
+	expect(t, d.send(alice, room, "ja"), "Your request is open") // not translated: English
+	var lang string
+	if err := d.st.DB.Get(&lang, `SELECT language FROM people`); err != nil || lang != "de" {
+		t.Errorf("language kept: %q %v", lang, err)
+	}
+}
+
+// An unfinished staff-route intake that expires still reaches staff with what it has.
+func TestExpiredStaffIntakeStaysWithStaff(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.send(alice, room, "hi")
+	d.send(alice, room, "yes")
+	d.drain("!staff:localhost")
+	d.advance(25 * time.Hour)
+	if n, err := d.svc.FireDueTimers(context.Background()); err != nil || n != 1 {
+		t.Fatalf("fired %d, %v", n, err)
+	}
+	expect(t, d.drain(room), "passed what you told me to Wikimedia Foundation staff")
+	if n := d.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'staff' AND q_harm`); n != 1 {
+		t.Error("the staff case did not stay open for staff")
+	}
 }
