@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench check dendrite
+.PHONY: build test sandbox demo bench check dendrite interop
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -11,9 +11,14 @@ build:
 dendrite:
 	@scripts/dendrite.sh >/dev/null
 
+# Element's crypto (matrix-js-sdk) for TestElementInterop, when Node is present.
+interop:
+	@if command -v node >/dev/null; then cd interop/element && \
+		{ [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }; fi
+
 # The whole suite against real servers: a throwaway PostgreSQL cluster and Dendrite
 # started by the tests themselves (internal/testenv).
-test: dendrite
+test: dendrite interop
 	$(GO) test -race -tags $(TAGS) -timeout 30m ./...
 
 # A local PostgreSQL, Dendrite and the bot, with demo accounts; prints how to log in.
