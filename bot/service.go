@@ -105,7 +105,10 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 			return err
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: in.Platform, conv: in.Conversation, now: now, queued: &queued}
-		return t.handle(in)
+		if err := t.handle(in); err != nil {
+			return err
+		}
+		return storeOutgoing(ctx, tx, queued)
 	})
 	if err != nil && ctx.Err() == nil {
 		// Not the database being away (InTx waits that out) but a fault of ours. Retrying
@@ -132,8 +135,22 @@ func (s *Service) apologise(ctx context.Context, in Inbound, queued *[]Outgoing)
 			return err
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: in.Platform, conv: in.Conversation, now: now, queued: queued}
-		return t.reply(say("switchboard-internal-error"))
+		if err := t.reply(say("switchboard-internal-error")); err != nil {
+			return err
+		}
+		return storeOutgoing(ctx, tx, *queued)
 	})
+}
+
+// storeOutgoing writes a turn's messages to the outbox, in the same transaction as the
+// change that caused them, and gives each its ID.
+func storeOutgoing(ctx context.Context, tx Tx, msgs []Outgoing) error {
+	for i := range msgs {
+		if err := tx.Enqueue(ctx, &msgs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // turn is the handling of one inbound event inside its transaction.
@@ -290,11 +307,21 @@ func (t *turn) lang() string {
 	return t.s.cfg.DefaultLanguage
 }
 
+// enqueue adds a message to the turn. Everything a turn says to one conversation
+// becomes one message, paragraphs apart: one notification on a phone instead of three,
+// and one encryption and one request instead of several.
 func (t *turn) enqueue(o Outgoing) error {
-	if err := t.tx.Enqueue(t.ctx, &o); err != nil {
-		return err
+	q := *t.queued
+	if n := len(q); n > 0 {
+		last := &q[n-1]
+		if last.Platform == o.Platform && last.Conversation == o.Conversation &&
+			last.Notice == o.Notice && last.ContentFree == o.ContentFree {
+			last.Plain += "\n\n" + o.Plain
+			last.Markdown += "\n\n" + o.Markdown
+			return nil
+		}
 	}
-	*t.queued = append(*t.queued, o)
+	*t.queued = append(q, o)
 	return nil
 }
 

@@ -54,7 +54,7 @@ func (s *Service) FireDueTimers(ctx context.Context) (int, error) {
 			}
 			fired++
 		}
-		return nil
+		return storeOutgoing(ctx, tx, queued)
 	})
 	if err != nil {
 		return 0, err

@@ -23,9 +23,13 @@ func TestEverydayIntakeEndToEnd(t *testing.T) {
 	if !strings.Contains(greeting.FormattedBody, "<strong>not an emergency service</strong>") {
 		t.Errorf("no HTML formatting: %q", greeting.FormattedBody)
 	}
-	alice.expect("1 of 4")
-	alice.answer("maybe", "did not understand")
-	alice.expect("1 of 4")
+	// What the bot says in one turn comes as one message: one notification, not three.
+	if !strings.Contains(greeting.Body, "1 of 4") {
+		t.Errorf("the greeting should end with the first question: %q", greeting.Body)
+	}
+	if reask := alice.answer("maybe", "did not understand"); !strings.Contains(reask.Body, "1 of 4") {
+		t.Errorf("an unclear answer should be followed by the question again: %q", reask.Body)
+	}
 	alice.answer("no", "2 of 4")
 	alice.answer("No", "3 of 4")
 	alice.answer("n", "4 of 4")
@@ -71,12 +75,14 @@ func TestStaffRouteNoticeWithoutContent(t *testing.T) {
 	bob.say("I need help")
 	bob.expect("1 of 4")
 	bob.say("yes")
-	bob.expect("emergency@wikimedia.org")
+	if m := bob.expect("emergency@wikimedia.org"); !strings.Contains(m.Body, "2 of 4") ||
+		strings.Index(m.Body, "emergency@") > strings.Index(m.Body, "2 of 4") {
+		t.Errorf("the emergency pointers must come first, then the next question: %q", m.Body)
+	}
 	notice := staff.Expect(t, staffRoom, "staff-route request")
 	if !notice.Encrypted || notice.Type != event.MsgNotice || !strings.Contains(notice.Body, "SB-") {
 		t.Errorf("staff notice: %+v", notice)
 	}
-	bob.expect("2 of 4")
 	bob.answer("no", "3 of 4")
 	bob.answer("no", "4 of 4")
 	bob.answer("no", "what happened")

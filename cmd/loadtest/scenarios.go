@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/internal/testenv"
@@ -128,8 +129,12 @@ func (e *env) conversation(ctx context.Context, b *botProc, c *testenv.Client) (
 	if err != nil {
 		return "", err
 	}
-	// The first message may go out before the bot joined; it gets its keys late but
-	// is answered. Not measured.
+	// Writing while the bot is still joining races a mautrix client's own room-key
+	// rotation on the membership change; a person would see the bot join first.
+	if err := waitJoined(ctx, c, room, b.id); err != nil {
+		return "", err
+	}
+	// The warm-up is not measured.
 	if _, err := exchange(ctx, c, room, b.warmup); err != nil {
 		return "", fmt.Errorf("warm-up: %w", err)
 	}
@@ -249,6 +254,9 @@ func (e *env) openIntakes(ctx context.Context, b *botProc, n int) error {
 			defer func() { <-sem }()
 			room, err := c.CreateDM(ctx, b.id)
 			if err == nil {
+				err = waitJoined(ctx, c, room, b.id)
+			}
+			if err == nil {
 				_, err = exchange(ctx, c, room, step{"hello", "1 of 4"})
 			}
 			if err != nil {
@@ -259,4 +267,22 @@ func (e *env) openIntakes(ctx context.Context, b *botProc, n int) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+func waitJoined(ctx context.Context, c *testenv.Client, room id.RoomID, user id.UserID) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		var m event.MemberEventContent
+		err := c.Mautrix().StateEvent(ctx, room, event.StateMember, user.String(), &m)
+		if err == nil && m.Membership == event.MembershipJoin {
+			_, err = c.Mautrix().Members(ctx, room)
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not join: %w", user, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
