@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { testenv.Main(m, testenv.NeedPostgres) }
 // desk is the core over a real database, with a clock the test moves. Replies are
 // read straight from the outbox table, so each test sees exactly what was committed.
 type desk struct {
-	t     *testing.T
+	t     testing.TB
 	dsn   string
 	st    *store.Store
 	svc   *bot.Service

@@ -51,6 +51,8 @@ type Bridge struct {
 
 	joinMu sync.Mutex
 	joined map[id.RoomID]bool
+	// encrypted caches rooms known to be encrypted (it never changes back).
+	encrypted sync.Map
 }
 
 // New logs in (retrying while the homeserver is unreachable), sets up encryption and

@@ -43,19 +43,36 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) error {
 	if err != nil {
 		return classify(err)
 	}
-	if !encrypted && !o.ContentFree {
-		return fmt.Errorf("%w: room %s is not encrypted; refusing to send case content", bot.ErrPermanent, room)
-	}
 	content := render(o.Plain, o.Markdown, o.Notice)
-	_, err = b.cli.SendMessageEvent(ctx, room, event.EventMessage, content,
-		mautrix.ReqSendEvent{TransactionID: "sb-" + strconv.FormatInt(o.ID, 10)})
+	txn := mautrix.ReqSendEvent{TransactionID: "sb-" + strconv.FormatInt(o.ID, 10)}
+	if !encrypted {
+		if !o.ContentFree {
+			return fmt.Errorf("%w: room %s is not encrypted; refusing to send case content", bot.ErrPermanent, room)
+		}
+		txn.DontEncrypt = true
+		_, err = b.cli.SendMessageEvent(ctx, room, event.EventMessage, content, txn)
+		return classify(err)
+	}
+	// Encrypting here, not inside SendMessageEvent, makes "never in plaintext" explicit.
+	sealed, err := b.helper.Encrypt(ctx, room, event.EventMessage, content)
+	if err != nil {
+		return err // counted and retried: a key-sharing hiccup, say
+	}
+	_, err = b.cli.SendMessageEvent(ctx, room, event.EventEncrypted, sealed, txn)
 	return classify(err)
 }
 
 // ensureEncryptionKnown asks the homeserver when the local state does not show
 // encryption yet (a room learned only from a /sync still being processed).
 func (b *Bridge) ensureEncryptionKnown(ctx context.Context, room id.RoomID) (bool, error) {
+	// Encryption cannot be turned off in a Matrix room, so a yes is cached for good.
+	if _, ok := b.encrypted.Load(room); ok {
+		return true, nil
+	}
 	enc, err := b.cli.StateStore.IsEncrypted(ctx, room)
+	if enc {
+		b.encrypted.Store(room, true)
+	}
 	if err != nil || enc {
 		return enc, err
 	}
@@ -74,6 +91,7 @@ func (b *Bridge) ensureEncryptionKnown(ctx context.Context, room id.RoomID) (boo
 	if _, err := b.cli.Members(ctx, room); err != nil {
 		return false, err
 	}
+	b.encrypted.Store(room, true)
 	return true, b.cli.StateStore.SetEncryptionEvent(ctx, room, &content)
 }
 

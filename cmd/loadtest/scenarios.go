@@ -165,36 +165,44 @@ func exchange(ctx context.Context, c *testenv.Client, room id.RoomID, s step) (t
 	}
 }
 
-func (e *env) sequential(ctx context.Context, b *botProc, n int) (stats, error) {
-	c, err := e.user(ctx, "seq")
-	if err != nil {
-		return stats{}, err
-	}
-	defer c.Close()
-	room, err := e.conversation(ctx, b, c)
-	if err != nil {
-		return stats{}, err
-	}
-	lat := make([]time.Duration, 0, n)
-	for i := range n {
-		d, err := exchange(ctx, c, room, b.script[i%len(b.script)])
+// sequential has one requester per bot send n messages each, alternating between the
+// bots message by message, and returns each bot's latencies.
+func (e *env) sequential(ctx context.Context, bots []*botProc, n int) ([][]time.Duration, error) {
+	rooms := make([]id.RoomID, len(bots))
+	clients := make([]*testenv.Client, len(bots))
+	for i, b := range bots {
+		c, err := e.user(ctx, "seq")
 		if err != nil {
-			return stats{}, err
+			return nil, err
 		}
-		lat = append(lat, d)
+		defer c.Close()
+		clients[i] = c
+		if rooms[i], err = e.conversation(ctx, b, c); err != nil {
+			return nil, err
+		}
 	}
-	return summarize(lat), nil
+	lat := make([][]time.Duration, len(bots))
+	for i := range n {
+		for j, b := range bots {
+			d, err := exchange(ctx, clients[j], rooms[j], b.script[i%len(b.script)])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", b.name, err)
+			}
+			lat[j] = append(lat[j], d)
+		}
+	}
+	return lat, nil
 }
 
-func (e *env) concurrent(ctx context.Context, b *botProc, n, per int) (stats, error) {
+func (e *env) concurrent(ctx context.Context, b *botProc, n, per int) ([]time.Duration, error) {
 	clients, err := e.users(ctx, "conc", n)
 	if err != nil {
-		return stats{}, err
+		return nil, err
 	}
 	rooms := make([]id.RoomID, n)
 	for i, c := range clients {
 		if rooms[i], err = e.conversation(ctx, b, c); err != nil {
-			return stats{}, err
+			return nil, err
 		}
 	}
 	var mu sync.Mutex
@@ -223,7 +231,7 @@ func (e *env) concurrent(ctx context.Context, b *botProc, n, per int) (stats, er
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return stats{}, err
+		return nil, err
 	}
 	// The Switchboard requesters keep their intakes open for the memory reading.
 	if b.name != "switchboard" {
@@ -231,7 +239,7 @@ func (e *env) concurrent(ctx context.Context, b *botProc, n, per int) (stats, er
 			c.Close()
 		}
 	}
-	return summarize(lat), nil
+	return lat, nil
 }
 
 // openIntakes starts n more intakes, each by a new requester.

@@ -1,0 +1,36 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"switchboard/bot"
+	"switchboard/internal/testenv"
+)
+
+// BenchmarkHandle is the core's share of a reply's latency: one inbound message, one
+// transaction on a real PostgreSQL (unix socket), replies written to the outbox.
+func BenchmarkHandle(b *testing.B) {
+	d := newDeskB(b)
+	script := []string{"hello", "no", "no", "no", "no", "A story long enough.", "none", "en.wikipedia.org", "en", "yes", "!cancel"}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$b%d", i), Sender: alice, Conversation: room, Text: script[i%len(script)]}
+		if err := d.svc.Handle(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	_, _ = d.st.DB.Exec(`DELETE FROM outbox`)
+}
+
+func newDeskB(b *testing.B) *desk {
+	dsn := testenv.NewDB(b)
+	d := &desk{t: b, dsn: dsn, cfg: bot.Config{IntakeExpiry: 24 * time.Hour, StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost"}}
+	d.clock.Store(time.Now().UnixMilli())
+	d.open()
+	return d
+}
