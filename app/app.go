@@ -25,8 +25,20 @@ var (
 	ErrMatrix   = errors.New("matrix error")
 )
 
+// Option adjusts a Run.
+type Option func(*options)
+
+type options struct{ ready func() }
+
+// OnReady calls f once the bot has logged in, set up encryption and starts syncing.
+func OnReady(f func()) Option { return func(o *options) { o.ready = f } }
+
 // Run serves until ctx ends. It returns nil on a clean stop.
-func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
+func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Option) error {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cat, err := i18n.Load()
 	if err != nil {
 		log.Err(err).Msg("Message catalogue is broken")
@@ -81,6 +93,9 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger) error {
 	go func() { outbox.Run(ctx, 5*time.Second); done <- struct{}{} }()
 	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
 	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
+	if o.ready != nil {
+		o.ready()
+	}
 	err = mx.Run(ctx)
 	cancel()
 	<-done

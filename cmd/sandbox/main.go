@@ -28,7 +28,7 @@ import (
 // Demo accounts. The sandbox's homeserver listens on 127.0.0.1 only.
 var accounts = []struct{ localpart, password, role string }{
 	{"requester", "requester-password", "a person asking for help"},
-	{"volunteer", "volunteer-password", "a community volunteer"},
+	{"volunteer", "volunteer-password", "a community volunteer; case offers are not built yet"},
 	{"staff", "staff-password", "a staff member (in the staff room)"},
 }
 
@@ -100,8 +100,16 @@ func run(ctx context.Context, demo, verbose bool) error {
 	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
 	botCtx, stopBot := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- app.Run(botCtx, &cfg, log) }()
+	ready := make(chan struct{})
+	go func() { done <- app.Run(botCtx, &cfg, log, app.OnReady(func() { close(ready) })) }()
 	defer func() { stopBot(); <-done }()
+	select {
+	case <-ready:
+	case err := <-done:
+		return fmt.Errorf("the bot did not start: %v", err)
+	case <-ctx.Done():
+		return nil
+	}
 
 	if demo {
 		return playDemo(ctx, pg, hs, botID, users["requester"])
