@@ -72,6 +72,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		StaffConversation: cfg.Service.StaffRoom,
 		MaxMessage:        cfg.Service.MaxMessageLength,
 		DefaultLanguage:   cfg.Service.DefaultLanguage,
+		MatrixContact:     cfg.Bot.UserID,
 	}, outbox, log.With().Str("component", "core").Logger(), nil)
 
 	mx, err := matrix.New(ctx, matrix.Config{

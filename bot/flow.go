@@ -46,7 +46,7 @@ func (t *turn) answer(ik *Intake, text string) error {
 func (t *turn) openCase(ik *Intake, route Route, state CaseState) (*Case, error) {
 	c := &Case{
 		PersonID: ik.PersonID, IntakeID: ik.ID, Route: route, State: state,
-		Conversation: t.conv, CreatedAt: t.now, UpdatedAt: t.now,
+		Conversation: t.conv, Unidentified: ik.Unidentified, CreatedAt: t.now, UpdatedAt: t.now,
 	}
 	fillCase(c, ik)
 	if err := t.tx.CreateCase(t.ctx, c); err != nil {

@@ -26,6 +26,9 @@ type Config struct {
 	MaxMessage int
 	// DefaultLanguage is used until a person says which language they prefer.
 	DefaultLanguage string
+	// MatrixContact is the bot's Matrix ID, offered to IRC requesters as the private,
+	// end-to-end encrypted alternative.
+	MatrixContact string
 }
 
 // Kind tells what sort of inbound event a bridge saw.
@@ -52,6 +55,9 @@ type Inbound struct {
 	Conversation string // where to answer: a DM room ID
 	Text         string
 	Kind         Kind
+	// Unidentified: an IRC sender without a services account; Sender then names the
+	// connection, not a person, and the request is tied to it.
+	Unidentified bool
 }
 
 // Service runs the core. It is safe for concurrent use: a person's row is locked for
@@ -104,7 +110,8 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 		if err != nil {
 			return err
 		}
-		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: in.Platform, conv: in.Conversation, now: now, queued: &queued}
+		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: in.Platform, conv: in.Conversation, now: now,
+			queued: &queued, unidentified: in.Unidentified}
 		if err := t.handle(in); err != nil {
 			return err
 		}
@@ -163,6 +170,8 @@ type turn struct {
 	conv     string
 	now      time.Time
 	queued   *[]Outgoing
+	// unidentified: the sender has no services account (IRC).
+	unidentified bool
 }
 
 func (t *turn) handle(in Inbound) error {
@@ -253,6 +262,7 @@ func (t *turn) startIntake(opening string) error {
 	d := NewIntake(t.person.ID, t.conv, opening)
 	ik := d.Intake
 	ik.CreatedAt, ik.UpdatedAt = t.now, t.now
+	ik.Unidentified = t.unidentified
 	if err := t.tx.CreateIntake(t.ctx, &ik); err != nil {
 		return err
 	}
@@ -262,7 +272,16 @@ func (t *turn) startIntake(opening string) error {
 	if err := t.armExpiry(ik.ID); err != nil {
 		return err
 	}
-	return t.reply(d.Replies...)
+	replies := d.Replies
+	if t.platform == IRC {
+		// Said early and plainly: IRC is readable by the network's operators.
+		extra := []Reply{say("switchboard-irc-not-encrypted", t.s.cfg.MatrixContact)}
+		if t.unidentified {
+			extra = append(extra, say("switchboard-irc-unidentified"))
+		}
+		replies = append(append(append([]Reply{}, replies[0]), extra...), replies[1:]...)
+	}
+	return t.reply(replies...)
 }
 
 func (t *turn) armExpiry(intakeID int64) error {

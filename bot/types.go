@@ -90,6 +90,9 @@ type Intake struct {
 	Project      string
 	Language     string
 	CaseID       int64 // set once a staff-route case exists for it
+	// Unidentified: the requester has no services account (IRC), so the request is
+	// tied to one connection and staff see it as unverified.
+	Unidentified bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -123,6 +126,7 @@ type Case struct {
 	Project      string
 	Language     string
 	Conversation string
+	Unidentified bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

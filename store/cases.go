@@ -28,18 +28,19 @@ type caseRow struct {
 	Project      string         `db:"project"`
 	Language     string         `db:"language"`
 	Conversation string         `db:"conversation"`
+	Unidentified bool           `db:"unidentified"`
 	CreatedAt    int64          `db:"created_at"`
 	UpdatedAt    int64          `db:"updated_at"`
 }
 
 const caseColumns = `id, ref, person_id, intake_id, route, state, q_harm, q_minor, q_illegal, q_offwiki,
-	description, parties, project, language, conversation, created_at, updated_at`
+	description, parties, project, language, conversation, unidentified, created_at, updated_at`
 
 func (r caseRow) toCase() *bot.Case {
 	return &bot.Case{
 		ID: r.ID, Ref: r.Ref, PersonID: r.PersonID, IntakeID: r.IntakeID, Route: bot.Route(r.Route),
 		State: bot.CaseState(r.State), Description: r.Description, Parties: []string(r.Parties),
-		Project: r.Project, Language: r.Language, Conversation: r.Conversation,
+		Project: r.Project, Language: r.Language, Conversation: r.Conversation, Unidentified: r.Unidentified,
 		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
 		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
 	}
@@ -77,12 +78,13 @@ func (t *Tx) CreateCase(ctx context.Context, c *bot.Case) error {
 	for range 20 {
 		c.Ref = bot.NewRef()
 		err := t.tx.QueryRowxContext(ctx, `INSERT INTO cases (ref, person_id, intake_id, route, state, q_harm,
-			q_minor, q_illegal, q_offwiki, description, parties, project, language, conversation, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			q_minor, q_illegal, q_offwiki, description, parties, project, language, conversation, created_at, updated_at,
+			unidentified)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 			ON CONFLICT (ref) DO NOTHING RETURNING id`,
 			c.Ref, c.PersonID, c.IntakeID, c.Route, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor),
 			nullBool(c.Safety.Illegal), nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)),
-			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt)).Scan(&c.ID)
+			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified).Scan(&c.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the reference was taken; draw another
 		}

@@ -75,9 +75,13 @@ func (d *desk) deliver(in bot.Inbound) []string {
 // drain takes the committed messages for conv out of the outbox.
 func (d *desk) drain(conv string) []string {
 	d.t.Helper()
-	msgs, err := d.st.PendingOutbox(context.Background(), bot.Matrix, 0, 1000)
-	if err != nil {
-		d.t.Fatal(err)
+	var msgs []bot.Outgoing
+	for _, p := range []bot.Platform{bot.Matrix, bot.IRC} {
+		m, err := d.st.PendingOutbox(context.Background(), p, 0, 1000)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		msgs = append(msgs, m...)
 	}
 	var out []string
 	for _, m := range msgs {
@@ -453,4 +457,33 @@ func TestExpiredStaffIntakeStaysWithStaff(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'staff' AND q_harm`); n != 1 {
 		t.Error("the staff case did not stay open for staff")
 	}
+}
+
+// IRC requesters hear early that IRC is not end-to-end encrypted; one without a
+// services account also hears that the request is tied to this connection.
+func TestIRCIntakeWarnings(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.svc = bot.NewService(d.st, mustCatalogue(t), bot.Config{MatrixContact: "@switchboard:example.net"}, nil, zerolog.Nop(), nil)
+	r := d.deliver(bot.Inbound{Platform: bot.IRC, EventID: "irc-1", Sender: "carol", Conversation: "carol", Text: "hi"})
+	expect(t, r, "not end-to-end encrypted", "@switchboard:example.net", "1 of 4")
+	if has(r, "NickServ") {
+		t.Error("an identified requester was told to identify")
+	}
+	r = d.deliver(bot.Inbound{Platform: bot.IRC, EventID: "irc-2", Sender: "~dave@conn-7", Conversation: "dave", Text: "hi", Unidentified: true})
+	expect(t, r, "not end-to-end encrypted", "NickServ IDENTIFY", "1 of 4")
+	if n := d.count(`SELECT count(*) FROM intakes WHERE unidentified`); n != 1 {
+		t.Errorf("%d unidentified intakes", n)
+	}
+	if r := d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$m", Sender: alice, Conversation: room, Text: "hi"}); has(r, "IRC") {
+		t.Error("a Matrix requester was told about IRC")
+	}
+}
+
+func mustCatalogue(t *testing.T) *i18n.Catalogue {
+	t.Helper()
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }

@@ -26,12 +26,13 @@ type intakeRow struct {
 	Project      string         `db:"project"`
 	Language     string         `db:"language"`
 	CaseID       sql.NullInt64  `db:"case_id"`
+	Unidentified bool           `db:"unidentified"`
 	CreatedAt    int64          `db:"created_at"`
 	UpdatedAt    int64          `db:"updated_at"`
 }
 
 const intakeColumns = `id, person_id, conversation, status, step, version, q_harm, q_minor, q_illegal,
-	q_offwiki, description, parties, project, language, case_id, created_at, updated_at`
+	q_offwiki, description, parties, project, language, case_id, unidentified, created_at, updated_at`
 
 func boolPtr(n sql.NullBool) *bool {
 	if !n.Valid {
@@ -52,7 +53,7 @@ func (r intakeRow) intake() *bot.Intake {
 	ik := &bot.Intake{
 		ID: r.ID, PersonID: r.PersonID, Conversation: r.Conversation, Status: bot.IntakeStatus(r.Status),
 		Step: bot.Step(r.Step), Version: r.Version, Description: r.Description, Project: r.Project,
-		Language: r.Language, CaseID: r.CaseID.Int64, CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
+		Language: r.Language, CaseID: r.CaseID.Int64, Unidentified: r.Unidentified, CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
 		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
 	}
 	if r.Parties != nil {
@@ -96,11 +97,11 @@ func (t *Tx) Intake(ctx context.Context, id int64) (*bot.Intake, error) {
 // CreateIntake inserts ik and sets its ID.
 func (t *Tx) CreateIntake(ctx context.Context, ik *bot.Intake) error {
 	return t.tx.QueryRowxContext(ctx, `INSERT INTO intakes (person_id, conversation, status, step, q_harm, q_minor,
-		q_illegal, q_offwiki, description, parties, project, language, case_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		q_illegal, q_offwiki, description, parties, project, language, case_id, created_at, updated_at, unidentified)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		ik.PersonID, ik.Conversation, ik.Status, ik.Step, nullBool(ik.Safety.Harm), nullBool(ik.Safety.Minor),
 		nullBool(ik.Safety.Illegal), nullBool(ik.Safety.OffWiki), ik.Description, partiesArg(ik.Parties),
-		ik.Project, ik.Language, nullID(ik.CaseID), ms(ik.CreatedAt), ms(ik.UpdatedAt)).Scan(&ik.ID)
+		ik.Project, ik.Language, nullID(ik.CaseID), ms(ik.CreatedAt), ms(ik.UpdatedAt), ik.Unidentified).Scan(&ik.ID)
 }
 
 // UpdateIntake writes ik if nobody changed it since it was read.
