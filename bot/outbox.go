@@ -185,6 +185,9 @@ func (o *Outbox) deliver(ctx context.Context, m Outgoing) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, ErrRecipientAway) {
+			return // stays queued; the lane moves on to other conversations
+		}
 		log := o.log.Warn().Err(err).Int64("outbox_id", m.ID).Str("platform", string(m.Platform))
 		if !errors.Is(err, ErrUnavailable) {
 			// Only failures that are the message's own fault count towards giving up;

@@ -179,4 +179,8 @@ var (
 	// ErrUnavailable marks a send failure because the platform is down: retried
 	// without limit, since the message must not be lost.
 	ErrUnavailable = errors.New("bot: platform unavailable")
+	// ErrRecipientAway means the person cannot be reached now (an IRC requester who is
+	// offline). The message stays in the outbox, uncounted, and is tried again at the
+	// next poll or Kick, e.g. when the bridge sees the person return.
+	ErrRecipientAway = errors.New("bot: recipient away")
 )
