@@ -1,7 +1,8 @@
 // Package testenv runs Switchboard's tests against real servers instead of
-// fakes: a throwaway PostgreSQL cluster, a Dendrite homeserver, and scripted
-// Matrix users with end-to-end encryption who talk to the bot the way a
-// requester or volunteer in Element would.
+// fakes: a throwaway PostgreSQL cluster, a Dendrite homeserver, an IRC network
+// (InspIRCd + Atheme services), scripted Matrix users with end-to-end
+// encryption who talk to the bot the way a requester or volunteer in Element
+// would, and scripted IRC users (IRCClient).
 //
 // A package that needs them declares so in TestMain; the servers start in
 // the background while tests that need none run, and are shared by all tests
@@ -16,7 +17,7 @@
 //	}
 //
 // Tests that stop or restart a server must use their own (NewPostgres,
-// NewDendrite) so that they do not pull it out from under parallel tests.
+// NewDendrite, NewIRCNetwork) so that they do not pull it out from under parallel tests.
 package testenv
 
 import (
@@ -35,6 +36,7 @@ type Need int
 const (
 	NeedPostgres Need = iota + 1
 	NeedDendrite
+	NeedIRC
 )
 
 type lazy[T interface{ Stop() }] struct {
@@ -59,8 +61,9 @@ func (l *lazy[T]) get() (T, error) {
 }
 
 var (
-	sharedPG = &lazy[*Postgres]{name: "postgres", start: StartPostgres}
-	sharedHS = &lazy[*Dendrite]{name: "dendrite", start: StartDendrite}
+	sharedPG  = &lazy[*Postgres]{name: "postgres", start: StartPostgres}
+	sharedHS  = &lazy[*Dendrite]{name: "dendrite", start: StartDendrite}
+	sharedIRC = &lazy[*IRC]{name: "irc", start: StartIRC}
 )
 
 // Main runs the package's tests and stops the shared servers afterwards;
@@ -78,13 +81,15 @@ func Main(m *testing.M, needs ...Need) {
 			go func() { _, _ = sharedPG.get() }()
 		case NeedDendrite:
 			go func() { _, _ = sharedHS.get() }()
+		case NeedIRC:
+			go func() { _, _ = sharedIRC.get() }()
 		default:
 			panic(fmt.Sprintf("testenv: unknown Need %d", n))
 		}
 	}
 	code := m.Run()
 	// stop waits for a start still in progress, so nothing is left behind.
-	for _, l := range []interface{ stop() }{sharedPG, sharedHS} {
+	for _, l := range []interface{ stop() }{sharedPG, sharedHS, sharedIRC} {
 		l.stop()
 	}
 	os.Exit(code)
@@ -123,6 +128,32 @@ func Homeserver(tb testing.TB) *Dendrite {
 		tb.Fatal(err)
 	}
 	return hs
+}
+
+// IRCNetwork returns the package's shared IRC network (InspIRCd + Atheme) or
+// fails the test. Tests that restart it use NewIRCNetwork.
+func IRCNetwork(tb testing.TB) *IRC {
+	tb.Helper()
+	n, err := sharedIRC.get()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// SharedIRC returns the package's IRC network, starting it on first use.
+func SharedIRC() (*IRC, error) { return sharedIRC.get() }
+
+// NewIRCNetwork starts a private IRC network for this test alone, for tests
+// that stop or restart it; it is deleted when the test ends.
+func NewIRCNetwork(tb testing.TB) *IRC {
+	tb.Helper()
+	n, err := StartIRC()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(n.Stop)
+	return n
 }
 
 // NewDB returns the DSN of a fresh database on the shared server, dropped

@@ -14,7 +14,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, testenv.NeedPostgres, testenv.NeedDendrite)
+	testenv.Main(m, testenv.NeedPostgres, testenv.NeedDendrite, testenv.NeedIRC)
 }
 
 func openDB(t *testing.T, dsn string) *sql.DB {
