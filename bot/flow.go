@@ -48,6 +48,9 @@ func (t *turn) openCase(ik *Intake, route Route, state CaseState) (*Case, error)
 		PersonID: ik.PersonID, IntakeID: ik.ID, Route: route, State: state,
 		Conversation: t.conv, Unidentified: ik.Unidentified, CreatedAt: t.now, UpdatedAt: t.now,
 	}
+	if state == StateQueued {
+		c.QueuedAt = t.now
+	}
 	fillCase(c, ik)
 	if err := t.tx.CreateCase(t.ctx, c); err != nil {
 		return nil, err
@@ -96,7 +99,7 @@ func (t *turn) complete(ik *Intake) error {
 	if err != nil {
 		return err
 	}
-	return t.reply(say("switchboard-case-opened", c.Ref))
+	return t.enterQueue(c)
 }
 
 // staffNotice tells the staff room that a staff-route case exists. It carries the

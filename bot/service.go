@@ -29,6 +29,20 @@ type Config struct {
 	// MatrixContact is the bot's Matrix ID, offered to IRC requesters as the private,
 	// end-to-end encrypted alternative.
 	MatrixContact string
+
+	// Staff and Coordinators are Matrix IDs given those roles by configuration.
+	Staff        []string
+	Coordinators []string
+	// CoordinatorsConversation is the coordinators' room: queue alerts, !queue, !stats.
+	CoordinatorsConversation string
+	// OfferExpiry is how long a volunteer has to answer an offer.
+	OfferExpiry time.Duration
+	// QueueAlertAfter alerts coordinators when a case waits this long.
+	QueueAlertAfter time.Duration
+	// ReassureEvery is how often a waiting requester hears that they are not forgotten.
+	ReassureEvery time.Duration
+	// DefaultCaseLimit is a new volunteer's limit of cases at once.
+	DefaultCaseLimit int
 }
 
 // Kind tells what sort of inbound event a bridge saw.
@@ -43,8 +57,6 @@ const (
 	// KindUnencrypted is a private message sent in a room without encryption: the bot
 	// never answers with case content there.
 	KindUnencrypted
-	// KindGroup is a message in a room with more people than the bot and the sender.
-	KindGroup
 )
 
 // Inbound is one event from a person, as a bridge saw it.
@@ -58,6 +70,9 @@ type Inbound struct {
 	// Unidentified: an IRC sender without a services account; Sender then names the
 	// connection, not a person, and the request is tied to it.
 	Unidentified bool
+	// Group: the room has more people than the bot and the sender (a staff room, a
+	// case room, or a room the bot does not belong in).
+	Group bool
 }
 
 // Service runs the core. It is safe for concurrent use: a person's row is locked for
@@ -85,6 +100,18 @@ func NewService(store Store, cat *i18n.Catalogue, cfg Config, outbox *Outbox, lo
 	if cfg.IntakeExpiry <= 0 {
 		cfg.IntakeExpiry = 24 * time.Hour
 	}
+	if cfg.OfferExpiry <= 0 {
+		cfg.OfferExpiry = 10 * time.Minute
+	}
+	if cfg.QueueAlertAfter <= 0 {
+		cfg.QueueAlertAfter = 30 * time.Minute
+	}
+	if cfg.ReassureEvery <= 0 {
+		cfg.ReassureEvery = 2 * time.Hour
+	}
+	if cfg.DefaultCaseLimit <= 0 {
+		cfg.DefaultCaseLimit = 2
+	}
 	return &Service{store: store, cat: cat, cfg: cfg, outbox: outbox, log: log, now: now}
 }
 
@@ -99,19 +126,8 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 		if err != nil || !fresh {
 			return err
 		}
-		var p Person
-		if in.Kind == KindText {
-			p, err = tx.Person(ctx, in.Platform, in.Sender, now)
-		} else {
-			// Nothing to keep about someone whose message we cannot use; the lookup
-			// only finds the language to answer in.
-			p, _, err = tx.FindPerson(ctx, in.Platform, in.Sender)
-		}
-		if err != nil {
-			return err
-		}
-		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: in.Platform, conv: in.Conversation, now: now,
-			queued: &queued, unidentified: in.Unidentified}
+		t := &turn{s: s, tx: tx, ctx: ctx, platform: in.Platform, conv: in.Conversation, now: now,
+			queued: &queued, unidentified: in.Unidentified, sender: in.Sender}
 		if err := t.handle(in); err != nil {
 			return err
 		}
@@ -172,9 +188,44 @@ type turn struct {
 	queued   *[]Outgoing
 	// unidentified: the sender has no services account (IRC).
 	unidentified bool
+	// sender is the platform identity of whoever caused this turn ("bot" for timers).
+	sender string
 }
 
 func (t *turn) handle(in Inbound) error {
+	if in.Platform == Matrix { // the rooms the bot belongs to are Matrix rooms
+		switch in.Conversation {
+		case t.s.cfg.StaffConversation:
+			return t.inStaffRoom(in)
+		}
+		c, err := t.tx.CaseByRoom(t.ctx, in.Conversation)
+		if err != nil {
+			return err
+		}
+		if c != nil {
+			return t.inCaseRoom(c, in)
+		}
+	}
+	if in.Group {
+		return t.send(t.platform, t.conv, t.s.cfg.DefaultLanguage, false, true, say("switchboard-not-dm"))
+	}
+	return t.inDM(in)
+}
+
+// inDM handles a private message: a requester's request, or a volunteer's or staff
+// member's command.
+func (t *turn) inDM(in Inbound) error {
+	var err error
+	if in.Kind == KindText {
+		t.person, err = t.tx.Person(t.ctx, in.Platform, in.Sender, t.now)
+	} else {
+		// Nothing to keep about someone whose message we cannot use; the lookup only
+		// finds the language to answer in.
+		t.person, _, err = t.tx.FindPerson(t.ctx, in.Platform, in.Sender)
+	}
+	if err != nil {
+		return err
+	}
 	switch in.Kind {
 	case KindUndecryptable:
 		return t.reply(say("switchboard-undecryptable"))
@@ -182,28 +233,62 @@ func (t *turn) handle(in Inbound) error {
 		return t.reply(say("switchboard-not-text"))
 	case KindUnencrypted:
 		return t.send(t.platform, t.conv, t.lang(), false, true, say("switchboard-unencrypted"))
-	case KindGroup:
-		return t.send(t.platform, t.conv, t.lang(), false, true, say("switchboard-not-dm"))
 	}
-	text := Sanitize(in.Text)
+	text, ok, err := t.readable(in.Text)
+	if !ok || err != nil {
+		return err
+	}
+	r, err := t.rolesOf(in)
+	if err != nil {
+		return err
+	}
+	inv, ok, err := t.parse(r.table(), text)
+	if !ok || err != nil {
+		return err
+	}
+	if inv.Cmd == nil {
+		return t.message(text)
+	}
+	switch {
+	case inv.Cmd.Roles[0] == commands.Volunteer:
+		return t.volunteerCommand(r.volunteer, inv)
+	case inv.Cmd.Roles[0] == commands.Staff:
+		return t.staffCommand(inv)
+	case inv.Cmd == commands.Help:
+		return t.help(r.table())
+	}
+	return t.command(inv)
+}
+
+// readable sanitises a text and answers if it is empty or too long (ok false).
+func (t *turn) readable(raw string) (string, bool, error) {
+	text := Sanitize(raw)
 	if text == "" {
-		return t.reply(say("switchboard-empty-message"))
+		return "", false, t.reply(say("switchboard-empty-message"))
 	}
 	if n := utf8.RuneCountInString(text); n > t.s.cfg.MaxMessage {
-		return t.reply(say("switchboard-too-long", n, t.s.cfg.MaxMessage))
+		return "", false, t.reply(say("switchboard-too-long", n, t.s.cfg.MaxMessage))
 	}
-	inv, err := commands.RequesterTable.Parse(text)
+	return text, true, nil
+}
+
+// parse reads a command against the caller's table. ok is false when the parse
+// error was answered; inv.Cmd is nil for an ordinary message. A command that exists
+// but belongs to another role gets the same answer as an unknown one, so nobody learns
+// from an error what others can do.
+func (t *turn) parse(table commands.Table, text string) (inv commands.Invocation, ok bool, err error) {
+	inv, perr := table.Parse(text)
 	var unknown *commands.UnknownError
 	var missing *commands.MissingArgError
 	switch {
-	case err == nil:
-		return t.command(inv)
-	case errors.As(err, &unknown):
-		return t.reply(say("switchboard-unknown-command", commands.Prefix+unknown.Name))
-	case errors.As(err, &missing):
-		return t.reply(say(missing.Cmd.ArgsKey))
+	case perr == nil:
+		return inv, true, nil
+	case errors.As(perr, &unknown):
+		return inv, false, t.reply(say("switchboard-unknown-command", commands.Prefix+unknown.Name))
+	case errors.As(perr, &missing):
+		return inv, false, t.reply(say(missing.Cmd.ArgsKey))
 	}
-	return t.message(text)
+	return commands.Invocation{}, true, nil
 }
 
 // Sanitize drops control characters (keeping newlines and tabs) and trims the text.
@@ -254,6 +339,9 @@ func (t *turn) message(text string) error {
 			return err
 		}
 		return t.reply(say("switchboard-added-to-case", c.Ref))
+	}
+	if done, err := t.feedback(text); done || err != nil {
+		return err
 	}
 	return t.startIntake(text)
 }
@@ -333,7 +421,7 @@ func (t *turn) enqueue(o Outgoing) error {
 	q := *t.queued
 	if n := len(q); n > 0 {
 		last := &q[n-1]
-		if last.Platform == o.Platform && last.Conversation == o.Conversation &&
+		if o.Action == "" && last.Action == "" && last.Platform == o.Platform && last.Conversation == o.Conversation &&
 			last.Notice == o.Notice && last.ContentFree == o.ContentFree {
 			last.Plain += "\n\n" + o.Plain
 			last.Markdown += "\n\n" + o.Markdown

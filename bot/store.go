@@ -48,9 +48,40 @@ type Tx interface {
 	// UpdateCase writes c if its state is still from (compare-and-swap).
 	UpdateCase(ctx context.Context, c *Case, from CaseState) error
 	AddToCase(ctx context.Context, caseID int64, text string, now time.Time) error
+	AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) error
+	// AwaitingFeedback finds the person's case closed since since without feedback, or nil.
+	AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (*Case, error)
 
 	AppendEvent(ctx context.Context, e Event) error
 	Enqueue(ctx context.Context, o *Outgoing) error
+
+	// CaseByRef and CaseByRoom load and lock a case, or nil.
+	CaseByRef(ctx context.Context, ref string) (*Case, error)
+	CaseByRoom(ctx context.Context, roomID string) (*Case, error)
+	// WaitingCases lists and locks queued volunteer-route cases, oldest first, skipping
+	// those another transaction holds.
+	WaitingCases(ctx context.Context, limit int) ([]Case, error)
+	// QueuePosition counts volunteer-route cases waiting longer than c.
+	QueuePosition(ctx context.Context, c *Case) (int, error)
+
+	Volunteer(ctx context.Context, userID string) (*Volunteer, error)
+	VolunteerByID(ctx context.Context, id int64) (*Volunteer, error)
+	SaveVolunteer(ctx context.Context, v *Volunteer, now time.Time) error
+	Volunteers(ctx context.Context) ([]Volunteer, error)
+	ActiveLoad(ctx context.Context, volunteerID int64) (int, error)
+	Shifts(ctx context.Context, volunteerID int64) ([]Shift, error)
+	AddShift(ctx context.Context, s Shift) error
+	DeleteShift(ctx context.Context, volunteerID, shiftID int64) error
+	Conflicts(ctx context.Context, volunteerID int64) ([]string, error)
+	SetConflict(ctx context.Context, volunteerID int64, username string, on bool) (changed bool, err error)
+
+	// PickVolunteer applies the routing rule in one query; nil when nobody fits.
+	PickVolunteer(ctx context.Context, q RouteQuery) (*Volunteer, error)
+	CreateOffer(ctx context.Context, o *Offer) error
+	OpenOffer(ctx context.Context, caseID int64) (*Offer, error)
+	OfferByID(ctx context.Context, id int64) (*Offer, error)
+	CloseOffer(ctx context.Context, offerID int64, state OfferState, now time.Time) (bool, error)
+	OpenOffersOf(ctx context.Context, volunteerID int64) ([]Offer, error)
 
 	SetTimer(ctx context.Context, t Timer) error
 	DeleteTimer(ctx context.Context, kind string, subject int64) error

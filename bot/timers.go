@@ -76,6 +76,9 @@ func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queu
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: p.Platform, conv: ik.Conversation, now: now, queued: queued}
 		return t.expireIntake(ik)
+	case TimerOfferExpiry, TimerQueueAlert, TimerReassure:
+		t := &turn{s: s, tx: tx, ctx: ctx, now: now, queued: queued, sender: "bot"}
+		return t.fireRouting(tm)
 	}
 	s.log.Warn().Str("kind", tm.Kind).Msg("Unknown timer kind dropped")
 	return nil

@@ -33,6 +33,9 @@ const (
 	// is still answering, so staff learn of it at once even if the person stops.
 	StateIntake    CaseState = "intake"
 	StateQueued    CaseState = "queued"
+	StateOffered   CaseState = "offered"  // offered to one volunteer (direct mode)
+	StateAccepted  CaseState = "accepted" // a volunteer accepted; the case room is being set up
+	StateActive    CaseState = "active"   // the volunteer joined the case room
 	StateStaff     CaseState = "staff"
 	StateWithdrawn CaseState = "withdrawn"
 	StateClosed    CaseState = "closed"
@@ -129,6 +132,18 @@ type Case struct {
 	Unidentified bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+
+	VolunteerID     int64
+	MentorID        int64
+	RoomID          string
+	RoomAlias       string
+	QueuedAt        time.Time
+	AcceptedAt      time.Time
+	FirstReplyAt    time.Time
+	ClosedAt        time.Time
+	CloseReason     string
+	FeedbackRating  int
+	FeedbackComment string
 }
 
 // Event is one row of the append-only audit log, case_events.
@@ -136,7 +151,9 @@ type Event struct {
 	CaseID   int64 // 0 when the event is about an intake only
 	IntakeID int64
 	Actor    string // "requester", "bot", or a platform identity of staff
-	Kind     string
+	// Subject names whom a roster event is about (a volunteer's Matrix ID).
+	Subject string
+	Kind    string
 	// Detail holds non-content facts (a state name, a step); never what a person wrote.
 	Detail map[string]string
 	At     time.Time
@@ -157,6 +174,26 @@ type Outgoing struct {
 	// room without end-to-end encryption. Everything else is refused there.
 	ContentFree bool
 	Attempts    int
+	// Action is "" for a message, or something a bridge must do (ActionCreateRoom, …);
+	// Payload then says with what.
+	Action  string
+	Payload ActionPayload
+}
+
+// Actions a bridge performs from the outbox.
+const (
+	ActionCreateRoom = "create_room"
+	ActionInvite     = "invite"
+	ActionRemove     = "remove"
+)
+
+// ActionPayload describes an action. It names people and rooms, never case content.
+type ActionPayload struct {
+	CaseID int64    `json:"case_id,omitempty"`
+	Alias  string   `json:"alias,omitempty"` // room alias localpart: makes create_room idempotent
+	Name   string   `json:"name,omitempty"`
+	Room   string   `json:"room,omitempty"`
+	Users  []string `json:"users,omitempty"`
 }
 
 // Timer kinds. Timers are rows, so a restart loses none.

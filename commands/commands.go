@@ -122,3 +122,53 @@ var (
 
 // RequesterTable is what a person asking for help can use.
 var RequesterTable = Table{Help, Status, Cancel, Add}
+
+// Volunteer commands, by direct message to the bot.
+var (
+	On        = &Command{Name: "on", Roles: []Role{Volunteer}, HelpKey: "switchboard-help-on"}
+	Off       = &Command{Name: "off", Roles: []Role{Volunteer}, HelpKey: "switchboard-help-off"}
+	ShiftCmd  = &Command{Name: "shift", Aliases: []string{"shifts"}, Roles: []Role{Volunteer}, MinArgs: 1, ArgsKey: "switchboard-shift-usage", HelpKey: "switchboard-help-shift"}
+	Languages = &Command{Name: "languages", Aliases: []string{"language", "lang"}, Roles: []Role{Volunteer}, MinArgs: 1, ArgsKey: "switchboard-languages-usage", HelpKey: "switchboard-help-languages"}
+	Limit     = &Command{Name: "limit", Roles: []Role{Volunteer}, MinArgs: 1, ArgsKey: "switchboard-limit-usage", HelpKey: "switchboard-help-limit"}
+	Conflict  = &Command{Name: "conflict", Aliases: []string{"conflicts"}, Roles: []Role{Volunteer}, MinArgs: 1, ArgsKey: "switchboard-conflict-usage", HelpKey: "switchboard-help-conflict"}
+	Me        = &Command{Name: "me", Roles: []Role{Volunteer}, HelpKey: "switchboard-help-me"}
+	Accept    = &Command{Name: "accept", Roles: []Role{Volunteer}, HelpKey: "switchboard-help-accept"}
+	Decline   = &Command{Name: "decline", Roles: []Role{Volunteer}, HelpKey: "switchboard-help-decline"}
+)
+
+// VolunteerTable is what a confirmed volunteer can use in a direct message.
+var VolunteerTable = Table{On, Off, ShiftCmd, Languages, Limit, Conflict, Me, Accept, Decline}
+
+// Staff commands, in the staff room or by direct message from a staff member.
+var (
+	VolunteerCmd = &Command{Name: "volunteer", Aliases: []string{"vol"}, Roles: []Role{Staff}, MinArgs: 1, ArgsKey: "switchboard-volunteer-usage", HelpKey: "switchboard-help-volunteer"}
+)
+
+// StaffTable is what staff can use.
+var StaffTable = Table{VolunteerCmd}
+
+// Merge joins tables; on a name used twice the first table wins.
+func Merge(tables ...Table) Table {
+	var out Table
+	seen := map[*Command]bool{}
+	for _, t := range tables {
+		for _, c := range t {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Case-room commands, for the volunteer (or mentor) working the case, in its room.
+var (
+	Close    = &Command{Name: "close", Roles: []Role{Volunteer, Staff}, MinArgs: 1, ArgsKey: "switchboard-close-usage", HelpKey: "switchboard-help-close"}
+	Transfer = &Command{Name: "transfer", Roles: []Role{Volunteer, Staff}, HelpKey: "switchboard-help-transfer"}
+	Note     = &Command{Name: "note", Roles: []Role{Volunteer, Staff}, MinArgs: 1, ArgsKey: "switchboard-note-usage", HelpKey: "switchboard-help-note"}
+	Escalate = &Command{Name: "escalate", Roles: []Role{Volunteer}, HelpKey: "switchboard-help-escalate"}
+)
+
+// CaseRoomTable is what can be used in a case room.
+var CaseRoomTable = Table{Close, Transfer, Note, Escalate, Help}

@@ -29,7 +29,7 @@ func BenchmarkHandle(b *testing.B) {
 
 func newDeskB(b *testing.B) *desk {
 	dsn := testenv.NewDB(b)
-	d := &desk{t: b, dsn: dsn, cfg: bot.Config{IntakeExpiry: 24 * time.Hour, StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost"}}
+	d := &desk{t: b, dsn: dsn, cfg: testConfig()}
 	d.clock.Store(time.Now().UnixMilli())
 	d.open()
 	return d

@@ -29,12 +29,25 @@ type caseRow struct {
 	Language     string         `db:"language"`
 	Conversation string         `db:"conversation"`
 	Unidentified bool           `db:"unidentified"`
+	VolunteerID  sql.NullInt64  `db:"volunteer_id"`
+	MentorID     sql.NullInt64  `db:"mentor_id"`
+	RoomID       string         `db:"room_id"`
+	RoomAlias    string         `db:"room_alias"`
+	QueuedAt     int64          `db:"queued_at"`
+	AcceptedAt   int64          `db:"accepted_at"`
+	FirstReplyAt int64          `db:"first_reply_at"`
+	ClosedAt     int64          `db:"closed_at"`
+	CloseReason  string         `db:"close_reason"`
+	Rating       sql.NullInt64  `db:"feedback_rating"`
+	Comment      string         `db:"feedback_comment"`
 	CreatedAt    int64          `db:"created_at"`
 	UpdatedAt    int64          `db:"updated_at"`
 }
 
 const caseColumns = `id, ref, person_id, intake_id, route, state, q_harm, q_minor, q_illegal, q_offwiki,
-	description, parties, project, language, conversation, unidentified, created_at, updated_at`
+	description, parties, project, language, conversation, unidentified, created_at, updated_at,
+	volunteer_id, mentor_id, room_id, room_alias, queued_at, accepted_at, first_reply_at, closed_at,
+	close_reason, feedback_rating, feedback_comment`
 
 func (r caseRow) toCase() *bot.Case {
 	return &bot.Case{
@@ -42,6 +55,10 @@ func (r caseRow) toCase() *bot.Case {
 		State: bot.CaseState(r.State), Description: r.Description, Parties: []string(r.Parties),
 		Project: r.Project, Language: r.Language, Conversation: r.Conversation, Unidentified: r.Unidentified,
 		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
+		VolunteerID: r.VolunteerID.Int64, MentorID: r.MentorID.Int64, RoomID: r.RoomID, RoomAlias: r.RoomAlias,
+		QueuedAt: fromMS(r.QueuedAt), AcceptedAt: fromMS(r.AcceptedAt), FirstReplyAt: fromMS(r.FirstReplyAt),
+		ClosedAt: fromMS(r.ClosedAt), CloseReason: r.CloseReason, FeedbackRating: int(r.Rating.Int64),
+		FeedbackComment: r.Comment,
 		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
 	}
 }
@@ -79,12 +96,12 @@ func (t *Tx) CreateCase(ctx context.Context, c *bot.Case) error {
 		c.Ref = bot.NewRef()
 		err := t.tx.QueryRowxContext(ctx, `INSERT INTO cases (ref, person_id, intake_id, route, state, q_harm,
 			q_minor, q_illegal, q_offwiki, description, parties, project, language, conversation, created_at, updated_at,
-			unidentified)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			unidentified, queued_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 			ON CONFLICT (ref) DO NOTHING RETURNING id`,
 			c.Ref, c.PersonID, c.IntakeID, c.Route, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor),
 			nullBool(c.Safety.Illegal), nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)),
-			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified).Scan(&c.ID)
+			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified, ms0(c.QueuedAt)).Scan(&c.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the reference was taken; draw another
 		}
@@ -104,10 +121,15 @@ func nonNil(s []string) []string {
 func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) error {
 	res, err := t.tx.ExecContext(ctx, `UPDATE cases SET state = $3, q_harm = $4, q_minor = $5, q_illegal = $6,
 		q_offwiki = $7, description = $8, parties = $9, project = $10, language = $11, conversation = $12,
-		updated_at = $13 WHERE id = $1 AND state = $2`,
+		updated_at = $13, route = $14, volunteer_id = $15, mentor_id = $16, room_id = $17, room_alias = $18,
+		queued_at = $19, accepted_at = $20, first_reply_at = $21, closed_at = $22, close_reason = $23,
+		feedback_rating = $24, feedback_comment = $25, version = version + 1
+		WHERE id = $1 AND state = $2`,
 		c.ID, from, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor), nullBool(c.Safety.Illegal),
 		nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)), c.Project, c.Language,
-		c.Conversation, ms(c.UpdatedAt))
+		c.Conversation, ms(c.UpdatedAt), c.Route, nullID(c.VolunteerID), nullID(c.MentorID), c.RoomID, c.RoomAlias,
+		ms0(c.QueuedAt), ms0(c.AcceptedAt), ms0(c.FirstReplyAt), ms0(c.ClosedAt), c.CloseReason,
+		sql.NullInt64{Int64: int64(c.FeedbackRating), Valid: c.FeedbackRating > 0}, c.FeedbackComment)
 	if err != nil {
 		return err
 	}
@@ -122,4 +144,49 @@ func (t *Tx) AddToCase(ctx context.Context, caseID int64, text string, now time.
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_additions (case_id, text, created_at) VALUES ($1, $2, $3)`,
 		caseID, text, ms(now))
 	return err
+}
+
+// CaseByRoom loads and locks the case whose room this is, or nil.
+func (t *Tx) CaseByRoom(ctx context.Context, roomID string) (*bot.Case, error) {
+	if roomID == "" {
+		return nil, nil
+	}
+	return t.getCase(ctx, `room_id = $1`, roomID)
+}
+
+// WaitingCases lists and locks queued volunteer-route cases, oldest first.
+func (t *Tx) WaitingCases(ctx context.Context, limit int) ([]bot.Case, error) {
+	var rows []caseRow
+	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases
+		WHERE state = 'queued' AND route = 'volunteer' ORDER BY queued_at, id LIMIT $1
+		FOR UPDATE SKIP LOCKED`, limit); err != nil {
+		return nil, err
+	}
+	out := make([]bot.Case, len(rows))
+	for i, r := range rows {
+		out[i] = *r.toCase()
+	}
+	return out, nil
+}
+
+// QueuePosition counts volunteer-route cases that have waited longer than c.
+func (t *Tx) QueuePosition(ctx context.Context, c *bot.Case) (int, error) {
+	var n int
+	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM cases WHERE route = 'volunteer'
+		AND state IN ('queued', 'offered') AND (queued_at, id) < ($1, $2)`, ms0(c.QueuedAt), c.ID)
+	return n, err
+}
+
+// AddNote keeps a note on a case.
+func (t *Tx) AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_notes (case_id, author, text, created_at) VALUES ($1, $2, $3, $4)`,
+		caseID, author, text, ms(now))
+	return err
+}
+
+// AwaitingFeedback finds the person's most recent case closed since since that has no
+// feedback yet, or nil.
+func (t *Tx) AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (*bot.Case, error) {
+	return t.getCase(ctx, `id = (SELECT id FROM cases WHERE person_id = $1 AND state = 'closed'
+		AND feedback_rating IS NULL AND closed_at >= `+fmt.Sprint(ms(since))+` ORDER BY closed_at DESC LIMIT 1)`, personID)
 }

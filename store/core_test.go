@@ -35,7 +35,7 @@ type desk struct {
 
 func newDesk(t *testing.T, dsn string) *desk {
 	t.Helper()
-	d := &desk{t: t, dsn: dsn, cfg: bot.Config{IntakeExpiry: 24 * time.Hour, StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost"}}
+	d := &desk{t: t, dsn: dsn, cfg: testConfig()}
 	d.clock.Store(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
 	d.open()
 	return d
@@ -54,6 +54,12 @@ func (d *desk) open() {
 	}
 	d.t.Cleanup(func() { d.st.Close() })
 	d.svc = bot.NewService(d.st, cat, d.cfg, nil, zerolog.Nop(), func() time.Time { return time.UnixMilli(d.clock.Load()) })
+}
+
+func testConfig() bot.Config {
+	return bot.Config{IntakeExpiry: 24 * time.Hour, StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost",
+		Staff: []string{"@staff:localhost"}, CoordinatorsConversation: "!coord:localhost",
+		OfferExpiry: 10 * time.Minute, QueueAlertAfter: 30 * time.Minute, ReassureEvery: 2 * time.Hour}
 }
 
 func (d *desk) advance(dur time.Duration) { d.clock.Add(dur.Milliseconds()) }
@@ -85,7 +91,7 @@ func (d *desk) drain(conv string) []string {
 	}
 	var out []string
 	for _, m := range msgs {
-		if m.Conversation != conv {
+		if m.Conversation != conv || m.Action != "" {
 			continue
 		}
 		out = append(out, m.Plain)
@@ -114,7 +120,7 @@ func has(replies []string, substr string) bool {
 	return false
 }
 
-func expect(t *testing.T, replies []string, substrs ...string) {
+func expect(t testing.TB, replies []string, substrs ...string) {
 	t.Helper()
 	for _, s := range substrs {
 		if !has(replies, s) {
@@ -155,8 +161,11 @@ func TestEverydayIntakeCreatesQueuedCase(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM outbox WHERE conversation = $1`, "!staff:localhost"); n != 0 {
 		t.Error("an everyday case must not notify staff")
 	}
-	if n := d.count(`SELECT count(*) FROM timers`); n != 0 {
-		t.Errorf("%d timers left after the intake completed", n)
+	if n := d.count(`SELECT count(*) FROM timers WHERE kind = 'intake_expiry'`); n != 0 {
+		t.Error("the intake's expiry timer is left after the intake completed")
+	}
+	if n := d.count(`SELECT count(*) FROM timers WHERE kind IN ('queue_alert', 'reassure')`); n != 2 {
+		t.Errorf("a queued case must arm the queue alert and the reassurance: %d timers", n)
 	}
 	expect(t, d.send(alice, room, "!status"), "waiting for a volunteer")
 	expect(t, d.send(alice, room, "They did it again"), "added that to your request")
@@ -287,8 +296,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 			t.Fatalf("%q changed the intake: %s -> %s", tc.text[:min(len(tc.text), 20)], before, s)
 		}
 	}
-	for _, k := range []bot.Kind{bot.KindNonText, bot.KindUndecryptable, bot.KindGroup, bot.KindUnencrypted} {
-		r := d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$k%d", k), Sender: "@stranger:localhost", Conversation: "!x:localhost", Kind: k, Text: "secret"})
+	for i, k := range []bot.Kind{bot.KindNonText, bot.KindUndecryptable, bot.KindText, bot.KindUnencrypted} {
+		r := d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$k%d", k), Sender: "@stranger:localhost",
+			Conversation: "!x:localhost", Kind: k, Text: "secret", Group: i == 2})
 		if len(r) != 1 {
 			t.Errorf("kind %d: %q", k, r)
 		}

@@ -17,8 +17,8 @@ func (t *Tx) AppendEvent(ctx context.Context, e bot.Event) error {
 			return err
 		}
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_events (case_id, intake_id, actor, kind, detail, at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, nullID(e.CaseID), nullID(e.IntakeID), e.Actor, e.Kind, detail, ms(e.At))
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_events (case_id, intake_id, actor, kind, detail, at, subject)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, nullID(e.CaseID), nullID(e.IntakeID), e.Actor, e.Kind, detail, ms(e.At), e.Subject)
 	return err
 }
 

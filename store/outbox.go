@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"switchboard/bot"
@@ -9,9 +10,17 @@ import (
 
 // Enqueue writes a message to send and sets its ID.
 func (t *Tx) Enqueue(ctx context.Context, o *bot.Outgoing) error {
-	return t.tx.QueryRowxContext(ctx, `INSERT INTO outbox (platform, conversation, plain, markdown, notice, content_free, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		o.Platform, o.Conversation, o.Plain, o.Markdown, o.Notice, o.ContentFree, time.Now().UnixMilli()).Scan(&o.ID)
+	payload := []byte("{}")
+	if o.Action != "" {
+		var err error
+		if payload, err = json.Marshal(o.Payload); err != nil {
+			return err
+		}
+	}
+	return t.tx.QueryRowxContext(ctx, `INSERT INTO outbox (platform, conversation, plain, markdown, notice, content_free, created_at,
+		action, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		o.Platform, o.Conversation, o.Plain, o.Markdown, o.Notice, o.ContentFree, time.Now().UnixMilli(),
+		actionName(o.Action), payload).Scan(&o.ID)
 }
 
 type outboxRow struct {
@@ -22,13 +31,15 @@ type outboxRow struct {
 	Markdown     string `db:"markdown"`
 	Notice       bool   `db:"notice"`
 	ContentFree  bool   `db:"content_free"`
+	Action       string `db:"action"`
+	Payload      []byte `db:"payload"`
 	Attempts     int    `db:"attempts"`
 }
 
 // PendingOutbox lists unsent messages of a platform after afterID, oldest first.
 func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterID int64, limit int) ([]bot.Outgoing, error) {
 	var rows []outboxRow
-	err := s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts
+	err := s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload
 		FROM outbox WHERE platform = $1 AND id > $2 ORDER BY id LIMIT $3`, platform, afterID, limit)
 	if err != nil {
 		return nil, err
@@ -37,6 +48,12 @@ func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterI
 	for i, r := range rows {
 		out[i] = bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
 			Plain: r.Plain, Markdown: r.Markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts}
+		if r.Action != "message" {
+			out[i].Action = r.Action
+			if err := json.Unmarshal(r.Payload, &out[i].Payload); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
 }
@@ -53,4 +70,11 @@ func (s *Store) OutboxSent(ctx context.Context, id int64) error {
 func (s *Store) OutboxFailed(ctx context.Context, id int64) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
 	return err
+}
+
+func actionName(a string) string {
+	if a == "" {
+		return "message"
+	}
+	return a
 }

@@ -16,6 +16,7 @@ import (
 // and timeline), so joining is idempotent.
 func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
 	if evt.GetStateKey() != b.cli.UserID.String() {
+		b.othersMembership(ctx, evt)
 		return
 	}
 	m := evt.Content.AsMember()
@@ -96,15 +97,12 @@ func (b *Bridge) inbound(ctx context.Context, evt *event.Event) (in bot.Inbound,
 		return in, false
 	}
 	content := evt.Content.AsMessage()
-	if content.MsgType == event.MsgNotice || b.allowed(evt.RoomID) {
-		// Other bots (answering them could loop), and staff or configured rooms, where
-		// commands come in a later version.
-		return in, false
+	if content.MsgType == event.MsgNotice {
+		return in, false // other bots: answering them could loop
 	}
-	in = bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(), Conversation: evt.RoomID.String()}
+	in = bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
+		Conversation: evt.RoomID.String(), Group: !b.isDM(ctx, evt.RoomID)}
 	switch {
-	case !b.isDM(ctx, evt.RoomID):
-		in.Kind = bot.KindGroup
 	case evt.Mautrix.EventSource&event.SourceDecrypted == 0:
 		in.Kind = bot.KindUnencrypted
 	case content.MsgType == event.MsgText || content.MsgType == event.MsgEmote:
@@ -169,11 +167,8 @@ func (b *Bridge) onDecryptError(evt *event.Event, err error) {
 	ctx := context.Background()
 	b.log.Warn().Err(err).Stringer("event_id", evt.ID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
 	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
-		Conversation: evt.RoomID.String(), Kind: bot.KindUndecryptable}
-	if !b.isDM(ctx, evt.RoomID) && !b.allowed(evt.RoomID) {
-		in.Kind = bot.KindGroup
-	}
-	if b.allowed(evt.RoomID) || b.handle(ctx, in) {
+		Conversation: evt.RoomID.String(), Kind: bot.KindUndecryptable, Group: !b.isDM(ctx, evt.RoomID)}
+	if b.handle(ctx, in) {
 		b.pending.done(ctx, evt.ID)
 	}
 }
@@ -190,5 +185,24 @@ func (b *Bridge) retryPending(ctx context.Context) {
 	for _, evt := range events {
 		b.log.Info().Stringer("event_id", evt.ID).Msg("Retrying an encrypted event kept from before a restart")
 		go b.helper.HandleEncrypted(ctx, evt)
+	}
+}
+
+// othersMembership tells the core when someone joins a room, which matters in case
+// rooms: the summary waits for the volunteer.
+func (b *Bridge) othersMembership(ctx context.Context, evt *event.Event) {
+	if isInitialSync(ctx) || evt.Mautrix.EventSource&event.SourceTimeline == 0 ||
+		evt.Content.AsMember().Membership != event.MembershipJoin {
+		return
+	}
+	if prev := evt.Unsigned.PrevContent; prev != nil {
+		_ = prev.ParseRaw(event.StateMember)
+		if prev.AsMember().Membership == event.MembershipJoin {
+			return // a profile change, not a join
+		}
+	}
+	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.GetStateKey(), Conversation: evt.RoomID.String()}
+	if err := b.svc.Joined(ctx, in); err != nil {
+		b.syncer.incomplete.Store(true)
 	}
 }

@@ -38,6 +38,9 @@ func render(plain, markdown string, notice bool) *event.MessageEventContent {
 // sent again after a crash is deduplicated by the homeserver. A message with case
 // content is never sent into a room without encryption.
 func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) error {
+	if o.Action != "" {
+		return b.act(ctx, o)
+	}
 	room := id.RoomID(o.Conversation)
 	encrypted, err := b.ensureEncryptionKnown(ctx, room)
 	if err != nil {

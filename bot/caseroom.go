@@ -1,0 +1,276 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+
+	"switchboard/commands"
+)
+
+// openCaseRoom asks the Matrix bridge for the case's room, or, when the case already
+// has one (after a transfer), to invite the new volunteer into it. The alias is a
+// random idempotency key: created twice after a crash, the second attempt finds the
+// first room instead of making another.
+func (t *turn) openCaseRoom(c *Case, v *Volunteer) error {
+	users := []string{v.UserID}
+	if c.MentorID != 0 {
+		m, err := t.tx.VolunteerByID(t.ctx, c.MentorID)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			users = append(users, m.UserID)
+		}
+	}
+	if c.RoomID != "" {
+		return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Action: ActionInvite,
+			Payload: ActionPayload{CaseID: c.ID, Room: c.RoomID, Users: users}})
+	}
+	p, err := t.tx.PersonByID(t.ctx, c.PersonID)
+	if err != nil {
+		return err
+	}
+	if p.Platform == Matrix {
+		users = append(users, p.ExternalID)
+	}
+	var key [8]byte
+	_, _ = rand.Read(key[:])
+	c.RoomAlias = "sb-" + hex.EncodeToString(key[:])
+	if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
+		return err
+	}
+	name, _ := t.s.cat.Render(t.s.cfg.DefaultLanguage, "switchboard-room-name", c.Ref)
+	return t.enqueue(Outgoing{Platform: Matrix, Conversation: "case:" + c.Ref, Action: ActionCreateRoom,
+		Payload: ActionPayload{CaseID: c.ID, Alias: c.RoomAlias, Name: name, Users: users}})
+}
+
+// RoomCreated records the room the bridge made for a case.
+func (s *Service) RoomCreated(ctx context.Context, caseID int64, roomID string) error {
+	return s.inTurn(ctx, "bot", func(t *turn) error {
+		c, err := t.tx.Case(ctx, caseID)
+		if err != nil || c == nil || c.RoomID == roomID {
+			return err
+		}
+		c.RoomID, c.UpdatedAt = roomID, t.now
+		if err := t.tx.UpdateCase(ctx, c, c.State); err != nil {
+			return err
+		}
+		return t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: "bot", Kind: "room_created", At: t.now})
+	})
+}
+
+// Joined tells the core that someone joined a room. When the case's volunteer joins its
+// room, the intake summary is posted: only now, so nobody who has not accepted the case
+// can read it, and clients have the sender's keys by then.
+func (s *Service) Joined(ctx context.Context, in Inbound) error {
+	return s.inTurn(ctx, in.Sender, func(t *turn) error {
+		fresh, err := t.tx.MarkProcessed(ctx, in.Platform, in.EventID, t.now)
+		if err != nil || !fresh {
+			return err
+		}
+		c, err := t.tx.CaseByRoom(ctx, in.Conversation)
+		if err != nil || c == nil || c.Route != RouteVolunteer || c.State != StateAccepted {
+			return err
+		}
+		v, err := t.tx.VolunteerByID(ctx, c.VolunteerID)
+		if err != nil || v == nil || v.UserID != in.Sender {
+			return err
+		}
+		c.State, c.UpdatedAt = StateActive, t.now
+		if err := t.tx.UpdateCase(ctx, c, StateAccepted); err != nil {
+			return err
+		}
+		if err := t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: "volunteer_joined", At: t.now}); err != nil {
+			return err
+		}
+		t.platform, t.conv = Matrix, c.RoomID
+		parties := strings.Join(c.Parties, ", ")
+		if parties == "" {
+			parties = "—"
+		}
+		return t.reply(say("switchboard-room-summary", c.Ref, c.Project, parties, c.Language, c.Description),
+			say("switchboard-room-help"))
+	})
+}
+
+// inTurn runs fn as one transaction whose messages go to the outbox.
+func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) error) error {
+	var queued []Outgoing
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		queued = queued[:0]
+		t := &turn{s: s, tx: tx, ctx: ctx, now: s.now(), queued: &queued, sender: sender}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return storeOutgoing(ctx, tx, queued)
+	})
+	if err == nil {
+		s.outbox.Push(queued)
+	}
+	return err
+}
+
+// inCaseRoom handles a message in a case room: the volunteer's (or mentor's) commands.
+// Everything else is the conversation between the people in the room: the bot only
+// notes when the volunteer first wrote, for the statistics.
+func (t *turn) inCaseRoom(c *Case, in Inbound) error {
+	if in.Kind != KindText {
+		return nil
+	}
+	worker, err := t.caseWorker(c, in.Sender)
+	if err != nil {
+		return err
+	}
+	text := Sanitize(in.Text)
+	if !strings.HasPrefix(text, commands.Prefix) {
+		if worker != nil && c.FirstReplyAt.IsZero() && c.State.Open() {
+			c.FirstReplyAt = t.now
+			return t.tx.UpdateCase(t.ctx, c, c.State)
+		}
+		return nil
+	}
+	inv, ok, err := t.parse(commands.CaseRoomTable, text)
+	if !ok || err != nil || inv.Cmd == nil {
+		return err
+	}
+	if inv.Cmd == commands.Help {
+		return t.help(commands.CaseRoomTable)
+	}
+	if worker == nil || !c.State.Open() || c.Route != RouteVolunteer {
+		return t.reply(say("switchboard-case-not-yours"))
+	}
+	switch inv.Cmd {
+	case commands.Note:
+		if err := t.tx.AddNote(t.ctx, c.ID, in.Sender, inv.Rest, t.now); err != nil {
+			return err
+		}
+		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: in.Sender, Kind: "note_added", At: t.now}); err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-note-kept"))
+	case commands.Close:
+		return t.closeCase(c, inv)
+	case commands.Transfer:
+		return t.transfer(c, worker, inv.Rest)
+	case commands.Escalate:
+		return t.escalate(c, worker)
+	}
+	return nil
+}
+
+// caseWorker is the volunteer (or mentor) working the case, if that is the sender.
+func (t *turn) caseWorker(c *Case, sender string) (*Volunteer, error) {
+	for _, id := range []int64{c.VolunteerID, c.MentorID} {
+		if id == 0 {
+			continue
+		}
+		v, err := t.tx.VolunteerByID(t.ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil && v.UserID == sender {
+			return v, nil
+		}
+	}
+	return nil, nil
+}
+
+// closeReasons are the ways a case can end.
+var closeReasons = []string{"resolved", "no-action", "referred", "duplicate"}
+
+func (t *turn) closeCase(c *Case, inv commands.Invocation) error {
+	reason := strings.ToLower(inv.Args[0])
+	if !contains(closeReasons, reason) {
+		return t.reply(say("switchboard-close-usage"))
+	}
+	if note := strings.TrimSpace(strings.TrimPrefix(inv.Rest, inv.Args[0])); note != "" {
+		if err := t.tx.AddNote(t.ctx, c.ID, t.sender, note, t.now); err != nil {
+			return err
+		}
+	}
+	from := c.State
+	c.State, c.ClosedAt, c.CloseReason, c.UpdatedAt = StateClosed, t.now, reason, t.now
+	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
+		return err
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Kind: "case_closed", Detail: map[string]string{"reason": reason}, At: t.now}); err != nil {
+		return err
+	}
+	if err := t.reply(say("switchboard-closed-room", c.Ref)); err != nil {
+		return err
+	}
+	return t.tellRequester(c, say("switchboard-feedback-ask", c.Ref))
+}
+
+// transfer hands the case back to routing; the volunteer leaves the room, and the next
+// volunteer is invited to it and gets the summary when they join.
+func (t *turn) transfer(c *Case, v *Volunteer, reason string) error {
+	from := c.State
+	c.State, c.VolunteerID, c.MentorID, c.UpdatedAt = StateQueued, 0, 0, t.now
+	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
+		return err
+	}
+	detail := map[string]string{}
+	if reason != "" {
+		detail["reason"] = reason
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: "transferred", Detail: detail, At: t.now}); err != nil {
+		return err
+	}
+	if err := t.reply(say("switchboard-transferred-room", c.Ref)); err != nil {
+		return err
+	}
+	if err := t.removeWorkers(c, v); err != nil {
+		return err
+	}
+	if err := t.tellRequester(c, say("switchboard-transferred-requester", c.Ref)); err != nil {
+		return err
+	}
+	return t.route(c)
+}
+
+// escalate moves the case to the staff route: the volunteer (and mentor) leave the room
+// and never see the case again; staff are told.
+func (t *turn) escalate(c *Case, v *Volunteer) error {
+	from := c.State
+	mentor := c.MentorID
+	c.Route, c.State, c.UpdatedAt = RouteStaff, StateStaff, t.now
+	c.VolunteerID, c.MentorID = 0, 0
+	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
+		return err
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: "escalated", At: t.now}); err != nil {
+		return err
+	}
+	if err := t.reply(say("switchboard-escalated-room", c.Ref)); err != nil {
+		return err
+	}
+	c.MentorID = mentor
+	if err := t.removeWorkers(c, v); err != nil {
+		return err
+	}
+	c.MentorID = 0
+	if err := t.staffNotice(c); err != nil {
+		return err
+	}
+	return t.tellRequester(c, say("switchboard-escalated-requester", c.Ref))
+}
+
+// removeWorkers takes the volunteer (and their mentor) out of the case room.
+func (t *turn) removeWorkers(c *Case, v *Volunteer) error {
+	users := []string{v.UserID}
+	if c.MentorID != 0 && c.MentorID != v.ID {
+		if m, err := t.tx.VolunteerByID(t.ctx, c.MentorID); err != nil {
+			return err
+		} else if m != nil {
+			users = append(users, m.UserID)
+		}
+	}
+	if c.RoomID == "" {
+		return nil
+	}
+	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Action: ActionRemove,
+		Payload: ActionPayload{CaseID: c.ID, Room: c.RoomID, Users: users}})
+}

@@ -1,0 +1,89 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/bot"
+)
+
+// act performs an outbox action: a case room, an invitation, a removal.
+func (b *Bridge) act(ctx context.Context, o bot.Outgoing) error {
+	switch o.Action {
+	case bot.ActionCreateRoom:
+		return b.createCaseRoom(ctx, o.Payload)
+	case bot.ActionInvite:
+		for _, u := range o.Payload.Users {
+			_, err := b.cli.InviteUser(ctx, id.RoomID(o.Payload.Room), &mautrix.ReqInviteUser{UserID: id.UserID(u)})
+			if err != nil && !alreadyThere(err) {
+				return classify(err)
+			}
+		}
+		return nil
+	case bot.ActionRemove:
+		for _, u := range o.Payload.Users {
+			_, err := b.cli.KickUser(ctx, id.RoomID(o.Payload.Room), &mautrix.ReqKickUser{UserID: id.UserID(u)})
+			if err != nil && !alreadyThere(err) {
+				return classify(err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: unknown action %q", bot.ErrPermanent, o.Action)
+}
+
+// alreadyThere: inviting a member or removing someone who left is already done.
+func alreadyThere(err error) bool {
+	return errors.Is(err, mautrix.MForbidden) && httpStatus(err) == 403 &&
+		(strings.Contains(err.Error(), "already") || strings.Contains(err.Error(), "not in the room") ||
+			strings.Contains(err.Error(), "not joined"))
+}
+
+// createCaseRoom makes a case's room: invite-only, unlisted, encrypted from its first
+// event, history visible only from when someone was invited. The alias makes this
+// idempotent: if a previous attempt created the room but the bot stopped before
+// recording it, the alias finds that room instead of making a second one.
+func (b *Bridge) createCaseRoom(ctx context.Context, p bot.ActionPayload) error {
+	invite := make([]id.UserID, len(p.Users))
+	for i, u := range p.Users {
+		invite[i] = id.UserID(u)
+	}
+	req := &mautrix.ReqCreateRoom{
+		Visibility: "private", Preset: "private_chat", RoomAliasName: p.Alias, Name: p.Name, Invite: invite,
+		InitialState: []*event.Event{
+			{Type: event.StateEncryption, Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}},
+			{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityInvited}}},
+			{Type: event.StateJoinRules, Content: event.Content{Parsed: &event.JoinRulesEventContent{JoinRule: event.JoinRuleInvite}}},
+		},
+	}
+	var room id.RoomID
+	resp, err := b.cli.CreateRoom(ctx, req)
+	switch {
+	case err == nil:
+		room = resp.RoomID
+	case errors.Is(err, mautrix.MRoomInUse):
+		alias := id.NewRoomAlias(p.Alias, b.cli.UserID.Homeserver())
+		res, rerr := b.cli.ResolveAlias(ctx, alias)
+		if rerr != nil {
+			return classify(rerr)
+		}
+		room = res.RoomID
+		// Learn the room's encryption and members now: the summary will be sent into it.
+		if _, err := b.ensureEncryptionKnown(ctx, room); err != nil {
+			return classify(err)
+		}
+	default:
+		return classify(err)
+	}
+	b.encrypted.Store(room, true)
+	if err := b.svc.RoomCreated(ctx, p.CaseID, room.String()); err != nil {
+		return fmt.Errorf("%w: %w", bot.ErrUnavailable, err)
+	}
+	return nil
+}

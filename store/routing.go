@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/lib/pq"
+
+	"switchboard/bot"
+)
+
+// pickSQL is the routing rule of docs/architecture.md in one round trip: among
+// volunteers who may take cases (active, or a trainee whose mentor is active), are on
+// duty now (by hand, or in a shift they did not switch off), speak the case's language,
+// are under their limit, are not the requester, are not named in the case nor declared
+// a conflict with its parties, and were not offered this case before: the least loaded,
+// then the longest since their last offer. Shifts are evaluated in their own time zone
+// by PostgreSQL, so daylight-saving changes are handled by its zone database.
+// SKIP LOCKED lets concurrent routing decisions pass over a volunteer being assigned.
+const pickSQL = `
+SELECT v.id, v.user_id, v.wiki_username, v.status, v.mentor_id, v.languages, v.case_limit, v.on_until,
+	v.off_until, v.dm_room, v.last_offer_at
+FROM volunteers v
+LEFT JOIN volunteers m ON m.id = v.mentor_id
+WHERE (v.status = 'active' OR (v.status = 'trainee' AND m.status = 'active'))
+	AND v.dm_room <> ''
+	AND v.user_id <> $2
+	AND ($3 = '' OR $3 = ANY (v.languages))
+	AND NOT (v.wiki_username <> '' AND v.wiki_username = ANY ($4::text[]))
+	AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.volunteer_id = v.id AND c.username = ANY ($4::text[]))
+	AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id)
+	AND (v.on_until > $1 OR (v.off_until <= $1 AND EXISTS (
+		SELECT 1 FROM shifts s,
+			LATERAL (SELECT to_timestamp($1 / 1000.0) AT TIME ZONE s.tz AS lt) l,
+			LATERAL (SELECT extract(dow FROM l.lt)::int AS dow,
+				(extract(hour FROM l.lt) * 60 + extract(minute FROM l.lt))::int AS minute) n
+		WHERE s.volunteer_id = v.id AND (
+			(s.end_min > s.start_min AND n.dow = s.weekday AND n.minute >= s.start_min AND n.minute < s.end_min)
+			OR (s.end_min <= s.start_min AND ((n.dow = s.weekday AND n.minute >= s.start_min)
+				OR (n.dow = (s.weekday + 1) % 7 AND n.minute < s.end_min)))))))
+	AND (SELECT count(*) FROM cases c WHERE c.volunteer_id = v.id
+		AND c.state IN ('offered', 'accepted', 'active')) < v.case_limit
+ORDER BY (SELECT count(*) FROM cases c WHERE c.volunteer_id = v.id
+		AND c.state IN ('offered', 'accepted', 'active')), v.last_offer_at, v.id
+LIMIT 1
+FOR UPDATE OF v SKIP LOCKED`
+
+// PickVolunteer applies the routing rule; nil means nobody fits now.
+func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (*bot.Volunteer, error) {
+	var r volunteerRow
+	err := t.tx.GetContext(ctx, &r, pickSQL, ms(q.Now), q.Requester, q.Language,
+		pq.StringArray(nonNil(q.Parties)), q.CaseID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.volunteer(), nil
+}
+
+type offerRow struct {
+	ID          int64  `db:"id"`
+	CaseID      int64  `db:"case_id"`
+	VolunteerID int64  `db:"volunteer_id"`
+	State       string `db:"state"`
+	OfferedAt   int64  `db:"offered_at"`
+}
+
+func (r offerRow) offer() *bot.Offer {
+	return &bot.Offer{ID: r.ID, CaseID: r.CaseID, VolunteerID: r.VolunteerID, State: bot.OfferState(r.State), OfferedAt: fromMS(r.OfferedAt)}
+}
+
+// CreateOffer records that a case was offered to a volunteer.
+func (t *Tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
+	return t.tx.QueryRowxContext(ctx, `INSERT INTO offers (case_id, volunteer_id, state, offered_at)
+		VALUES ($1, $2, $3, $4) RETURNING id`, o.CaseID, o.VolunteerID, o.State, ms(o.OfferedAt)).Scan(&o.ID)
+}
+
+// OpenOffer finds and locks the open offer of a case, or nil.
+func (t *Tx) OpenOffer(ctx context.Context, caseID int64) (*bot.Offer, error) {
+	var r offerRow
+	err := t.tx.GetContext(ctx, &r, `SELECT id, case_id, volunteer_id, state, offered_at FROM offers
+		WHERE case_id = $1 AND state = 'open' FOR UPDATE`, caseID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.offer(), nil
+}
+
+// CloseOffer moves an open offer to its outcome; false if it was no longer open.
+func (t *Tx) CloseOffer(ctx context.Context, offerID int64, state bot.OfferState, now time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE offers SET state = $2, answered_at = $3 WHERE id = $1 AND state = 'open'`,
+		offerID, state, ms(now))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// OpenOffersOf lists the cases offered to a volunteer and still open, oldest first.
+func (t *Tx) OpenOffersOf(ctx context.Context, volunteerID int64) ([]bot.Offer, error) {
+	var rows []offerRow
+	if err := t.tx.SelectContext(ctx, &rows, `SELECT id, case_id, volunteer_id, state, offered_at FROM offers
+		WHERE volunteer_id = $1 AND state = 'open' ORDER BY id`, volunteerID); err != nil {
+		return nil, err
+	}
+	out := make([]bot.Offer, len(rows))
+	for i, r := range rows {
+		out[i] = *r.offer()
+	}
+	return out, nil
+}
+
+// OfferByID loads and locks an offer, or nil.
+func (t *Tx) OfferByID(ctx context.Context, id int64) (*bot.Offer, error) {
+	var r offerRow
+	err := t.tx.GetContext(ctx, &r, `SELECT id, case_id, volunteer_id, state, offered_at FROM offers
+		WHERE id = $1 FOR UPDATE`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.offer(), nil
+}
