@@ -1,6 +1,5 @@
 package bot
 
-
 // Timer kinds of routing.
 const (
 	TimerOfferExpiry = "offer_expiry" // subject: offer ID
@@ -269,4 +268,3 @@ func (t *turn) offerByID(offerID int64) (*Offer, error) {
 	}
 	return o, nil
 }
-

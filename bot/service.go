@@ -197,6 +197,8 @@ func (t *turn) handle(in Inbound) error {
 		switch in.Conversation {
 		case t.s.cfg.StaffConversation:
 			return t.inStaffRoom(in)
+		case t.s.cfg.CoordinatorsConversation:
+			return t.inCoordinatorsRoom(in)
 		}
 		c, err := t.tx.CaseByRoom(t.ctx, in.Conversation)
 		if err != nil {
@@ -405,6 +407,14 @@ func (t *turn) replyList(heading Reply, items []Reply) error {
 		plain, md = plain+"\n- "+p, md+"\n- "+m
 	}
 	return t.enqueue(Outgoing{Platform: t.platform, Conversation: t.conv, Plain: plain, Markdown: md})
+}
+
+// replyCode sends a heading and preformatted text (a table) as one message. The text
+// is the bot's own, so it goes into a code block as it is.
+func (t *turn) replyCode(heading Reply, text string) error {
+	plain, md := t.s.cat.Render(t.lang(), heading.Key, heading.Params...)
+	return t.enqueue(Outgoing{Platform: t.platform, Conversation: t.conv,
+		Plain: plain + "\n\n" + text, Markdown: md + "\n\n```\n" + text + "```"})
 }
 
 func (t *turn) lang() string {

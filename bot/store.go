@@ -63,6 +63,12 @@ type Tx interface {
 	WaitingCases(ctx context.Context, limit int) ([]Case, error)
 	// QueuePosition counts volunteer-route cases waiting longer than c.
 	QueuePosition(ctx context.Context, c *Case) (int, error)
+	// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first.
+	WaitingList(ctx context.Context) ([]Case, error)
+	Stats(ctx context.Context, since time.Time) (Stats, error)
+	// CoverageShifts lists the shifts of everyone who can be offered cases, with their
+	// languages.
+	CoverageShifts(ctx context.Context) ([]Shift, [][]string, error)
 
 	Volunteer(ctx context.Context, userID string) (*Volunteer, error)
 	VolunteerByID(ctx context.Context, id int64) (*Volunteer, error)

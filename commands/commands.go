@@ -172,3 +172,13 @@ var (
 
 // CaseRoomTable is what can be used in a case room.
 var CaseRoomTable = Table{Close, Transfer, Note, Escalate, Help}
+
+// Coordinator commands, in the coordinators' room.
+var (
+	Queue       = &Command{Name: "queue", Roles: []Role{Coordinator, Staff}, HelpKey: "switchboard-help-queue"}
+	CoverageCmd = &Command{Name: "coverage", Roles: []Role{Coordinator, Staff}, HelpKey: "switchboard-help-coverage"}
+	StatsCmd    = &Command{Name: "stats", Roles: []Role{Coordinator, Staff}, HelpKey: "switchboard-help-stats"}
+)
+
+// CoordinatorTable is what coordinators can use in their room.
+var CoordinatorTable = Table{Queue, CoverageCmd, StatsCmd, Help}

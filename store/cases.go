@@ -190,3 +190,42 @@ func (t *Tx) AwaitingFeedback(ctx context.Context, personID int64, since time.Ti
 	return t.getCase(ctx, `id = (SELECT id FROM cases WHERE person_id = $1 AND state = 'closed'
 		AND feedback_rating IS NULL AND closed_at >= `+fmt.Sprint(ms(since))+` ORDER BY closed_at DESC LIMIT 1)`, personID)
 }
+
+// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first. Staff-
+// route cases are never in it: coordinators must not learn that they exist.
+func (t *Tx) WaitingList(ctx context.Context) ([]bot.Case, error) {
+	var rows []caseRow
+	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases
+		WHERE route = 'volunteer' AND state IN ('queued', 'offered') ORDER BY queued_at, id LIMIT 200`); err != nil {
+		return nil, err
+	}
+	out := make([]bot.Case, len(rows))
+	for i, r := range rows {
+		out[i] = *r.toCase()
+	}
+	return out, nil
+}
+
+// Stats sums up volunteer-route work since a moment (staff-route cases are left out).
+func (t *Tx) Stats(ctx context.Context, since time.Time) (bot.Stats, error) {
+	var s bot.Stats
+	var p50, p90, avg sql.NullFloat64
+	err := t.tx.QueryRowxContext(ctx, `SELECT
+		(SELECT count(*) FROM cases WHERE route = 'volunteer' AND queued_at >= $1),
+		(SELECT count(*) FROM cases WHERE route = 'volunteer' AND state = 'closed' AND closed_at >= $1),
+		(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first_reply_at - queued_at) FROM cases
+			WHERE route = 'volunteer' AND first_reply_at >= $1 AND queued_at > 0),
+		(SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY first_reply_at - queued_at) FROM cases
+			WHERE route = 'volunteer' AND first_reply_at >= $1 AND queued_at > 0),
+		(SELECT avg(feedback_rating) FROM cases WHERE route = 'volunteer' AND closed_at >= $1),
+		(SELECT count(feedback_rating) FROM cases WHERE route = 'volunteer' AND closed_at >= $1),
+		(SELECT count(*) FROM offers o JOIN cases c ON c.id = o.case_id
+			WHERE c.route = 'volunteer' AND o.state = 'declined' AND o.answered_at >= $1),
+		(SELECT count(*) FROM offers o JOIN cases c ON c.id = o.case_id
+			WHERE c.route = 'volunteer' AND o.state = 'expired' AND o.answered_at >= $1)`, ms(since)).
+		Scan(&s.Opened, &s.Closed, &p50, &p90, &avg, &s.Ratings, &s.Declined, &s.Expired)
+	s.FirstReplyP50 = time.Duration(p50.Float64) * time.Millisecond
+	s.FirstReplyP90 = time.Duration(p90.Float64) * time.Millisecond
+	s.RatingAvg = avg.Float64
+	return s, err
+}

@@ -168,12 +168,12 @@ func (t *Tx) SetConflict(ctx context.Context, volunteerID int64, username string
 }
 
 // CoverageShifts lists the shifts of everyone who can be offered cases.
-func (s *Store) CoverageShifts(ctx context.Context) ([]bot.Shift, [][]string, error) {
+func (t *Tx) CoverageShifts(ctx context.Context) ([]bot.Shift, [][]string, error) {
 	var rows []struct {
 		shiftRow
 		Languages pq.StringArray `db:"languages"`
 	}
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT s.id, s.volunteer_id, s.weekday, s.start_min, s.end_min, s.tz,
+	if err := t.tx.SelectContext(ctx, &rows, `SELECT s.id, s.volunteer_id, s.weekday, s.start_min, s.end_min, s.tz,
 		v.languages FROM shifts s JOIN volunteers v ON v.id = s.volunteer_id
 		WHERE v.status = 'active' OR (v.status = 'trainee' AND v.mentor_id IS NOT NULL)
 		ORDER BY s.volunteer_id, s.id`); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"switchboard/bot"
 	"switchboard/internal/testenv"
 )
@@ -321,6 +323,9 @@ func TestCaseRoomLifecycle(t *testing.T) {
 		t.Errorf("%d notes", n)
 	}
 	expect(t, inRoom("@a:localhost", "!note after closing"), "not something you can do")
+	stats := d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$stats", Sender: staff, Conversation: "!coord:localhost",
+		Text: "!stats", Group: true})
+	expect(t, stats, "1 request opened, 1 closed", "average 5.0 from 1 rating")
 }
 
 func TestTransferAndEscalate(t *testing.T) {
@@ -366,4 +371,50 @@ func TestTransferAndEscalate(t *testing.T) {
 	}
 	expect(t, d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$escalated-note", Sender: "@b:localhost", Conversation: "!case:localhost", Text: "!note more", Group: true}), "not something you can do")
 	expect(t, d.send("@b:localhost", b, "!accept "+ref), "no open offer")
+}
+
+func TestCoordinatorsRoom(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.cfg.Coordinators = []string{"@coord:localhost"}
+	d.svc = bot.NewService(d.st, mustCatalogue(t), d.cfg, nil, zerolog.Nop(), func() time.Time { return time.UnixMilli(d.clock.Load()) })
+	const coordRoom = "!coord:localhost"
+	inRoom := func(sender, text string) []string {
+		return d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$c%d", d.seq.Add(1)), Sender: sender,
+			Conversation: coordRoom, Text: text, Group: true})
+	}
+	expect(t, inRoom("@coord:localhost", "!queue"), "No request is waiting")
+	expect(t, inRoom("@coord:localhost", "!coverage"), "No volunteer has a shift")
+	ref := d.intake(alice, room, "none", "en")
+	// A staff-route case never shows to coordinators.
+	d.send("@bob:localhost", "!dm-bob:localhost", "hi")
+	d.send("@bob:localhost", "!dm-bob:localhost", "yes")
+	d.advance(12 * time.Minute)
+	q := inRoom("@coord:localhost", "!queue")
+	expect(t, q, "1 request is waiting", ref+" (en): waiting 12 min, queued")
+	if has(q, "SB-") && strings.Count(strings.Join(q, ""), "SB-") != 1 {
+		t.Errorf("the queue shows more than the one volunteer-route case: %q", q)
+	}
+	if r := inRoom("@someone:localhost", "!queue"); len(r) != 0 {
+		t.Errorf("a non-coordinator was answered: %q", r)
+	}
+	expect(t, inRoom("@coord:localhost", "!stats 1y"), "!stats 30d")
+	expect(t, inRoom("@coord:localhost", "!frob"), "do not know the command !frob")
+	// The queue alert fires after 30 minutes, with reference and wait only.
+	d.advance(20 * time.Minute)
+	if _, err := d.svc.FireDueTimers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	alert := d.drain(coordRoom)
+	expect(t, alert, ref, "32 minutes")
+	if has(alert, "insulting") || has(alert, alice) {
+		t.Errorf("the alert leaks content: %q", alert)
+	}
+	if r := d.drain(room); has(r, "still waiting") {
+		t.Error("reassured too early")
+	}
+	d.advance(90 * time.Minute)
+	if _, err := d.svc.FireDueTimers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, d.drain(room), "still waiting", ref)
 }

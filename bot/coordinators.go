@@ -1,0 +1,86 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"switchboard/commands"
+)
+
+// Stats is the summary !stats shows. It covers volunteer-route cases only.
+type Stats struct {
+	Opened, Closed               int
+	FirstReplyP50, FirstReplyP90 time.Duration
+	RatingAvg                    float64
+	Ratings, Declined, Expired   int
+}
+
+// inCoordinatorsRoom takes !queue, !coverage and !stats from coordinators and staff.
+func (t *turn) inCoordinatorsRoom(in Inbound) error {
+	if in.Kind != KindText || !(t.s.isCoordinator(in.Sender) || t.s.isStaff(in.Sender)) {
+		return nil
+	}
+	text := Sanitize(in.Text)
+	if !strings.HasPrefix(text, commands.Prefix) {
+		return nil
+	}
+	inv, ok, err := t.parse(commands.CoordinatorTable, text)
+	if !ok || err != nil || inv.Cmd == nil {
+		return err
+	}
+	switch inv.Cmd {
+	case commands.Queue:
+		return t.queueList()
+	case commands.CoverageCmd:
+		shifts, langs, err := t.tx.CoverageShifts(t.ctx)
+		if err != nil {
+			return err
+		}
+		table := Coverage(t.now, shifts, langs, 7)
+		if table == "" {
+			return t.reply(say("switchboard-coverage-none"))
+		}
+		return t.replyCode(say("switchboard-coverage-heading"), table)
+	case commands.StatsCmd:
+		days := 7
+		if len(inv.Args) > 0 {
+			switch strings.ToLower(inv.Args[0]) {
+			case "7d":
+			case "30d":
+				days = 30
+			default:
+				return t.reply(say("switchboard-stats-usage"))
+			}
+		}
+		s, err := t.tx.Stats(t.ctx, t.now.AddDate(0, 0, -days))
+		if err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-stats", days, s.Opened, s.Closed, minutes(s.FirstReplyP50), minutes(s.FirstReplyP90),
+			fmt.Sprintf("%.1f", s.RatingAvg), s.Ratings, s.Declined, s.Expired))
+	}
+	return t.help(commands.CoordinatorTable)
+}
+
+func minutes(d time.Duration) string {
+	if d == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f min", d.Minutes())
+}
+
+func (t *turn) queueList() error {
+	cases, err := t.tx.WaitingList(t.ctx)
+	if err != nil {
+		return err
+	}
+	if len(cases) == 0 {
+		return t.reply(say("switchboard-queue-empty"))
+	}
+	items := make([]Reply, len(cases))
+	for i, c := range cases {
+		items[i] = say("switchboard-queue-line", c.Ref, c.Language, int(t.now.Sub(c.QueuedAt).Minutes()), string(c.State))
+	}
+	return t.replyList(say("switchboard-queue-heading", len(cases)), items)
+}
