@@ -61,6 +61,9 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	for _, r := range cfg.Service.AllowedRooms {
 		allowed = append(allowed, id.RoomID(r))
 	}
+	if cfg.Service.CoordinatorsRoom != "" {
+		allowed = append(allowed, id.RoomID(cfg.Service.CoordinatorsRoom))
+	}
 	if cfg.Service.StaffRoom != "" {
 		allowed = append(allowed, id.RoomID(cfg.Service.StaffRoom))
 	} else {
@@ -73,6 +76,14 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		MaxMessage:        cfg.Service.MaxMessageLength,
 		DefaultLanguage:   cfg.Service.DefaultLanguage,
 		MatrixContact:     cfg.Bot.UserID,
+
+		Staff:                    cfg.Service.Staff,
+		Coordinators:             cfg.Service.Coordinators,
+		CoordinatorsConversation: cfg.Service.CoordinatorsRoom,
+		OfferExpiry:              cfg.Service.Routing.OfferExpiry.D(),
+		QueueAlertAfter:          cfg.Service.Routing.QueueAlertAfter.D(),
+		ReassureEvery:            cfg.Service.Routing.ReassureEvery.D(),
+		DefaultCaseLimit:         cfg.Service.Routing.DefaultCaseLimit,
 	}, outbox, log.With().Str("component", "core").Logger(), nil)
 
 	mx, err := matrix.New(ctx, matrix.Config{

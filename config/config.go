@@ -53,10 +53,22 @@ type Database struct {
 // Service holds the help desk's own settings.
 type Service struct {
 	StaffRoom        string   `yaml:"staff-room"`
+	Staff            []string `yaml:"staff"`
+	CoordinatorsRoom string   `yaml:"coordinators-room"`
+	Coordinators     []string `yaml:"coordinators"`
 	AllowedRooms     []string `yaml:"allowed-rooms"`
 	DefaultLanguage  string   `yaml:"default-language"`
 	IntakeExpiry     Duration `yaml:"intake-expiry"`
 	MaxMessageLength int      `yaml:"max-message-length"`
+	Routing          Routing  `yaml:"routing"`
+}
+
+// Routing says how cases reach volunteers.
+type Routing struct {
+	OfferExpiry      Duration `yaml:"offer-expiry"`
+	QueueAlertAfter  Duration `yaml:"queue-alert-after"`
+	ReassureEvery    Duration `yaml:"reassure-every"`
+	DefaultCaseLimit int      `yaml:"default-case-limit"`
 }
 
 // Logging sets the log level and format.
@@ -91,6 +103,8 @@ func Defaults() Config {
 		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
 		Service: Service{
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
+			Routing: Routing{OfferExpiry: Duration(10 * time.Minute), QueueAlertAfter: Duration(30 * time.Minute),
+				ReassureEvery: Duration(2 * time.Hour), DefaultCaseLimit: 2},
 		},
 		Logging: Logging{Level: "info", Format: "pretty"},
 	}

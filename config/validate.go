@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -59,6 +61,29 @@ func (c *Config) Validate() error {
 	}
 	if c.Service.StaffRoom != "" && !strings.HasPrefix(c.Service.StaffRoom, "!") {
 		return &Error{Key: "service.staff-room", Msg: "must be a room ID starting with ! (not an alias)"}
+	}
+	for key, ids := range map[string][]string{"service.staff": c.Service.Staff, "service.coordinators": c.Service.Coordinators} {
+		for _, u := range ids {
+			if !strings.HasPrefix(u, "@") || !strings.Contains(u, ":") {
+				return &Error{Key: key, Msg: fmt.Sprintf("%q is not a Matrix user ID such as @name:server", u)}
+			}
+		}
+	}
+	if r := c.Service.CoordinatorsRoom; r != "" && !strings.HasPrefix(r, "!") {
+		return &Error{Key: "service.coordinators-room", Msg: "must be a room ID starting with ! (not an alias)"}
+	}
+	rt := c.Service.Routing
+	if rt.OfferExpiry.D() < time.Minute {
+		return &Error{Key: "service.routing.offer-expiry", Msg: "must be at least 1m"}
+	}
+	if rt.QueueAlertAfter.D() < time.Minute {
+		return &Error{Key: "service.routing.queue-alert-after", Msg: "must be at least 1m"}
+	}
+	if rt.ReassureEvery.D() < 10*time.Minute {
+		return &Error{Key: "service.routing.reassure-every", Msg: "must be at least 10m"}
+	}
+	if rt.DefaultCaseLimit < 1 || rt.DefaultCaseLimit > 10 {
+		return &Error{Key: "service.routing.default-case-limit", Msg: "must be from 1 to 10"}
 	}
 	if c.Service.IntakeExpiry.D() < 1e9*60 {
 		return &Error{Key: "service.intake-expiry", Msg: "must be at least 1m"}
