@@ -1,0 +1,184 @@
+package matrix_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"switchboard/config"
+	"switchboard/internal/testenv"
+)
+
+// person is a scripted Matrix user with a DM to the bot.
+type person struct {
+	*requester
+}
+
+func newPerson(t *testing.T, b *testBot, name string) person { return person{newRequester(t, b, name)} }
+
+// staffRoomFor makes a staff member and the staff room, and configures the bot for it.
+func staffRoomFor(t *testing.T, b *testBot) (*testenv.Client, id.RoomID) {
+	t.Helper()
+	staff := testenv.NewMatrixUser(t, "staff")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	room, err := staff.CreateRoom(ctx, "Staff", b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.cfg.Service.StaffRoom = room.String()
+	b.cfg.Service.Staff = []string{staff.UserID().String()}
+	return staff, room
+}
+
+func (p person) cmd(text, want string) testenv.Msg {
+	p.t.Helper()
+	return p.answer(text, want)
+}
+
+// End to end with several volunteers: the offer goes to the right one (not to one
+// with a declared conflict, not to one off duty, not to an applicant), the case room is
+// encrypted and both sides read each other, close asks for feedback.
+func TestVolunteerCaseEndToEnd(t *testing.T) {
+	t.Parallel()
+	b := newBot(t, testenv.Homeserver(t), testenv.NewDB(t))
+	staff, staffRoom := staffRoomFor(t, b)
+	b.start()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	staffSay := func(text, want string) {
+		t.Helper()
+		if _, err := staff.Send(ctx, staffRoom, text); err != nil {
+			t.Fatal(err)
+		}
+		staff.Expect(t, staffRoom, want)
+	}
+	conflicted := newPerson(t, b, "vconflict")
+	offduty := newPerson(t, b, "voff")
+	right := newPerson(t, b, "vright")
+	applicant := newPerson(t, b, "vapplicant")
+	for _, v := range []person{conflicted, offduty, right} {
+		uid := v.c.UserID().String()
+		staffSay("!volunteer add "+uid, "on the roster")
+		staffSay("!volunteer confirm "+uid, "now trainee")
+		staffSay("!volunteer promote "+uid, "now active")
+		v.cmd("!languages en", "You help in: en")
+	}
+	staffSay("!volunteer add "+applicant.c.UserID().String(), "on the roster")
+	applicant.cmd("!on", "do not know the command !on")
+	conflicted.cmd("!conflict add Troll_account", "involve Troll account")
+	conflicted.cmd("!on", "on duty until")
+	right.cmd("!on for 2h", "on duty until")
+
+	alice := newRequester(t, b, "alice")
+	for _, step := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
+		{"no", "what happened"}, {"Troll_account follows me around and mocks my edits", "usernames"},
+		{"Troll_account", "Which wiki"}, {"en.wikipedia.org", "language"}, {"en", "Shall I open"}} {
+		alice.answer(step[0], step[1])
+	}
+	opened := alice.answer("yes", "Your request is open")
+	ref := opened.Body[strings.Index(opened.Body, "SB-") : strings.Index(opened.Body, "SB-")+8]
+
+	offer := right.expect("New request " + ref)
+	if strings.Contains(offer.Body, "mocks") || strings.Contains(offer.Body, alice.c.UserID().String()) {
+		t.Errorf("the offer leaks the case: %q", offer.Body)
+	}
+	conflicted.c.ExpectNone(t, conflicted.room, time.Second)
+	right.cmd("!accept "+ref, "is yours")
+	alice.expect("a volunteer has taken your request")
+
+	// Both are invited to the case room; the summary comes once the volunteer is in.
+	invR, err := right.c.NextInvite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invA, err := alice.c.NextInvite(ctx)
+	if err != nil || invA.Room != invR.Room {
+		t.Fatalf("requester invite %v %v", invA, err)
+	}
+	caseRoom := invR.Room
+	summaryR := right.c.Expect(t, caseRoom, "mocks my edits")
+	summaryA := alice.c.Expect(t, caseRoom, "mocks my edits")
+	if !summaryR.Encrypted || !summaryA.Encrypted {
+		t.Fatal("the summary was not encrypted")
+	}
+	if _, err := alice.c.Send(ctx, caseRoom, "Thank you for taking this"); err != nil {
+		t.Fatal(err)
+	}
+	if m := right.c.Expect(t, caseRoom, "Thank you for taking this"); !m.Encrypted {
+		t.Error("the requester's message reached the volunteer unencrypted")
+	}
+	if _, err := right.c.Send(ctx, caseRoom, "Happy to help. Tell me more."); err != nil {
+		t.Fatal(err)
+	}
+	alice.c.Expect(t, caseRoom, "Happy to help")
+	if _, err := right.c.Send(ctx, caseRoom, "!close resolved spoke with the other editor"); err != nil {
+		t.Fatal(err)
+	}
+	right.c.Expect(t, caseRoom, "is closed")
+	alice.expect("How did it go")
+	alice.answer("4 it helped", "Thank you for your feedback")
+	if n := b.count(`SELECT count(*) FROM cases WHERE ref = $1 AND state = 'closed' AND feedback_rating = 4
+		AND first_reply_at > 0`, ref); n != 1 {
+		t.Error("close, first reply or feedback not stored")
+	}
+	// The room is invite-only, encrypted, and shows history only from one's invitation.
+	var hv event.HistoryVisibilityEventContent
+	var jr event.JoinRulesEventContent
+	var enc event.EncryptionEventContent
+	cli := alice.c.Mautrix()
+	if cli.StateEvent(ctx, caseRoom, event.StateHistoryVisibility, "", &hv) != nil || hv.HistoryVisibility != event.HistoryVisibilityInvited ||
+		cli.StateEvent(ctx, caseRoom, event.StateJoinRules, "", &jr) != nil || jr.JoinRule != event.JoinRuleInvite ||
+		cli.StateEvent(ctx, caseRoom, event.StateEncryption, "", &enc) != nil || enc.Algorithm != id.AlgorithmMegolmV1 {
+		t.Errorf("case room settings: %+v %+v %+v", hv, jr, enc)
+	}
+	if logs := b.logs.String(); strings.Contains(logs, "mocks my edits") {
+		t.Error("the bot's log contains case content")
+	}
+}
+
+// A restart while an offer is pending loses nothing: the offer still expires on time
+// and goes to the next volunteer.
+func TestOfferSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	b := newBot(t, testenv.Homeserver(t), testenv.NewDB(t))
+	staff, staffRoom := staffRoomFor(t, b)
+	b.cfg.Service.Routing.OfferExpiry = config.Duration(8 * time.Second) // below the minimum, for the test
+	b.start()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	first := newPerson(t, b, "vfirst")
+	second := newPerson(t, b, "vsecond")
+	for _, v := range []person{first, second} {
+		for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
+			if _, err := staff.Send(ctx, staffRoom, c+v.c.UserID().String()); err != nil {
+				t.Fatal(err)
+			}
+			staff.Expect(t, staffRoom, v.c.UserID().String())
+		}
+		v.cmd("!languages en", "You help in")
+	}
+	first.cmd("!on", "on duty")
+	alice := newRequester(t, b, "alice")
+	for _, a := range []string{"hello", "no", "no", "no", "no", "Someone keeps reverting me", "none", "en.wikipedia.org", "en"} {
+		alice.say(a)
+		time.Sleep(150 * time.Millisecond)
+	}
+	alice.answer("yes", "Your request is open")
+	first.expect("New request")
+	offeredAt := time.Now()
+	b.stop()
+	second.say("!on") // written while the bot is down
+	b.start()
+	second.expect("on duty")
+	second.c.ExpectTimeout = 60 * time.Second
+	second.expect("New request")
+	if waited := time.Since(offeredAt); waited < 7*time.Second || waited > 40*time.Second {
+		t.Errorf("the offer moved on after %s; want about 8 s", waited)
+	}
+	first.expect("has expired")
+}
