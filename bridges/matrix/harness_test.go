@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { testenv.Main(m, testenv.NeedPostgres, testenv.Need
 // testBot is a Switchboard running in-process against the shared homeserver with a
 // database of its own. stop and start again on the same database is a restart.
 type testBot struct {
-	t      *testing.T
+	t      testing.TB
 	ID     id.UserID
 	cfg    *config.Config
 	logs   *syncBuffer
@@ -47,7 +47,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newBot(t *testing.T, hs *testenv.Dendrite, dsn string) *testBot {
+func newBot(t testing.TB, hs *testenv.Dendrite, dsn string) *testBot {
 	t.Helper()
 	userID, password := hs.NewUser(t, "switchboard")
 	cfg := config.Defaults()
