@@ -59,7 +59,7 @@ func (r caseRow) toCase() *bot.Case {
 		QueuedAt: fromMS(r.QueuedAt), AcceptedAt: fromMS(r.AcceptedAt), FirstReplyAt: fromMS(r.FirstReplyAt),
 		ClosedAt: fromMS(r.ClosedAt), CloseReason: r.CloseReason, FeedbackRating: int(r.Rating.Int64),
 		FeedbackComment: r.Comment,
-		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
+		Safety:          bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
 	}
 }
 
