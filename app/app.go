@@ -61,6 +61,9 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	for _, r := range cfg.Service.AllowedRooms {
 		allowed = append(allowed, id.RoomID(r))
 	}
+	if cfg.Service.Routing.VolunteersRoom != "" {
+		allowed = append(allowed, id.RoomID(cfg.Service.Routing.VolunteersRoom))
+	}
 	if cfg.Service.CoordinatorsRoom != "" {
 		allowed = append(allowed, id.RoomID(cfg.Service.CoordinatorsRoom))
 	}
@@ -84,6 +87,8 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		QueueAlertAfter:          cfg.Service.Routing.QueueAlertAfter.D(),
 		ReassureEvery:            cfg.Service.Routing.ReassureEvery.D(),
 		DefaultCaseLimit:         cfg.Service.Routing.DefaultCaseLimit,
+		Broadcast:                cfg.Service.Routing.Mode == "broadcast",
+		VolunteersConversation:   cfg.Service.Routing.VolunteersRoom,
 	}, outbox, log.With().Str("component", "core").Logger(), nil)
 
 	mx, err := matrix.New(ctx, matrix.Config{

@@ -12,6 +12,9 @@ const routeSweep = 20
 
 // routeWaiting offers waiting cases, oldest first, to whoever fits now.
 func (t *turn) routeWaiting(limit int) error {
+	if t.s.cfg.Broadcast {
+		return nil // announced once when queued; volunteers pick from the room
+	}
 	cases, err := t.tx.WaitingCases(t.ctx, limit)
 	if err != nil {
 		return err
@@ -28,6 +31,9 @@ func (t *turn) routeWaiting(limit int) error {
 // offer says the reference, the language and a one-line category: never who asked or
 // what happened.
 func (t *turn) route(c *Case) error {
+	if t.s.cfg.Broadcast {
+		return t.announce(c)
+	}
 	p, err := t.tx.PersonByID(t.ctx, c.PersonID)
 	if err != nil {
 		return err
@@ -86,6 +92,9 @@ func (t *turn) offerFor(v *Volunteer, args []string) (*Case, *Offer, error) {
 // accept gives the case to the volunteer. The case moves with a compare-and-swap on
 // its state, so of two volunteers accepting at once exactly one wins.
 func (t *turn) accept(v *Volunteer, args []string) error {
+	if t.s.cfg.Broadcast {
+		return t.acceptBroadcast(v, args)
+	}
 	c, o, err := t.offerFor(v, args)
 	if err != nil {
 		return err
@@ -113,7 +122,14 @@ func (t *turn) accept(v *Volunteer, args []string) error {
 	if from != StateOffered || c.VolunteerID != v.ID {
 		return t.reply(say("switchboard-accept-lost", c.Ref))
 	}
-	c.State, c.AcceptedAt, c.UpdatedAt = StateAccepted, t.now, t.now
+	return t.assign(c, v, o.ID)
+}
+
+// assign moves an offered (direct) or queued (broadcast) case to the volunteer who
+// accepted it, and sets up its room.
+func (t *turn) assign(c *Case, v *Volunteer, offerID int64) error {
+	from := c.State
+	c.State, c.VolunteerID, c.AcceptedAt, c.UpdatedAt = StateAccepted, v.ID, t.now, t.now
 	c.MentorID = 0
 	if v.Status == VolTrainee {
 		c.MentorID = v.MentorID
@@ -121,7 +137,7 @@ func (t *turn) accept(v *Volunteer, args []string) error {
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 		return err
 	}
-	for _, tm := range []Timer{{Kind: TimerOfferExpiry, Subject: o.ID}, {Kind: TimerQueueAlert, Subject: c.ID}, {Kind: TimerReassure, Subject: c.ID}} {
+	for _, tm := range []Timer{{Kind: TimerOfferExpiry, Subject: offerID}, {Kind: TimerQueueAlert, Subject: c.ID}, {Kind: TimerReassure, Subject: c.ID}} {
 		if err := t.tx.DeleteTimer(t.ctx, tm.Kind, tm.Subject); err != nil {
 			return err
 		}

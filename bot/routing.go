@@ -9,6 +9,8 @@ type RouteQuery struct {
 	Language  string
 	Parties   []string
 	Now       time.Time
+	// Only, when set, asks whether this one volunteer fits (broadcast mode's check).
+	Only int64
 }
 
 // OfferState is the outcome of offering a case to a volunteer.

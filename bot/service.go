@@ -43,6 +43,10 @@ type Config struct {
 	ReassureEvery time.Duration
 	// DefaultCaseLimit is a new volunteer's limit of cases at once.
 	DefaultCaseLimit int
+	// Broadcast announces queued cases in VolunteersConversation, where the first
+	// eligible volunteer to !accept wins, instead of offering them to one at a time.
+	Broadcast              bool
+	VolunteersConversation string
 }
 
 // Kind tells what sort of inbound event a bridge saw.
@@ -199,6 +203,8 @@ func (t *turn) handle(in Inbound) error {
 			return t.inStaffRoom(in)
 		case t.s.cfg.CoordinatorsConversation:
 			return t.inCoordinatorsRoom(in)
+		case t.s.cfg.VolunteersConversation:
+			return t.inVolunteersRoom(in)
 		}
 		c, err := t.tx.CaseByRoom(t.ctx, in.Conversation)
 		if err != nil {

@@ -65,6 +65,8 @@ type Service struct {
 
 // Routing says how cases reach volunteers.
 type Routing struct {
+	Mode             string   `yaml:"mode"`
+	VolunteersRoom   string   `yaml:"volunteers-room"`
 	OfferExpiry      Duration `yaml:"offer-expiry"`
 	QueueAlertAfter  Duration `yaml:"queue-alert-after"`
 	ReassureEvery    Duration `yaml:"reassure-every"`
@@ -103,7 +105,7 @@ func Defaults() Config {
 		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
 		Service: Service{
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
-			Routing: Routing{OfferExpiry: Duration(10 * time.Minute), QueueAlertAfter: Duration(30 * time.Minute),
+			Routing: Routing{Mode: "direct", OfferExpiry: Duration(10 * time.Minute), QueueAlertAfter: Duration(30 * time.Minute),
 				ReassureEvery: Duration(2 * time.Hour), DefaultCaseLimit: 2},
 		},
 		Logging: Logging{Level: "info", Format: "pretty"},

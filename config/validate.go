@@ -73,6 +73,12 @@ func (c *Config) Validate() error {
 		return &Error{Key: "service.coordinators-room", Msg: "must be a room ID starting with ! (not an alias)"}
 	}
 	rt := c.Service.Routing
+	switch {
+	case rt.Mode != "direct" && rt.Mode != "broadcast":
+		return &Error{Key: "service.routing.mode", Msg: "must be direct or broadcast"}
+	case rt.Mode == "broadcast" && !strings.HasPrefix(rt.VolunteersRoom, "!"):
+		return &Error{Key: "service.routing.volunteers-room", Msg: "must be a room ID starting with ! when mode is broadcast"}
+	}
 	if rt.OfferExpiry.D() < time.Minute {
 		return &Error{Key: "service.routing.offer-expiry", Msg: "must be at least 1m"}
 	}

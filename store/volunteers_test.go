@@ -418,3 +418,53 @@ func TestCoordinatorsRoom(t *testing.T) {
 	}
 	expect(t, d.drain(room), "still waiting", ref)
 }
+
+// Broadcast mode: the case is announced in the volunteers' room and the first eligible
+// volunteer to accept wins; two at once, exactly one.
+func TestBroadcastFirstAcceptWins(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.cfg.Broadcast, d.cfg.VolunteersConversation = true, "!volunteers:localhost"
+	d.svc = bot.NewService(d.st, mustCatalogue(t), d.cfg, nil, zerolog.Nop(), func() time.Time { return time.UnixMilli(d.clock.Load()) })
+	d.volunteer("@a:localhost", "en", "!on")
+	d.volunteer("@b:localhost", "en", "!on")
+	d.volunteer("@c:localhost", "de", "!on")
+	ref := d.intake(alice, room, "none", "en")
+	ann := d.drain("!volunteers:localhost")
+	expect(t, ann, ref, "!accept "+ref)
+	if has(ann, "insulting") || has(ann, alice) {
+		t.Errorf("the announcement leaks content: %q", ann)
+	}
+	inRoom := func(sender, text string) []string {
+		return d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$v%d", d.seq.Add(1)), Sender: sender,
+			Conversation: "!volunteers:localhost", Text: text, Group: true})
+	}
+	expect(t, inRoom("@c:localhost", "!accept "+ref), "does not fit your settings")
+	if r := inRoom("@stranger:localhost", "!accept "+ref); len(r) != 0 {
+		t.Errorf("someone not on the roster was answered: %q", r)
+	}
+	var wg sync.WaitGroup
+	for _, v := range []string{"@a:localhost", "@b:localhost"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := bot.Inbound{Platform: bot.Matrix, EventID: "$acc" + v, Sender: v, Conversation: "!volunteers:localhost",
+				Text: "!accept " + ref, Group: true}
+			if err := d.svc.Handle(context.Background(), in); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	r := d.drain("!volunteers:localhost")
+	won, lost := 0, 0
+	for _, m := range r {
+		won += strings.Count(m, "is yours")
+		lost += strings.Count(m, "Someone else has already taken")
+	}
+	if won != 1 || lost != 1 {
+		t.Fatalf("%d won, %d lost: %q", won, lost, r)
+	}
+	if st, who := d.caseState(ref); st != "accepted" || (who != "@a:localhost" && who != "@b:localhost") {
+		t.Fatalf("case %s with %q", st, who)
+	}
+}

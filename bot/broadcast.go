@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"strings"
+
+	"switchboard/commands"
+)
+
+// In broadcast mode a queued case is announced in the volunteers' room, with the same
+// content-free line as a direct offer, and the first eligible volunteer to !accept it
+// wins (a compare-and-swap on the case's state).
+
+// announce posts a queued case in the volunteers' room.
+func (t *turn) announce(c *Case) error {
+	if t.s.cfg.VolunteersConversation == "" {
+		return nil
+	}
+	category, _ := t.s.cat.Render(t.s.cfg.DefaultLanguage, "switchboard-category-everyday", c.Project)
+	return t.send(Matrix, t.s.cfg.VolunteersConversation, t.s.cfg.DefaultLanguage, false, false,
+		say("switchboard-announce", c.Ref, c.Language, category))
+}
+
+func (t *turn) acceptBroadcast(v *Volunteer, args []string) error {
+	if len(args) == 0 {
+		return t.reply(say("switchboard-accept-usage"))
+	}
+	ref := NormalizeRef(args[0])
+	c, err := t.tx.CaseByRef(t.ctx, ref)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c == nil || c.Route != RouteVolunteer || !c.State.Open():
+		return t.reply(say("switchboard-offer-none", ref))
+	case c.VolunteerID == v.ID:
+		return t.reply(say("switchboard-accept-already", c.Ref))
+	case c.State != StateQueued:
+		return t.reply(say("switchboard-accept-lost", c.Ref))
+	}
+	p, err := t.tx.PersonByID(t.ctx, c.PersonID)
+	if err != nil {
+		return err
+	}
+	fit, err := t.tx.PickVolunteer(t.ctx, RouteQuery{CaseID: c.ID, Requester: p.ExternalID, Language: c.Language,
+		Parties: c.Parties, Now: t.now, Only: v.ID})
+	if err != nil {
+		return err
+	}
+	if fit == nil {
+		// The same rule as direct offers: duty, language, limit, conflicts.
+		return t.reply(say("switchboard-accept-not-eligible", c.Ref))
+	}
+	o := &Offer{CaseID: c.ID, VolunteerID: v.ID, State: OfferAccepted, OfferedAt: t.now}
+	if err := t.tx.CreateOffer(t.ctx, o); err != nil {
+		return err
+	}
+	return t.assign(c, v, o.ID)
+}
+
+// inVolunteersRoom takes !accept from volunteers in the broadcast room; the rest is
+// the volunteers' own talk.
+func (t *turn) inVolunteersRoom(in Inbound) error {
+	text := Sanitize(in.Text)
+	if in.Kind != KindText || !strings.HasPrefix(text, commands.Prefix) {
+		return nil
+	}
+	v, err := t.tx.Volunteer(t.ctx, in.Sender)
+	if err != nil || v == nil || (v.Status != VolActive && v.Status != VolTrainee) {
+		return err
+	}
+	table := commands.Table{commands.Accept}
+	inv, ok, err := t.parse(table, text)
+	if !ok || err != nil || inv.Cmd == nil {
+		return err
+	}
+	return t.acceptBroadcast(v, inv.Args)
+}
