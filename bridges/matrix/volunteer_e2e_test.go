@@ -182,3 +182,60 @@ func TestOfferSurvivesRestart(t *testing.T) {
 	}
 	first.expect("has expired")
 }
+
+// !transfer on Matrix: the volunteer is removed from the room, the next one is invited
+// to the same room and gets the summary; !escalate then removes that one too.
+func TestTransferAndEscalateInRoom(t *testing.T) {
+	t.Parallel()
+	b := newBot(t, testenv.Homeserver(t), testenv.NewDB(t))
+	staff, staffRoom := staffRoomFor(t, b)
+	b.start()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	first, second := newPerson(t, b, "vone"), newPerson(t, b, "vtwo")
+	for _, v := range []person{first, second} {
+		for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
+			if _, err := staff.Send(ctx, staffRoom, c+v.c.UserID().String()); err != nil {
+				t.Fatal(err)
+			}
+			staff.Expect(t, staffRoom, v.c.UserID().String())
+		}
+		v.cmd("!languages en", "You help in")
+	}
+	first.cmd("!on", "on duty")
+	alice := newRequester(t, b, "alice")
+	for _, s := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
+		{"no", "what happened"}, {"Someone keeps reverting me with rude summaries", "usernames"}, {"none", "Which wiki"},
+		{"en.wikipedia.org", "language"}, {"en", "Shall I open"}, {"yes", "is open"}} {
+		alice.answer(s[0], s[1])
+	}
+	first.expect("New request")
+	first.cmd("!accept", "is yours")
+	inv, err := first.c.NextInvite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caseRoom := inv.Room
+	first.c.Expect(t, caseRoom, "rude summaries")
+	second.cmd("!on", "on duty")
+	if _, err := first.c.Send(ctx, caseRoom, "!transfer going on holiday"); err != nil {
+		t.Fatal(err)
+	}
+	first.c.Expect(t, caseRoom, "goes back to the queue")
+	waitMembership(t, ctx, alice.c.Mautrix(), caseRoom, first.c.UserID(), event.MembershipLeave)
+	second.expect("New request")
+	second.cmd("!accept", "is yours")
+	inv2, err := second.c.NextInvite(ctx)
+	if err != nil || inv2.Room != caseRoom {
+		t.Fatalf("the next volunteer must join the same room: %v %v", inv2, err)
+	}
+	second.c.Expect(t, caseRoom, "rude summaries")
+	if _, err := second.c.Send(ctx, caseRoom, "!escalate"); err != nil {
+		t.Fatal(err)
+	}
+	second.c.Expect(t, caseRoom, "passed to staff")
+	waitMembership(t, ctx, alice.c.Mautrix(), caseRoom, second.c.UserID(), event.MembershipLeave)
+	staff.Expect(t, staffRoom, "staff-route request")
+	alice.expect("passed to Wikimedia Foundation staff")
+	second.cmd("!accept", "no open offer")
+}
