@@ -106,6 +106,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	outbox.Register(bot.Matrix, mx)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	waitIRC := startIRC(ctx, cfg, svc, outbox, cat, log)
 	done := make(chan struct{}, 2)
 	go func() { outbox.Run(ctx, 5*time.Second); done <- struct{}{} }()
 	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
@@ -117,6 +118,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	cancel()
 	<-done
 	<-done
+	waitIRC()
 	if err != nil {
 		log.Err(err).Msg("Matrix connection ended")
 		return ErrMatrix

@@ -22,6 +22,7 @@ type Config struct {
 	Database   Database   `yaml:"database"`
 	Service    Service    `yaml:"service"`
 	Logging    Logging    `yaml:"logging"`
+	IRC        IRC        `yaml:"irc"`
 }
 
 // Homeserver is the Matrix server the bot lives on.
@@ -109,6 +110,7 @@ func Defaults() Config {
 				ReassureEvery: Duration(2 * time.Hour), DefaultCaseLimit: 2},
 		},
 		Logging: Logging{Level: "info", Format: "pretty"},
+		IRC:     ircDefaults(),
 	}
 }
 

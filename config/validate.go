@@ -103,5 +103,8 @@ func (c *Config) Validate() error {
 	if c.Logging.Format != "pretty" && c.Logging.Format != "json" {
 		return &Error{Key: "logging.format", Msg: "must be pretty or json"}
 	}
+	if err := c.IRC.validate(); err != nil {
+		return err
+	}
 	return nil
 }

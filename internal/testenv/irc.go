@@ -21,12 +21,13 @@ import (
 // account-notify, extended-join, MONITOR and msgid. Both run as our children,
 // watched through Wait, and die with the test binary.
 type IRC struct {
-	dir      string
-	port     int
-	linkPort int
-	linkPass string
-	inspircd string
-	atheme   string
+	dir       string
+	port      int
+	linkPort  int
+	toolsPort int // the registrar's, without flood limits
+	linkPass  string
+	inspircd  string
+	atheme    string
 
 	mu       sync.Mutex
 	ircd     *child
@@ -61,9 +62,11 @@ func StartIRC() (*IRC, error) {
 	for attempt := 0; ; attempt++ {
 		if n.port, err = freePort(); err == nil {
 			if n.linkPort, err = freePort(); err == nil {
-				if err = n.writeConfigs(); err == nil {
-					if err = n.Up(); err == nil {
-						return n, nil
+				if n.toolsPort, err = freePort(); err == nil {
+					if err = n.writeConfigs(); err == nil {
+						if err = n.Up(); err == nil {
+							return n, nil
+						}
 					}
 				}
 			}
@@ -263,7 +266,7 @@ func (n *IRC) register(ctx context.Context, account, password string) error {
 	r := n.registrar
 	if r == nil || r.Closed() {
 		var err error
-		if r, err = DialIRC(ctx, n.Addr(), "reg"+randomHex(4), "", ""); err != nil {
+		if r, err = DialIRC(ctx, fmt.Sprintf("127.0.0.1:%d", n.toolsPort), "reg"+randomHex(4), "", ""); err != nil {
 			return err
 		}
 		n.registrar = r

@@ -95,3 +95,25 @@ func TestIRCRestart(t *testing.T) {
 		t.Fatal("not logged in after the restart")
 	}
 }
+
+// The test network disconnects a client that floods, as Libera.Chat does, so a
+// bot that floods fails its tests.
+func TestIRCFloodLimitEnforced(t *testing.T) {
+	t.Parallel()
+	n := testenv.IRCNetwork(t)
+	c := testenv.NewIRCClient(t, n, "flooder"+time.Now().Format("150405"), "", "")
+	for i := range testenv.IRCThreshold * 3 {
+		if err := c.Privmsg(c.Nick(), "line "+time.Now().String()); err != nil {
+			break
+		}
+		_ = i
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for !c.Closed() && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !c.Closed() {
+		t.Fatal("a client sending 150 lines at once was not disconnected")
+	}
+}

@@ -9,24 +9,32 @@ import (
 // Flood limits of the test network's connection class. fakelag is off, so a
 // client that goes over them is disconnected for "Excess Flood", as on
 // Libera.Chat: a bot that floods fails its tests instead of being slowed down
-// silently. InspIRCd adds a penalty of one command per message and takes back
-// CommandRate/1000 per second; over Threshold the client is dropped.
+// silently. InspIRCd adds a penalty of one command per message (two for some,
+// such as WHOIS), takes back IRCCommandRate once a second, and drops a client
+// whose penalty reaches IRCThreshold: within any one second, a client may send
+// at most IRCThreshold commands, bursts included.
 const (
 	// IRCCommandRate is the sustained rate the server allows, in commands per second.
-	IRCCommandRate = 50
-	// IRCThreshold is the burst the server allows before it disconnects.
-	IRCThreshold = 50
+	IRCCommandRate = 100
+	// IRCThreshold is the most commands the server takes within a second.
+	IRCThreshold = 100
 )
 
 // inspircdConf is the server: clients and the services link on loopback only,
 // no DNS or ident lookups (each would add seconds to a connection), and the
-// IRCv3 modules the bot relies on. MONITOR allows many entries, since one
+// IRCv3 modules the bot relies on (labeled-response lets it know the server
+// took a line). The registrar has a port and class of its own without flood
+// limits, so that tests may register accounts as fast as they like. MONITOR allows many entries, since one
 // test network serves many tests at once.
 func (n *IRC) inspircdConf() string {
 	return fmt.Sprintf(`<server name="irc.local" description="Switchboard test network" id="0AA" network="SwitchboardTest">
 <admin name="testenv" nick="testenv" email="testenv@localhost">
 <bind address="127.0.0.1" port="%[2]d" type="clients">
 <bind address="127.0.0.1" port="%[3]d" type="servers">
+<bind address="127.0.0.1" port="%[7]d" type="clients">
+<connect name="tools" allow="*" port="%[7]d" timeout="20" pingfreq="120" hardsendq="8388608" softsendq="1048576"
+	recvq="1048576" threshold="1000000" commandrate="100000000" fakelag="off" localmax="5000" globalmax="5000"
+	useident="no" limit="100" resolvehostnames="no">
 <connect name="main" allow="*" timeout="20" pingfreq="120" hardsendq="8388608" softsendq="1048576" recvq="65536"
 	threshold="%[4]d" commandrate="%[5]d" fakelag="off" localmax="5000" globalmax="5000" useident="no"
 	limit="10000" resolvehostnames="no" maxchans="50">
@@ -46,6 +54,8 @@ func (n *IRC) inspircdConf() string {
 <module name="ircv3_ctctags">
 <module name="ircv3_servertime">
 <module name="ircv3_msgid">
+<module name="ircv3_batch">
+<module name="ircv3_labeledresponse">
 <module name="monitor">
 <module name="sasl">
 <module name="svshold">
@@ -56,7 +66,7 @@ func (n *IRC) inspircdConf() string {
 <sasl target="services.local" requiressl="no">
 <link name="services.local" ipaddr="127.0.0.1" port="%[3]d" allowmask="127.0.0.0/8" sendpass="%[6]s" recvpass="%[6]s">
 <uline server="services.local" silent="yes">
-`, n.dir, n.port, n.linkPort, IRCThreshold, IRCCommandRate*1000, n.linkPass)
+`, n.dir, n.port, n.linkPort, IRCThreshold, IRCCommandRate*1000, n.linkPass, n.toolsPort)
 }
 
 // athemeConf is the services: NickServ accounts and SASL PLAIN. Rate limits and

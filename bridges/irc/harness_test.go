@@ -1,0 +1,186 @@
+package irc
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq"
+	"github.com/rs/zerolog"
+
+	"switchboard/bot"
+	"switchboard/i18n"
+	"switchboard/internal/testenv"
+	"switchboard/store"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.NeedPostgres, testenv.NeedIRC) }
+
+// deskBot is the core, the outbox and the IRC bridge in-process, on a database of
+// their own and a real IRC network, logged in to a services account of their own.
+type deskBot struct {
+	t      *testing.T
+	net    *testenv.IRC
+	br     *Bridge
+	st     *store.Store
+	svc    *bot.Service
+	nick   string
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Under the test network's limit, as a deployment stays under Libera.Chat's: in
+// any second the bot sends at most burst + rate lines (control lines count
+// double), which must stay below the server's testenv.IRCThreshold.
+const testFloodRate, testFloodBurst = testenv.IRCCommandRate * 0.6, testenv.IRCThreshold / 5
+
+func startBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot {
+	t.Helper()
+	acct, pass := n.NewAccount(t, "sb")
+	logs := &syncBuffer{}
+	log := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := store.Open(ctx, testenv.NewDB(t), store.Options{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
+	svc := bot.NewService(st, cat, bot.Config{MatrixContact: "@switchboard:example.net",
+		StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost"}, outbox, log, nil)
+	cfg := Config{Server: n.Addr(), Nick: acct, Account: acct, Password: pass,
+		FloodRate: testFloodRate, FloodBurst: testFloodBurst,
+		ReconnectMin: 100 * time.Millisecond, ReconnectMax: time.Second, DefaultLanguage: "en"}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	br := New(cfg, svc, outbox, cat, log.With().Str("component", "irc").Logger())
+	outbox.Register(bot.IRC, br)
+	b := &deskBot{t: t, net: n, br: br, st: st, svc: svc, nick: acct, logs: logs, cancel: cancel, done: make(chan struct{})}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); outbox.Run(ctx, time.Second) }()
+	go func() { defer wg.Done(); _ = br.Run(ctx) }()
+	go func() { wg.Wait(); close(b.done) }()
+	t.Cleanup(func() {
+		b.stop()
+		st.Close()
+		if t.Failed() {
+			l := logs.String()
+			t.Logf("bot log (last 12 kB):\n%s", l[max(0, len(l)-12000):])
+		}
+	})
+	b.waitConnections(1)
+	return b
+}
+
+func (b *deskBot) stop() {
+	b.cancel()
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+		b.t.Error("the bot did not stop within 10 s")
+	}
+}
+
+// waitConnections waits until the bot has registered with the server n times.
+func (b *deskBot) waitConnections(n int64) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for b.br.Connections() < n || b.br.current() == nil {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the bot did not connect (%d of %d)\n%s", b.br.Connections(), n, b.net.LogTail(20))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (b *deskBot) count(query string, args ...any) int {
+	b.t.Helper()
+	var n int
+	if err := b.st.DB.Get(&n, query, args...); err != nil {
+		b.t.Fatal(err)
+	}
+	return n
+}
+
+// requester is a person on IRC writing to the bot.
+type requester struct {
+	t   *testing.T
+	c   *testenv.IRCClient
+	bot string
+}
+
+// newRequester connects a person: identified with a fresh account (their nick is
+// the account name, as on most networks), or not.
+func (b *deskBot) newRequester(t *testing.T, prefix string, identified bool) *requester {
+	t.Helper()
+	if !identified {
+		return &requester{t: t, c: testenv.NewIRCClient(t, b.net, uniqueNick(prefix), "", ""), bot: b.nick}
+	}
+	acct, pass := b.net.NewAccount(t, prefix)
+	return &requester{t: t, c: testenv.NewIRCClient(t, b.net, acct, acct, pass), bot: b.nick}
+}
+
+var nickSeq atomic.Int64
+
+// uniqueNick makes a nick that no other test uses.
+func uniqueNick(prefix string) string {
+	return prefix + strconv.FormatInt(nickSeq.Add(1), 10) + randomToken()[:3]
+}
+
+func (r *requester) say(text string) {
+	r.t.Helper()
+	if err := r.c.Privmsg(r.bot, text); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *requester) expect(substr string) testenv.IRCMsg {
+	r.t.Helper()
+	return r.c.Expect(r.t, r.bot, substr)
+}
+
+func (r *requester) answer(text, want string) testenv.IRCMsg {
+	r.t.Helper()
+	r.say(text)
+	return r.expect(want)
+}
+
+// intakeState is the requester's open intake as step and version, to show
+// that bad input changed nothing.
+func (b *deskBot) intakeState(externalID string) string {
+	b.t.Helper()
+	var s string
+	err := b.st.DB.Get(&s, `SELECT i.step || ':' || i.version FROM intakes i JOIN people p ON p.id = i.person_id
+		WHERE p.platform = 'irc' AND p.external_id = $1 AND i.status = 'open'`, externalID)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,284 @@
+package irc
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"time"
+)
+
+// On IRC a nick is free for anyone to take, so a requester is their services
+// account and the bot only sends to a nick while it knows that nick is still
+// that account's connection. The directory keeps what it knows:
+//
+//   - account → current nick, learnt from the account tag of their messages,
+//     from extended-join and account-notify, or from WHOIS 330;
+//   - for people without an account, a session tied to one connection of one
+//     nick ("~nick!token"), which ends for good at QUIT, NICK or identification,
+//     so whoever takes the nick later sees nothing of it;
+//   - every nick in use is MONITORed, so the server tells the bot when it goes
+//     offline (a quit, or a nick change: the old nick goes offline) even when
+//     the person shares no channel with the bot. The mapping is dropped at once.
+//     MONITOR is in InspIRCd (module monitor) and Solanum; polling WHOIS would cost
+//     a line of the flood budget per person per check and still leave gaps.
+//
+// A nick whose fate the bot cannot watch (MONITOR list full, server without
+// MONITOR) is trusted only for trustWithout after it was last confirmed.
+type directory struct {
+	b *Bridge
+
+	mu        sync.Mutex
+	fold      func(string) string
+	people    map[string]*person   // folded account
+	byNick    map[string]*person   // folded nick → the account known to be on it
+	sessions  map[string]*uSession // folded nick → unidentified session
+	byID      map[string]*uSession
+	monitored map[string]time.Time // folded nick → last use, for eviction
+	monitorOK bool
+	monMax    int
+	whois     map[string]*whoisReq // folded nick
+}
+
+type person struct {
+	account   string
+	nick      string // "" while the bot does not know a nick that is surely theirs
+	userhost  string
+	lastNick  string // where to look when they may be back
+	confirmed time.Time
+	resolved  time.Time // last WHOIS sent on their behalf
+}
+
+type uSession struct {
+	id       string
+	nick     string
+	userhost string
+}
+
+type whoisReq struct {
+	account  string
+	userhost string
+	waiters  []chan string
+}
+
+// trustWithout is how long a nick that is not monitored stays trusted.
+const trustWithout = time.Minute
+
+func newDirectory(b *Bridge) *directory {
+	d := &directory{b: b, fold: foldRFC1459}
+	d.resetLocked()
+	return d
+}
+
+func (d *directory) resetLocked() {
+	d.people = map[string]*person{}
+	d.byNick = map[string]*person{}
+	d.sessions = map[string]*uSession{}
+	d.byID = map[string]*uSession{}
+	d.monitored = map[string]time.Time{}
+	d.whois = map[string]*whoisReq{}
+}
+
+// reconnected starts from a clean slate: the server forgot our MONITOR list and
+// anyone may have left or taken a nick while the bot was away. Accounts are
+// found again when they write, or by WHOIS when a message waits for them.
+func (d *directory) reconnected(s *session) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fold = foldRFC1459
+	if cm := s.conn.ISupport()["CASEMAPPING"]; cm == "ascii" {
+		d.fold = strings.ToLower
+	}
+	d.monitorOK, d.monMax = s.monitorMax > 0, min(s.monitorMax, 1000)
+	d.forgetLocked()
+}
+
+func (d *directory) disconnected() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.forgetLocked()
+}
+
+func (d *directory) forgetLocked() {
+	for _, p := range d.people {
+		p.nick, p.resolved = "", time.Time{}
+	}
+	for _, w := range d.whois {
+		for _, ch := range w.waiters {
+			ch <- ""
+		}
+	}
+	people := d.people
+	d.resetLocked()
+	d.people = people
+}
+
+func (d *directory) personLocked(account string) *person {
+	k := d.fold(account)
+	p := d.people[k]
+	if p == nil {
+		p = &person{account: account, lastNick: account}
+		d.people[k] = p
+	}
+	return p
+}
+
+// identified records that nick is logged in to account now.
+func (d *directory) identified(account, nick, userhost string) {
+	d.mu.Lock()
+	back := d.identifiedLocked(account, nick, userhost)
+	d.mu.Unlock()
+	d.monitor(nick)
+	if back {
+		d.b.outbox.Kick() // messages may be waiting for them
+	}
+}
+
+func (d *directory) identifiedLocked(account, nick, userhost string) (back bool) {
+	fn := d.fold(nick)
+	d.endSessionLocked(fn)
+	p := d.personLocked(account)
+	if q := d.byNick[fn]; q != nil && q != p {
+		q.nick = ""
+	}
+	if p.nick != "" && d.fold(p.nick) != fn {
+		delete(d.byNick, d.fold(p.nick))
+	}
+	back = p.nick == ""
+	p.nick, p.lastNick, p.confirmed = nick, nick, time.Now()
+	if userhost != "" {
+		p.userhost = userhost
+	}
+	d.byNick[fn] = p
+	return back
+}
+
+// unidentified returns the session of a nick without an account, starting one
+// if needed.
+func (d *directory) unidentified(nick, userhost string) string {
+	d.mu.Lock()
+	fn := d.fold(nick)
+	if p := d.byNick[fn]; p != nil {
+		p.nick = "" // no longer logged in on this nick
+		delete(d.byNick, fn)
+	}
+	s := d.sessions[fn]
+	if s != nil && s.userhost != userhost {
+		d.endSessionLocked(fn) // another connection took the nick
+		s = nil
+	}
+	if s == nil {
+		s = &uSession{id: "~" + nick + "!" + randomToken(), nick: nick, userhost: userhost}
+		d.sessions[fn], d.byID[s.id] = s, s
+	}
+	d.mu.Unlock()
+	d.monitor(nick)
+	return s.id
+}
+
+func (d *directory) endSessionLocked(fn string) {
+	if s := d.sessions[fn]; s != nil {
+		delete(d.sessions, fn)
+		delete(d.byID, s.id)
+	}
+}
+
+// gone: the nick quit, changed or went offline; whoever has it next is a stranger.
+func (d *directory) gone(nick string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fn := d.fold(nick)
+	if p := d.byNick[fn]; p != nil {
+		p.nick = ""
+		delete(d.byNick, fn)
+	}
+	d.endSessionLocked(fn)
+}
+
+// renamed: a NICK seen in a shared channel. The connection and so the account
+// stay the same; an unidentified session ends (it was tied to the nick too).
+func (d *directory) renamed(old, nick string) {
+	d.mu.Lock()
+	p := d.byNick[d.fold(old)]
+	d.endSessionLocked(d.fold(old))
+	if p != nil {
+		d.identifiedLocked(p.account, nick, p.userhost)
+	}
+	d.mu.Unlock()
+	if p != nil {
+		d.monitor(nick)
+	}
+}
+
+// account: an ACCOUNT change (account-notify) or an extended-join. A logout
+// makes the account unreachable on that nick; a login is taken for accounts
+// the bot deals with, or when it ends an unidentified session.
+func (d *directory) account(nick, account, userhost string) {
+	d.mu.Lock()
+	fn := d.fold(nick)
+	if account == "*" || account == "" {
+		if p := d.byNick[fn]; p != nil {
+			p.nick = ""
+			delete(d.byNick, fn)
+		}
+		d.mu.Unlock()
+		return
+	}
+	_, known := d.people[d.fold(account)]
+	_, hadSession := d.sessions[fn]
+	d.mu.Unlock()
+	if known || hadSession {
+		d.identified(account, nick, userhost)
+	}
+}
+
+// sessionNick maps an unidentified conversation back to its nick.
+func (d *directory) sessionNick(id string) (string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.byID[id]
+	if s == nil {
+		return "", false
+	}
+	return s.nick, true
+}
+
+// accountNick is the nick to send to for account, when the bot is sure of it.
+func (d *directory) accountNick(account string) (string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.people[d.fold(account)]
+	if p == nil || p.nick == "" {
+		return "", false
+	}
+	if _, watched := d.monitored[d.fold(p.nick)]; !watched && time.Since(p.confirmed) > trustWithout {
+		return "", false
+	}
+	return p.nick, true
+}
+
+func randomToken() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// foldRFC1459 is the rfc1459 case mapping (Libera.Chat's): {}|^ are the lower
+// case of []\~.
+func foldRFC1459(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			return r + 32
+		case r == '[':
+			return '{'
+		case r == ']':
+			return '}'
+		case r == '\\':
+			return '|'
+		case r == '~':
+			return '^'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,154 @@
+package irc
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/bot"
+	"switchboard/internal/testenv"
+)
+
+// An identified requester goes through the whole intake over PRIVMSG; they are
+// their services account, and what they wrote never reaches the log.
+func TestIdentifiedRequesterCompletesIntake(t *testing.T) {
+	t.Parallel()
+	b := startBot(t, testenv.IRCNetwork(t))
+	if s := b.br.current(); !s.labels || !s.accountTag || s.monitorMax == 0 {
+		t.Errorf("caps not negotiated: %+v", s)
+	}
+	r := b.newRequester(t, "carol", true)
+	r.say("hello, I need help")
+	r.expect("not an emergency service")
+	if m := r.expect("not end-to-end encrypted"); !strings.Contains(m.Text, "@switchboard:example.net") {
+		t.Errorf("the Matrix alternative is not offered: %q", m.Text)
+	}
+	r.expect("1 of 4")
+	r.answer("no", "2 of 4")
+	r.answer("no", "3 of 4")
+	r.answer("no", "4 of 4")
+	r.answer("no", "what happened")
+	story := "An editor called Zebulon follows me to every article and reverts my edits with insults."
+	r.answer(story, "usernames")
+	r.answer("Zebulon_the_troll", "Which wiki")
+	r.answer("en.wikipedia.org", "language")
+	r.answer("English", "Zebulon the troll")
+	r.answer("yes", "Your request is open")
+	r.answer("!status", "waiting for a volunteer")
+	acct := r.c.Account()
+	if n := b.count(`SELECT count(*) FROM cases c JOIN people p ON p.id = c.person_id
+		WHERE p.platform = 'irc' AND p.external_id = $1 AND NOT c.unidentified AND c.state = 'queued'`, acct); n != 1 {
+		t.Errorf("%d queued cases for account %s", n, acct)
+	}
+	if logs := b.logs.String(); strings.Contains(logs, "Zebulon") || strings.Contains(logs, "insults") {
+		t.Error("the bot's log contains what the requester wrote")
+	}
+}
+
+// Someone without a services account is told once that the request is tied to
+// this connection, and is helped all the same; the request is marked for staff.
+func TestUnidentifiedRequesterWarnedAndHelped(t *testing.T) {
+	t.Parallel()
+	b := startBot(t, testenv.IRCNetwork(t))
+	r := b.newRequester(t, "anon", false)
+	r.say("hi")
+	r.expect("not end-to-end encrypted")
+	r.expect("NickServ IDENTIFY")
+	r.expect("1 of 4")
+	r.answer("no", "2 of 4")
+	r.answer("no", "3 of 4")
+	for _, m := range r.c.Messages() {
+		if strings.Contains(m.Text, "NickServ IDENTIFY") && m.Time.After(r.c.Messages()[4].Time) {
+			t.Error("the warning was repeated")
+		}
+	}
+	if n := b.count(`SELECT count(*) FROM intakes i JOIN people p ON p.id = i.person_id
+		WHERE i.unidentified AND p.external_id LIKE '~' || $1 || '!%'`, r.c.Nick()); n != 1 {
+		t.Errorf("%d unidentified intakes tied to the connection", n)
+	}
+}
+
+// A nick change does not change who the requester is; whoever takes the old nick
+// afterwards is a stranger to the bot and sees nothing of the case.
+func TestNickChangeKeepsIdentityAndOldNickSeesNothing(t *testing.T) {
+	t.Parallel()
+	b := startBot(t, testenv.IRCNetwork(t))
+	r := b.newRequester(t, "dana", true)
+	r.answer("hello", "1 of 4")
+	r.answer("no", "2 of 4")
+	old := r.c.Nick()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.c.SetNick(ctx, uniqueNick("dana")); err != nil {
+		t.Fatal(err)
+	}
+	r.answer("no", "3 of 4") // the same intake, on the new nick
+
+	// A stranger takes the old nick (it is the account name, too) and asks.
+	thief := &requester{t: t, c: testenv.NewIRCClient(t, b.net, old, "", ""), bot: b.nick}
+	thief.answer("!status", "no open request")
+	thief.answer("!cancel", "nothing to withdraw")
+	for _, m := range thief.c.Messages() {
+		if strings.Contains(m.Text, "of 4") || strings.Contains(m.Text, "SB-") {
+			t.Errorf("the stranger on the old nick saw %q", m.Text)
+		}
+	}
+	if got := b.intakeState(r.c.Account()); !strings.HasPrefix(got, "q_illegal:") {
+		t.Errorf("the requester's intake is at %s", got)
+	}
+	r.answer("no", "4 of 4")
+
+	// An unidentified person's request is tied to the nick: after a change, a reply
+	// still due for the old session goes nowhere, even to whoever has that nick now.
+	anon := b.newRequester(t, "eve", false)
+	anon.answer("hello", "1 of 4")
+	var session string
+	if err := b.st.DB.Get(&session, `SELECT external_id FROM people WHERE external_id LIKE '~' || $1 || '!%'`, anon.c.Nick()); err != nil {
+		t.Fatal(err)
+	}
+	anonOld := anon.c.Nick()
+	anon.c.Quit()
+	waitFor(t, func() bool { _, ok := b.br.dir.sessionNick(session); return !ok })
+	taker := &requester{t: t, c: testenv.NewIRCClient(t, b.net, anonOld, "", ""), bot: b.nick}
+	if err := b.svc.Handle(ctx, bot.Inbound{Platform: bot.IRC, EventID: "late-" + session, Sender: session,
+		Conversation: session, Text: "!status", Unidentified: true}); err != nil {
+		t.Fatal(err)
+	}
+	taker.c.ExpectNone(t, b.nick, 2*time.Second)
+	waitFor(t, func() bool { return b.count(`SELECT count(*) FROM outbox`) == 0 })
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// On a server without account-tag the bot asks WHOIS (330) who a sender is.
+func TestWhoisFallbackWithoutAccountTag(t *testing.T) {
+	t.Parallel()
+	b := startBot(t, testenv.IRCNetwork(t), func(c *Config) { c.withoutAccountTag = true })
+	if s := b.br.current(); s == nil || s.accountTag {
+		t.Fatal("account-tag was negotiated")
+	}
+	r := b.newRequester(t, "ivy", true)
+	r.answer("hello", "1 of 4")
+	for _, m := range r.c.Messages() {
+		if strings.Contains(m.Text, "NickServ IDENTIFY") {
+			t.Error("an identified requester was treated as unidentified")
+		}
+	}
+	r.answer("no", "2 of 4")
+	if got := b.intakeState(r.c.Account()); !strings.HasPrefix(got, "q_minor:") {
+		t.Errorf("intake of the account: %s", got)
+	}
+	anon := b.newRequester(t, "jay", false)
+	anon.say("hello")
+	anon.expect("NickServ IDENTIFY")
+}

@@ -1,0 +1,125 @@
+package irc
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/bot"
+	"switchboard/internal/testenv"
+)
+
+// An IRC server restart mid-conversation loses nothing: a reply due while the
+// server is down waits in the outbox and reaches the requester when both are back,
+// and the conversation goes on in both directions. When the requester comes back
+// on another nick, the reply waits for them and keeps its order.
+func TestServerRestartLosesNoMessage(t *testing.T) {
+	t.Parallel()
+	n := testenv.NewIRCNetwork(t)
+	b := startBot(t, n)
+	acct, pass := n.NewAccount(t, "hank")
+	r := &requester{t: t, c: testenv.NewIRCClient(t, n, acct, acct, pass), bot: b.nick}
+	r.answer("hello", "1 of 4")
+	r.answer("no", "2 of 4")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	if err := n.Down(); err != nil {
+		t.Fatal(err)
+	}
+	// A message the bot took just before the crash: its reply is due while the
+	// server is away.
+	if err := b.svc.Handle(ctx, bot.Inbound{Platform: bot.IRC, EventID: "before-crash-1", Sender: acct, Conversation: acct, Text: "no"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Up(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	b.waitConnections(2)
+	t.Logf("the bot was back %v after the server", time.Since(start))
+	r = &requester{t: t, c: testenv.NewIRCClient(t, n, acct, acct, pass), bot: b.nick}
+	r.expect("3 of 4")
+	t.Logf("the queued reply arrived %v after the server was back", time.Since(start))
+	r.answer("no", "4 of 4")
+
+	// Again, and this time the requester returns on another nick: the bot cannot
+	// know it is them until they write, then both replies come, in order.
+	if err := n.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.svc.Handle(ctx, bot.Inbound{Platform: bot.IRC, EventID: "before-crash-2", Sender: acct, Conversation: acct, Text: "!status"}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitConnections(3)
+	r = &requester{t: t, c: testenv.NewIRCClient(t, n, uniqueNick("hank"), acct, pass), bot: b.nick}
+	r.c.ExpectNone(t, b.nick, 1500*time.Millisecond)
+	r.say("no")
+	status := r.expect("still gathering")
+	next := r.expect("what happened")
+	if next.Time.Before(status.Time) {
+		t.Error("the newer reply overtook the queued one")
+	}
+	// Sent rows are deleted just after sending.
+	waitFor(t, func() bool { return b.count(`SELECT count(*) FROM outbox`) == 0 })
+}
+
+// 30 people writing 10 messages each at once are all answered in full, and the
+// bot is never disconnected for flooding: its replies queue behind the token bucket.
+func TestFloodOf300MessagesFrom30Clients(t *testing.T) {
+	t.Parallel()
+	n := testenv.IRCNetwork(t)
+	b := startBot(t, n)
+	const people = 30
+	script := []string{"hello", "no", "no", "no", "no", "Someone keeps reverting my edits and insulting me.",
+		"Example troll", "en.wikipedia.org", "en", "yes"}
+	clients := make([]*testenv.IRCClient, people)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acct, pass := n.NewAccount(t, "flood")
+			clients[i] = testenv.NewIRCClient(t, n, acct, acct, pass)
+			clients[i].ExpectTimeout = 3 * time.Minute
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	start := time.Now()
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, text := range script {
+				if err := c.Privmsg(b.nick, text); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			c.Expect(t, b.nick, "Your request is open")
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d messages from %d people answered in %v", people*len(script), people, time.Since(start))
+	if got := b.br.Connections(); got != 1 {
+		t.Errorf("the bot connected %d times: it was disconnected", got)
+	}
+	if strings.Contains(b.logs.String(), "IRC connection ended") {
+		t.Error("the bot's connection ended during the flood")
+	}
+	if got := b.count(`SELECT count(*) FROM cases WHERE state = 'queued'`); got != people {
+		t.Errorf("%d cases opened, want %d", got, people)
+	}
+	for _, c := range clients {
+		for _, m := range c.Messages() {
+			if strings.Contains(m.Text, "did not understand") || strings.Contains(m.Text, "Sorry") {
+				t.Errorf("%s got %q", c.Nick(), m.Text)
+			}
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package irc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard/bot"
+)
+
+// Send delivers one outbox message as PRIVMSG lines to the nick the
+// conversation maps to now. A requester who is not reachable (offline, or on a
+// nick the bot cannot vouch for) gets bot.ErrRecipientAway: the message stays in
+// the outbox and the bridge kicks it when the person is back. A message for an
+// unidentified session whose connection has ended is dropped (ErrPermanent):
+// nobody can ever prove to be that person again.
+//
+// Delivery is at least once: if the link drops after some lines of a message
+// went out, the whole message is sent again later.
+func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
+	nick, err := b.recipient(o.Conversation)
+	if err != nil {
+		if errors.Is(err, bot.ErrRecipientAway) {
+			b.away.add(o.Conversation, o.ID)
+		}
+		return err
+	}
+	if b.away.olderWaiting(o.Conversation, o.ID) {
+		// An older message bounced while the person was away; the outbox picks up
+		// rows in ID order, so it is asked to send them all again, oldest first.
+		b.away.add(o.Conversation, o.ID)
+		b.outbox.Kick()
+		return bot.ErrRecipientAway
+	}
+	defer func() {
+		if !errors.Is(err, bot.ErrRecipientAway) {
+			b.away.done(o.Conversation, o.ID)
+		}
+	}()
+	s := b.waitConnected(ctx, 10*time.Second)
+	if s == nil {
+		return fmt.Errorf("%w: not connected to IRC", bot.ErrUnavailable)
+	}
+	lines := SplitLines(o.Plain, lineBudget(s.conn.CurrentNick(), nick, s.userLen, s.hostLen))
+	if len(lines) == 0 {
+		return nil
+	}
+	done := make(chan error, len(lines))
+	out := make([]outLine, len(lines))
+	for i, l := range lines {
+		out[i] = outLine{cmd: "PRIVMSG", params: []string{nick, l}, done: done}
+	}
+	b.out.queue(out)
+	var first error
+	for range lines {
+		select {
+		case e := <-done:
+			if first == nil {
+				first = e
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	switch {
+	case first == nil:
+		return nil
+	case errors.Is(first, errNoSuchNick):
+		b.dir.gone(nick)
+		b.away.add(o.Conversation, o.ID)
+		return fmt.Errorf("%w: %s is not online", bot.ErrRecipientAway, nick)
+	default:
+		return fmt.Errorf("%w: %w", bot.ErrUnavailable, first)
+	}
+}
+
+// recipient maps a conversation to the nick to write to now.
+func (b *Bridge) recipient(conv string) (string, error) {
+	if strings.HasPrefix(conv, "~") {
+		if nick, ok := b.dir.sessionNick(conv); ok {
+			return nick, nil
+		}
+		return "", fmt.Errorf("%w: the IRC connection this request was tied to has ended", bot.ErrPermanent)
+	}
+	if nick, ok := b.dir.accountNick(conv); ok {
+		return nick, nil
+	}
+	b.dir.resolve(conv)
+	return "", bot.ErrRecipientAway
+}
+
+// awayQueue remembers which messages bounced because their recipient was away,
+// so that a newer message never overtakes an older one when the person is back.
+type awayQueue struct {
+	mu sync.Mutex
+	m  map[string]map[int64]bool
+}
+
+func (a *awayQueue) add(conv string, id int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil {
+		a.m = map[string]map[int64]bool{}
+	}
+	if a.m[conv] == nil {
+		a.m[conv] = map[int64]bool{}
+	}
+	a.m[conv][id] = true
+}
+
+func (a *awayQueue) olderWaiting(conv string, id int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for x := range a.m[conv] {
+		if x < id {
+			return true
+		}
+	}
+	return false
+}
+
+// done: the message was sent, or failed for another reason and is no longer
+// waiting for the person (the outbox retries or gives it up on its own).
+func (a *awayQueue) done(conv string, id int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.m[conv], id)
+	if len(a.m[conv]) == 0 {
+		delete(a.m, conv)
+	}
+}
