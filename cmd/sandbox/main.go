@@ -1,6 +1,7 @@
 // Command sandbox runs Switchboard on this machine with everything it needs: a
-// throwaway PostgreSQL cluster, a Dendrite homeserver on 127.0.0.1, demo accounts and a
-// staff room. It prints how to log in with any Matrix client. With -demo it plays a
+// throwaway PostgreSQL cluster, a Dendrite homeserver and an IRC network (InspIRCd with
+// Atheme services) on 127.0.0.1, demo accounts and a staff room. It prints how to log in
+// with any Matrix or IRC client. With -demo it plays a
 // requester through a whole intake and prints the conversation, then stops.
 //
 // Everything lives in temporary directories and is deleted when the sandbox stops.
@@ -46,7 +47,7 @@ func main() {
 
 func run(ctx context.Context, demo, verbose bool) error {
 	say := func(f string, a ...any) { fmt.Printf(f+"\n", a...) }
-	say("Starting PostgreSQL and Dendrite (the first run builds Dendrite; that takes a few minutes)…")
+	say("Starting PostgreSQL, Dendrite and IRC (the first run builds Dendrite; that takes a few minutes)…")
 	pg, err := testenv.StartPostgres()
 	if err != nil {
 		return err
@@ -57,6 +58,11 @@ func run(ctx context.Context, demo, verbose bool) error {
 		return err
 	}
 	defer hs.Stop()
+	ircNet, err := startIRC(ctx)
+	if err != nil {
+		return err
+	}
+	defer ircNet.Stop()
 
 	botID, err := hs.Register(ctx, "switchboard", "bot-password")
 	if err != nil {
@@ -88,6 +94,7 @@ func run(ctx context.Context, demo, verbose bool) error {
 	cfg.Encryption.PickleKey = "sandbox-pickle-key-not-secret"
 	cfg.Database.URL = botDB
 	cfg.Service.StaffRoom = staffRoom.String()
+	cfg.IRC = sandboxIRC(ircNet)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -127,6 +134,8 @@ func run(ctx context.Context, demo, verbose bool) error {
 	say("Log in with any Matrix client (Element Desktop, Element Web, gomuks, iamb, …): choose")
 	say("\"other homeserver\", enter %s, and one of the accounts above.", hs.URL())
 	say("As the requester, start a direct chat with %s and say hello.", botID)
+	say("")
+	printIRC(say, ircNet)
 	say("")
 	say("Press Ctrl-C to stop; all sandbox data is deleted then.")
 	select {
