@@ -185,3 +185,93 @@ logging:
 		t.Error("the bot panicked")
 	}
 }
+
+// SIGKILL while an offer is pending: started again, the bot still moves the offer on
+// when it is due, because the offer's timer is a row, not a goroutine.
+func TestKillWithPendingOfferExpiresOnTime(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	hs := testenv.Homeserver(t)
+	botID, password := hs.NewUser(t, "switchboard")
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	staff := testenv.NewMatrixUser(t, "staff")
+	staffRoom, err := staff.CreateRoom(ctx, "Staff", botID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	cfg := fmt.Sprintf(`homeserver: {url: %s}
+bot: {user-id: "%s", password: %s}
+encryption: {pickle-key: kill-offer-pickle-key-0123}
+database: {url: "%s"}
+service:
+  staff-room: "%s"
+  staff: ["%s"]
+  routing: {offer-expiry: 1m}
+logging: {level: debug, format: json}
+`, hs.URL(), botID, password, testenv.NewDB(t), staffRoom, staff.UserID())
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, bin, cfgPath)
+	talk := func(c *testenv.Client, room id.RoomID, text, want string) {
+		t.Helper()
+		if _, err := c.Send(ctx, room, text); err != nil {
+			t.Fatal(err)
+		}
+		c.Expect(t, room, want)
+	}
+	dm := func(c *testenv.Client) id.RoomID {
+		room, err := c.CreateDM(ctx, id.UserID(botID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return room
+	}
+	vols := []*testenv.Client{testenv.NewMatrixUser(t, "vfirst"), testenv.NewMatrixUser(t, "vsecond")}
+	rooms := []id.RoomID{dm(vols[0]), dm(vols[1])}
+	for i, v := range vols {
+		for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
+			talk(staff, staffRoom, c+v.UserID().String(), v.UserID().String())
+		}
+		talk(v, rooms[i], "!languages en", "You help in")
+	}
+	talk(vols[0], rooms[0], "!on", "on duty")
+	talk(vols[1], rooms[1], "!on", "on duty")
+	alice := testenv.NewMatrixUser(t, "alice")
+	ar := dm(alice)
+	for _, s := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
+		{"no", "what happened"}, {"Someone follows me to every article", "usernames"}, {"none", "Which wiki"},
+		{"en.wikipedia.org", "language"}, {"en", "Shall I open"}, {"yes", "is open"}} {
+		talk(alice, ar, s[0], s[1])
+	}
+	// The first offer goes to one of them; kill the bot at once.
+	var offered int
+	var offeredAt time.Time
+	for offeredAt.IsZero() {
+		for i, v := range vols {
+			for _, m := range v.Messages(rooms[i]) {
+				if strings.Contains(m.Body, "New request") {
+					offered, offeredAt = i, time.Now()
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatal("no offer")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.kill(t)
+	time.Sleep(3 * time.Second)
+	p = startProc(t, bin, cfgPath)
+	other := 1 - offered
+	vols[other].ExpectTimeout = 90 * time.Second
+	vols[other].Expect(t, rooms[other], "New request")
+	if waited := time.Since(offeredAt); waited < 55*time.Second || waited > 80*time.Second {
+		t.Errorf("the offer moved on after %s; want about a minute", waited)
+	}
+	vols[offered].ExpectTimeout = 60 * time.Second
+	vols[offered].Expect(t, rooms[offered], "has expired")
+	_ = p
+}
