@@ -46,10 +46,8 @@ type Config struct {
 }
 
 // caps are requested on every connection; a server without one still works.
-// labeled-response (with batch) lets the bot know that the server took a line;
 // extended-monitor brings ACCOUNT changes of watched nicks without sharing a channel.
-var caps = []string{"account-tag", "account-notify", "extended-join", "message-tags", "server-time",
-	"extended-monitor", "labeled-response", "batch"}
+var caps = []string{"account-tag", "account-notify", "extended-join", "message-tags", "server-time", "extended-monitor"}
 
 // Bridge is the IRC side of the bot.
 type Bridge struct {
@@ -75,7 +73,6 @@ type Bridge struct {
 type session struct {
 	conn       *ircevent.Connection
 	token      string
-	labels     bool
 	accountTag bool
 	monitorMax int
 	userLen    int
@@ -247,16 +244,13 @@ func (b *Bridge) registered(s *session) {
 	s.hostLen, _ = strconv.Atoi(is["HOSTLEN"])
 	acked := s.conn.AcknowledgedCaps()
 	_, s.accountTag = acked["account-tag"]
-	_, lr := acked["labeled-response"]
-	_, batch := acked["batch"]
-	s.labels = lr && batch
 	b.mu.Lock()
 	b.sess = s
 	b.connect++
 	close(b.up)
 	b.mu.Unlock()
 	b.log.Info().Str("server", b.cfg.Server).Str("nick", s.conn.CurrentNick()).Bool("account_tag", s.accountTag).
-		Bool("labeled_response", s.labels).Int("monitor", s.monitorMax).Msg("Connected to IRC")
+		Int("monitor", s.monitorMax).Msg("Connected to IRC")
 	for _, ch := range b.cfg.Channels {
 		b.out.queueControl("JOIN", ch)
 	}
@@ -272,6 +266,6 @@ func (b *Bridge) lost(s *session) {
 		b.up = make(chan struct{})
 	}
 	b.mu.Unlock()
-	b.out.dropControl()
+	b.out.connectionLost()
 	b.dir.disconnected()
 }

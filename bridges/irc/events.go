@@ -39,6 +39,12 @@ func (b *Bridge) register(s *session) {
 			b.dir.account(m.Nick(), m.Params[1], userhost(m))
 		}
 	})
+	c.AddCallback("PONG", func(m ircmsg.Message) { b.out.pong(lastParam(m)) })
+	c.AddCallback("401", func(m ircmsg.Message) { // ERR_NOSUCHNICK
+		if len(m.Params) > 1 {
+			b.out.noSuchNick(m.Params[1])
+		}
+	})
 	c.AddCallback("730", func(m ircmsg.Message) { b.dir.online(lastParam(m)) })
 	c.AddCallback("731", func(m ircmsg.Message) { b.dir.offline(lastParam(m)) })
 	c.AddCallback("734", func(m ircmsg.Message) { // ERR_MONLISTFULL: watch by time instead

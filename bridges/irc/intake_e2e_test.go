@@ -15,7 +15,7 @@ import (
 func TestIdentifiedRequesterCompletesIntake(t *testing.T) {
 	t.Parallel()
 	b := startBot(t, testenv.IRCNetwork(t))
-	if s := b.br.current(); !s.labels || !s.accountTag || s.monitorMax == 0 {
+	if s := b.br.current(); !s.accountTag || s.monitorMax == 0 {
 		t.Errorf("caps not negotiated: %+v", s)
 	}
 	r := b.newRequester(t, "carol", true)

@@ -123,3 +123,33 @@ func TestFloodOf300MessagesFrom30Clients(t *testing.T) {
 		}
 	}
 }
+
+// A requester who drops off gets nothing lost: replies due while they are away
+// wait in the outbox and arrive, in order, once their account is back online.
+func TestRequesterOfflineMessagesKept(t *testing.T) {
+	t.Parallel()
+	n := testenv.IRCNetwork(t)
+	b := startBot(t, n)
+	acct, pass := n.NewAccount(t, "kim")
+	r := &requester{t: t, c: testenv.NewIRCClient(t, n, acct, acct, pass), bot: b.nick}
+	r.answer("hello", "1 of 4")
+	r.c.Close() // gone without a QUIT, as when a laptop sleeps
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i, text := range []string{"no", "!status"} {
+		if err := b.svc.Handle(ctx, bot.Inbound{Platform: bot.IRC, EventID: "away-" + itoa(i), Sender: acct, Conversation: acct, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { _, ok := b.br.dir.accountNick(acct); return !ok })
+	time.Sleep(500 * time.Millisecond)
+	if got := b.count(`SELECT count(*) FROM outbox`); got != 2 {
+		t.Fatalf("%d messages waiting, want 2", got)
+	}
+	r = &requester{t: t, c: testenv.NewIRCClient(t, n, acct, acct, pass), bot: b.nick}
+	first := r.expect("2 of 4")
+	second := r.expect("still gathering")
+	if second.Time.Before(first.Time) {
+		t.Error("the replies arrived out of order")
+	}
+}

@@ -3,26 +3,30 @@ package irc
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 
-	"github.com/ergochat/irc-go/ircevent"
 	"golang.org/x/time/rate"
 )
 
-// errNoSuchNick: the server answered a labeled PRIVMSG with 401, the nick is gone.
+// errNoSuchNick: the server answered a line with 401, the nick is not online.
 var errNoSuchNick = errors.New("irc: no such nick")
 
-// errNotConnected: the line was not written because the bot is not connected.
+// errNotConnected: the line was not written, or not confirmed, because the
+// connection is gone.
 var errNotConnected = errors.New("irc: not connected")
 
 // outLine is one line waiting for the writer.
 type outLine struct {
 	cmd    string
 	params []string
-	// done receives the outcome; nil when nobody waits (control lines, channel
-	// pointers). With labeled-response, success means the server processed it.
+	// done receives the outcome, nil once the server has processed the line; nil
+	// when nobody waits (control lines, channel pointers).
 	done chan error
 }
+
+// confirmEvery is how many written lines at most wait for one PING.
+const confirmEvery = 16
 
 // writer is the only way lines leave the bot (apart from irc-go's own PONGs
 // and registration). Every line takes a token from one bucket sized under the
@@ -30,14 +34,38 @@ type outLine struct {
 // here and the server never sees a flood. Control lines (MONITOR, WHOIS,
 // JOIN) go before messages: they keep identities right, which the messages
 // waiting behind them depend on.
+//
+// A line handed to the socket may still die with the connection, so a message
+// counts as sent only once the server has processed it: after a run of lines
+// (when the queue empties, or every confirmEvery lines) the writer sends a PING,
+// and the server's PONG, which comes after everything sent before it, confirms
+// the run. That costs one line per run rather than one per line. (Labeled-response
+// would confirm each line, but Libera.Chat's Solanum lacks it, and InspIRCd 3
+// holds a labeled PRIVMSG back from its recipient for ~40 ms.)
 type writer struct {
 	lim  *rate.Limiter
 	wake chan struct{}
 	cur  func() *session
 
-	mu      sync.Mutex
-	control []outLine
-	msgs    []outLine
+	mu          sync.Mutex
+	control     []outLine
+	msgs        []outLine
+	unconfirmed []*written
+	waiting     []pingWait
+	seq         int
+}
+
+// written is a line handed to the server, waiting for its confirmation.
+type written struct {
+	done   chan error
+	target string
+	err    error // set by a 401 for target before the PONG
+}
+
+// pingWait is a PING in flight and the lines it confirms.
+type pingWait struct {
+	token string
+	lines []*written
 }
 
 func newWriter(perSecond float64, burst int, cur func() *session) *writer {
@@ -52,7 +80,7 @@ func (w *writer) queueControl(cmd string, params ...string) {
 	w.poke()
 }
 
-// queue adds lines in order, kept together, and returns their outcome channels.
+// queue adds lines in order, kept together.
 func (w *writer) queue(lines []outLine) {
 	w.mu.Lock()
 	w.msgs = append(w.msgs, lines...)
@@ -84,12 +112,19 @@ func (w *writer) next() (outLine, bool) {
 	return outLine{}, false
 }
 
-// dropControl forgets control lines of a connection that ended: the next
-// connection re-sends what it needs.
-func (w *writer) dropControl() {
+// connectionLost fails every line not yet confirmed, and forgets control lines:
+// the next connection sends what it needs.
+func (w *writer) connectionLost() {
 	w.mu.Lock()
-	w.control = nil
+	failed := w.unconfirmed
+	for _, p := range w.waiting {
+		failed = append(failed, p.lines...)
+	}
+	w.unconfirmed, w.waiting, w.control = nil, nil, nil
 	w.mu.Unlock()
+	for _, l := range failed {
+		l.done <- errNotConnected
+	}
 }
 
 // run writes lines until ctx ends.
@@ -97,6 +132,9 @@ func (w *writer) run(ctx context.Context) {
 	for {
 		l, ok := w.next()
 		if !ok {
+			if err := w.confirm(ctx); err != nil {
+				return
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -119,41 +157,85 @@ func (w *writer) run(ctx context.Context) {
 			finish(l, errNotConnected)
 			return
 		}
-		w.write(s, l)
+		if err := s.conn.Send(l.cmd, l.params...); err != nil {
+			finish(l, errNotConnected)
+			continue
+		}
+		if l.done != nil {
+			w.mu.Lock()
+			w.unconfirmed = append(w.unconfirmed, &written{done: l.done, target: l.params[0]})
+			n := len(w.unconfirmed)
+			w.mu.Unlock()
+			if n >= confirmEvery {
+				if err := w.confirm(ctx); err != nil {
+					return
+				}
+			}
+		}
 	}
 }
 
-func (w *writer) write(s *session, l outLine) {
-	if l.done == nil || !s.labels {
-		err := s.conn.Send(l.cmd, l.params...)
-		if err != nil {
-			err = errNotConnected
-		}
-		finish(l, err)
-		return
+// confirm sends a PING for the lines written since the last one.
+func (w *writer) confirm(ctx context.Context) error {
+	w.mu.Lock()
+	if len(w.unconfirmed) == 0 {
+		w.mu.Unlock()
+		return nil
 	}
-	// With labeled-response the server answers every labeled command (ACK when it
-	// has nothing else to say), so success means the server has taken the line.
-	// A dropped connection calls the callback with nil.
-	err := s.conn.SendWithLabel(func(b *ircevent.Batch) { finish(l, batchOutcome(b)) }, nil, l.cmd, l.params...)
-	if err != nil {
-		finish(l, errNotConnected)
+	w.seq++
+	p := pingWait{token: "sb" + strconv.Itoa(w.seq), lines: w.unconfirmed}
+	w.unconfirmed = nil
+	w.waiting = append(w.waiting, p)
+	w.mu.Unlock()
+	if err := w.lim.Wait(ctx); err != nil {
+		return err
 	}
-}
-
-func batchOutcome(b *ircevent.Batch) error {
-	if b == nil {
-		return errNotConnected
-	}
-	if b.Command == "401" {
-		return errNoSuchNick
-	}
-	for _, it := range b.Items {
-		if it.Command == "401" {
-			return errNoSuchNick
-		}
+	if s := w.cur(); s == nil || s.conn.Send("PING", p.token) != nil {
+		w.connectionLost()
 	}
 	return nil
+}
+
+// pong confirms every line written before the PING with this token.
+func (w *writer) pong(token string) {
+	w.mu.Lock()
+	i := -1
+	for k, p := range w.waiting {
+		if p.token == token {
+			i = k
+			break
+		}
+	}
+	if i < 0 {
+		w.mu.Unlock()
+		return
+	}
+	done := w.waiting[:i+1]
+	w.waiting = append([]pingWait(nil), w.waiting[i+1:]...)
+	w.mu.Unlock()
+	for _, p := range done {
+		for _, l := range p.lines {
+			l.done <- l.err
+		}
+	}
+}
+
+// noSuchNick (401) fails the lines to nick that wait for confirmation: the nick
+// went offline before the bot heard of it, and the message must be kept.
+func (w *writer) noSuchNick(nick string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	mark := func(ls []*written) {
+		for _, l := range ls {
+			if foldRFC1459(l.target) == foldRFC1459(nick) {
+				l.err = errNoSuchNick
+			}
+		}
+	}
+	mark(w.unconfirmed)
+	for _, p := range w.waiting {
+		mark(p.lines)
+	}
 }
 
 func finish(l outLine, err error) {

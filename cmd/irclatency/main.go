@@ -1,0 +1,374 @@
+// Command irclatency measures Switchboard on IRC against its floor on one IRC network
+// in one run: a bare irc-go echo bot. It prints the latency from a requester's private
+// message to the bot's first line back (p50, p99), for one requester at a time and for
+// many at once. Run it with `make bench-irc`; the figures go to docs/benchmarks.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/lib/pq"
+
+	"switchboard/internal/testenv"
+)
+
+func main() {
+	echo := flag.Bool("echo-bot", false, "run as the echo bot (used internally)")
+	addr := flag.String("addr", "", "IRC server (echo bot)")
+	account := flag.String("account", "", "services account and nick (echo bot)")
+	password := flag.String("password", "", "services password (echo bot)")
+	seq := flag.Int("seq", 200, "messages sent one after another by one requester per bot")
+	conc := flag.Int("concurrent", 20, "requesters writing at once")
+	per := flag.Int("per-requester", 4, "messages each concurrent requester sends")
+	flag.Parse()
+	if *echo {
+		if err := runEchoBot(*addr, *account, *password); err != nil {
+			fmt.Fprintln(os.Stderr, "echo bot:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*seq, *conc, *per); err != nil {
+		fmt.Fprintln(os.Stderr, "irclatency:", err)
+		os.Exit(1)
+	}
+}
+
+// botProc is a bot in its own process, and what a requester says to it.
+type botProc struct {
+	name, nick string
+	cmd        *exec.Cmd
+	done       chan struct{}
+	script     []step
+	warmup     step
+}
+
+// step is a message and the text that marks the last line of the bot's answer.
+type step struct{ text, until string }
+
+func (b *botProc) stop() {
+	_ = b.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-b.done:
+	case <-time.After(15 * time.Second):
+		_ = b.cmd.Process.Kill()
+		<-b.done
+	}
+}
+
+type env struct {
+	pg  *testenv.Postgres
+	hs  *testenv.Dendrite
+	irc *testenv.IRC
+	tmp string
+}
+
+func run(seq, conc, per int) error {
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "switchboard-irclatency-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	e := &env{tmp: tmp}
+	if e.pg, err = testenv.StartPostgres(); err != nil {
+		return err
+	}
+	defer e.pg.Stop()
+	if e.hs, err = testenv.StartDendrite(); err != nil {
+		return err
+	}
+	defer e.hs.Stop()
+	if e.irc, err = testenv.StartIRC(); err != nil {
+		return err
+	}
+	defer e.irc.Stop()
+
+	echo, err := e.startEcho(ctx)
+	if err != nil {
+		return err
+	}
+	defer echo.stop()
+	sb, err := e.startSwitchboard(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.stop()
+	bots := []*botProc{echo, sb}
+
+	fmt.Printf("Switchboard IRC latency, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), numCPU())
+	seqLat, err := e.sequential(ctx, bots, seq)
+	if err != nil {
+		return fmt.Errorf("sequential: %w", err)
+	}
+	pooled := map[string][]time.Duration{}
+	for range 2 { // alternating, so both bots share the machine's background noise
+		for _, b := range bots {
+			lat, err := e.concurrent(ctx, b, conc, per)
+			if err != nil {
+				return fmt.Errorf("%s concurrent: %w", b.name, err)
+			}
+			pooled[b.name] = append(pooled[b.name], lat...)
+		}
+	}
+	fmt.Printf("| scenario | bot | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|\n")
+	rows := []struct {
+		label string
+		lat   [2][]time.Duration
+	}{
+		{fmt.Sprintf("%d sequential", seq), [2][]time.Duration{seqLat[0], seqLat[1]}},
+		{fmt.Sprintf("%d at once × %d, twice", conc, per), [2][]time.Duration{pooled[echo.name], pooled[sb.name]}},
+	}
+	for _, r := range rows {
+		s := [2]stats{summarize(r.lat[0]), summarize(r.lat[1])}
+		for i, b := range bots {
+			fmt.Printf("| %s | %s | %d | %.1f | %.1f | %.1f |\n", r.label, b.name, s[i].n, s[i].p50, s[i].p99, s[i].max)
+		}
+		fmt.Printf("| %s | **ratio** | | **%.2f×** | **%.2f×** | |\n", r.label, s[1].p50/s[0].p50, s[1].p99/s[0].p99)
+	}
+	return nil
+}
+
+func (e *env) spawn(b *botProc) error {
+	logf, err := os.Create(filepath.Join(e.tmp, strings.ReplaceAll(b.name, " ", "-")+".log"))
+	if err != nil {
+		return err
+	}
+	b.cmd.Stdout, b.cmd.Stderr = logf, logf
+	if err := b.cmd.Start(); err != nil {
+		return err
+	}
+	b.done = make(chan struct{})
+	go func() { _ = b.cmd.Wait(); logf.Close(); close(b.done) }()
+	return nil
+}
+
+func (e *env) startEcho(ctx context.Context) (*botProc, error) {
+	if err := e.irc.Register(ctx, "echobot", "echo-password"); err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	b := &botProc{name: "irc-go echo bot", nick: "echobot", warmup: step{"warm up", "warm up"},
+		cmd: exec.Command(self, "-echo-bot", "-addr", e.irc.Addr(), "-account", "echobot", "-password", "echo-password")}
+	for i := range 20 {
+		b.script = append(b.script, step{fmt.Sprintf("ping %d", i), fmt.Sprintf("ping %d", i)})
+	}
+	return b, e.spawn(b)
+}
+
+// startSwitchboard runs the real binary with Matrix and IRC configured, and the
+// flood settings the IRC tests use: under the network's limit (testenv.IRCThreshold
+// lines in any one second).
+func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
+	uid, err := e.hs.Register(ctx, "switchboard", "bot-password")
+	if err != nil {
+		return nil, err
+	}
+	if err := e.irc.Register(ctx, "switchboard", "irc-password"); err != nil {
+		return nil, err
+	}
+	dsn, err := e.pg.CreateDatabase(ctx, "switchboard")
+	if err != nil {
+		return nil, err
+	}
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(e.tmp, "switchboard")
+	build := exec.Command("go", "build", "-tags", "goolm", "-o", bin, ".")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	cfg := fmt.Sprintf("homeserver:\n  url: %s\nbot:\n  user-id: %q\n  password: bot-password\n"+
+		"encryption:\n  pickle-key: irclatency-pickle-key-0123\ndatabase:\n  url: %q\nlogging:\n  level: warn\n  format: json\n"+
+		"irc:\n  server: %s\n  tls: false\n  nick: switchboard\n  account: switchboard\n  password: irc-password\n"+
+		"  flood-interval: %s\n  flood-burst: %d\n",
+		e.hs.URL(), uid, dsn, e.irc.Addr(), time.Second/time.Duration(testenv.IRCCommandRate*6/10), testenv.IRCThreshold/5)
+	path := filepath.Join(e.tmp, "switchboard.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	b := &botProc{name: "switchboard", nick: "switchboard", cmd: exec.Command(bin, "-c", path),
+		warmup: step{"!status", "no open request"},
+		script: []step{
+			{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"}, {"no", "what happened"},
+			{"An editor follows me around and reverts everything I write.", "usernames"},
+			{"Example_troll", "Which wiki"}, {"en.wikipedia.org", "language"}, {"en", "Shall I open"},
+			{"yes", "Your request is open"}, {"!cancel", "withdrawn"},
+		}}
+	return b, e.spawn(b)
+}
+
+// requester connects an identified person and warms up the conversation (the
+// bot may still be connecting; the warm-up is not measured).
+func (e *env) requester(ctx context.Context, b *botProc, prefix string) (*testenv.IRCClient, error) {
+	acct := fmt.Sprintf("%s%s", prefix, randomSuffix())
+	if err := e.irc.Register(ctx, acct, "load-password"); err != nil {
+		return nil, err
+	}
+	c, err := testenv.DialIRC(ctx, e.irc.Addr(), acct, acct, "load-password")
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err = exchange(ctx, c, b, b.warmup, 5*time.Second); err == nil {
+			return c, nil
+		}
+		if time.Now().After(deadline) {
+			c.Close()
+			return nil, fmt.Errorf("warm-up with %s: %w", b.name, err)
+		}
+	}
+}
+
+// exchange sends one message and returns the time to the bot's first line back;
+// it returns after the line that ends the bot's answer.
+func exchange(ctx context.Context, c *testenv.IRCClient, b *botProc, s step, timeout time.Duration) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	if err := c.Privmsg(b.nick, s.text); err != nil {
+		return 0, err
+	}
+	first := time.Duration(0)
+	for {
+		m, err := c.WaitFor(ctx, func(m testenv.IRCMsg) bool { return m.Command == "PRIVMSG" && strings.EqualFold(m.From, b.nick) })
+		if err != nil {
+			return 0, err
+		}
+		if first == 0 {
+			first = time.Since(start)
+		}
+		if strings.Contains(m.Text, s.until) {
+			return first, nil
+		}
+	}
+}
+
+// sequential has one requester per bot send n messages each, alternating between
+// the bots message by message.
+func (e *env) sequential(ctx context.Context, bots []*botProc, n int) ([][]time.Duration, error) {
+	clients := make([]*testenv.IRCClient, len(bots))
+	for i, b := range bots {
+		c, err := e.requester(ctx, b, "seq")
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		clients[i] = c
+	}
+	lat := make([][]time.Duration, len(bots))
+	for i := range n {
+		for j, b := range bots {
+			d, err := exchange(ctx, clients[j], b, b.script[i%len(b.script)], 60*time.Second)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", b.name, err)
+			}
+			lat[j] = append(lat[j], d)
+		}
+	}
+	return lat, nil
+}
+
+// concurrent has n requesters write at once, each sending per messages, each
+// after the answer to the one before.
+func (e *env) concurrent(ctx context.Context, b *botProc, n, per int) ([]time.Duration, error) {
+	clients := make([]*testenv.IRCClient, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := e.requester(ctx, b, "conc")
+			clients[i] = c
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				d, err := exchange(ctx, c, b, b.script[i%len(b.script)], 120*time.Second)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				lat = append(lat, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	return lat, nil
+}
+
+type stats struct {
+	n             int
+	p50, p99, max float64
+}
+
+func summarize(d []time.Duration) stats {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
+	pct := func(p float64) float64 { return ms(d[max(0, min(int(p*float64(len(d))+0.5)-1, len(d)-1))]) }
+	return stats{n: len(d), p50: pct(0.50), p99: pct(0.99), max: ms(d[len(d)-1])}
+}
+
+func numCPU() int {
+	out, _ := exec.Command("nproc").Output()
+	var n int
+	fmt.Sscan(strings.TrimSpace(string(out)), &n)
+	return n
+}
+
+var suffix struct {
+	sync.Mutex
+	n int
+}
+
+func randomSuffix() string {
+	suffix.Lock()
+	defer suffix.Unlock()
+	suffix.n++
+	return fmt.Sprint(suffix.n)
+}
