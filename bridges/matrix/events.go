@@ -46,24 +46,31 @@ func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
 		return
 	}
 	b.log.Debug().Stringer("room_id", evt.RoomID).Msg("Joined a room")
-	if b.allowed(evt.RoomID) {
-		return
-	}
-	members, err := b.cli.Members(ctx, evt.RoomID)
-	if err != nil {
+	if _, err := b.cli.Members(ctx, evt.RoomID); err != nil {
 		b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Msg("Could not list the members of a room")
 		return
 	}
-	others := 0
-	for _, mev := range members.Chunk {
-		ms := mev.Content.AsMember().Membership
-		if mev.GetStateKey() != b.cli.UserID.String() && (ms == event.MembershipJoin || ms == event.MembershipInvite) {
-			others++
-		}
+	b.checkGroup(ctx, evt.RoomID)
+}
+
+// checkGroup leaves a room that has become more than the bot and one other person,
+// unless it is a configured room or one the bot made itself (a case room). Checked on
+// joining and whenever someone else is invited or joins later, since in a room created
+// with several invitations the bot may join before the others are invited.
+func (b *Bridge) checkGroup(ctx context.Context, room id.RoomID) {
+	if b.allowed(room) || b.isDM(ctx, room) {
+		return
 	}
-	if others > 1 {
-		b.leaveGroup(ctx, evt.RoomID)
+	if b.createdByMe(ctx, room) {
+		return
 	}
+	b.leaveGroup(ctx, room)
+}
+
+// createdByMe reports whether the bot created the room (case rooms are the bot's).
+func (b *Bridge) createdByMe(ctx context.Context, room id.RoomID) bool {
+	evt, err := b.cli.FullStateEvent(ctx, room, event.StateCreate, "")
+	return err == nil && evt != nil && evt.Sender == b.cli.UserID
 }
 
 // leaveGroup says, kindly and without any case content, that the bot only talks in
@@ -191,8 +198,16 @@ func (b *Bridge) retryPending(ctx context.Context) {
 // othersMembership tells the core when someone joins a room, which matters in case
 // rooms: the summary waits for the volunteer.
 func (b *Bridge) othersMembership(ctx context.Context, evt *event.Event) {
-	if isInitialSync(ctx) || evt.Mautrix.EventSource&event.SourceTimeline == 0 ||
-		evt.Content.AsMember().Membership != event.MembershipJoin {
+	if isInitialSync(ctx) || evt.Mautrix.EventSource&event.SourceTimeline == 0 {
+		return
+	}
+	switch evt.Content.AsMember().Membership {
+	case event.MembershipInvite:
+		b.checkGroup(ctx, evt.RoomID)
+		return
+	case event.MembershipJoin:
+		b.checkGroup(ctx, evt.RoomID)
+	default:
 		return
 	}
 	if prev := evt.Unsigned.PrevContent; prev != nil {
