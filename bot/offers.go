@@ -284,3 +284,20 @@ func (t *turn) offerByID(offerID int64) (*Offer, error) {
 	}
 	return o, nil
 }
+
+// reaction takes 👍 or 👎 on an offer as !accept or !decline, when the volunteer has
+// exactly one open offer; any other reaction in a DM is left alone.
+func (t *turn) reaction(in Inbound) error {
+	r, err := t.rolesOf(in)
+	if err != nil || r.volunteer == nil {
+		return err
+	}
+	offers, err := t.tx.OpenOffersOf(t.ctx, r.volunteer.ID)
+	if err != nil || len(offers) != 1 {
+		return err
+	}
+	if in.Text == ReactAccept {
+		return t.accept(r.volunteer, nil)
+	}
+	return t.decline(r.volunteer, nil)
+}

@@ -61,6 +61,15 @@ const (
 	// KindUnencrypted is a private message sent in a room without encryption: the bot
 	// never answers with case content there.
 	KindUnencrypted
+	// KindReaction is a reaction; Text is ReactAccept or ReactDecline. Only a volunteer's
+	// reaction to an offer means anything; others are ignored.
+	KindReaction
+)
+
+// Reactions a volunteer can give an offer instead of typing.
+const (
+	ReactAccept  = "accept"
+	ReactDecline = "decline"
 )
 
 // Inbound is one event from a person, as a bridge saw it.
@@ -224,6 +233,9 @@ func (t *turn) handle(in Inbound) error {
 // member's command.
 func (t *turn) inDM(in Inbound) error {
 	var err error
+	if in.Kind == KindReaction {
+		return t.reaction(in)
+	}
 	if in.Kind == KindText {
 		t.person, err = t.tx.Person(t.ctx, in.Platform, in.Sender, t.now)
 	} else {

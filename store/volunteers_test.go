@@ -468,3 +468,23 @@ func TestBroadcastFirstAcceptWins(t *testing.T) {
 		t.Fatalf("case %s with %q", st, who)
 	}
 }
+
+// A 👍 or 👎 on the offer answers it; a requester's reactions change nothing.
+func TestReactionsAnswerOffers(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	a := d.volunteer("@a:localhost", "en", "!on")
+	b := d.volunteer("@b:localhost", "en", "!on")
+	ref := d.intake(alice, room, "none", "en")
+	react := func(sender, conv, what string) []string {
+		return d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$re%d", d.seq.Add(1)), Sender: sender,
+			Conversation: conv, Kind: bot.KindReaction, Text: what})
+	}
+	if r := react(alice, room, bot.ReactAccept); len(r) != 0 {
+		t.Errorf("a requester's reaction was answered: %q", r)
+	}
+	expect(t, react("@a:localhost", a, bot.ReactDecline), "goes to someone else")
+	expect(t, react("@b:localhost", b, bot.ReactAccept), "is yours")
+	if st, who := d.caseState(ref); st != "accepted" || who != "@b:localhost" {
+		t.Fatalf("%s %s", st, who)
+	}
+}

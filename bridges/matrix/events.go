@@ -221,3 +221,32 @@ func (b *Bridge) othersMembership(ctx context.Context, evt *event.Event) {
 		b.syncer.incomplete.Store(true)
 	}
 }
+
+// acceptKeys and declineKeys are the reactions that answer an offer.
+var (
+	acceptKeys  = map[string]bool{"👍": true, "👍️": true, "✅": true, "✔️": true}
+	declineKeys = map[string]bool{"👎": true, "👎️": true, "❌": true}
+)
+
+// onReaction passes 👍/👎 in a direct chat to the core, which takes them as an answer
+// to a volunteer's single open offer.
+func (b *Bridge) onReaction(ctx context.Context, evt *event.Event) {
+	b.syncer.markHandled(evt.ID)
+	if evt.Sender == b.cli.UserID || isInitialSync(ctx) || !b.isDM(ctx, evt.RoomID) {
+		return
+	}
+	key := evt.Content.AsReaction().RelatesTo.Key
+	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
+		Conversation: evt.RoomID.String(), Kind: bot.KindReaction}
+	switch {
+	case acceptKeys[key]:
+		in.Text = bot.ReactAccept
+	case declineKeys[key]:
+		in.Text = bot.ReactDecline
+	default:
+		return
+	}
+	if b.handle(ctx, in) {
+		b.pending.done(ctx, evt.ID)
+	}
+}
