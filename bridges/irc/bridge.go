@@ -214,6 +214,14 @@ func (b *Bridge) newConn() *ircevent.Connection {
 		KeepAlive:    2 * time.Minute,
 		QuitMessage:  "Switchboard is restarting",
 		Version:      "Switchboard",
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return withQuickAck(c), nil // TLS, if on, wraps this
+		},
 		// irc-go's own log says little (reconnects, protocol errors), never a
 		// message; it goes to ours at debug level.
 		Log: log.New(debugWriter{b.log}, "", 0),

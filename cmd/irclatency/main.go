@@ -29,6 +29,7 @@ func main() {
 	seq := flag.Int("seq", 200, "messages sent one after another by one requester per bot")
 	conc := flag.Int("concurrent", 20, "requesters writing at once")
 	per := flag.Int("per-requester", 4, "messages each concurrent requester sends")
+	think := flag.Duration("think", 100*time.Millisecond, "pause between a sequential requester's messages")
 	flag.Parse()
 	if *echo {
 		if err := runEchoBot(*addr, *account, *password); err != nil {
@@ -37,7 +38,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*seq, *conc, *per); err != nil {
+	if err := run(*seq, *conc, *per, *think); err != nil {
 		fmt.Fprintln(os.Stderr, "irclatency:", err)
 		os.Exit(1)
 	}
@@ -72,7 +73,7 @@ type env struct {
 	tmp string
 }
 
-func run(seq, conc, per int) error {
+func run(seq, conc, per int, think time.Duration) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "switchboard-irclatency-")
 	if err != nil {
@@ -106,7 +107,7 @@ func run(seq, conc, per int) error {
 	bots := []*botProc{echo, sb}
 
 	fmt.Printf("Switchboard IRC latency, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), numCPU())
-	seqLat, err := e.sequential(ctx, bots, seq)
+	seqLat, err := e.sequential(ctx, bots, seq, think)
 	if err != nil {
 		return fmt.Errorf("sequential: %w", err)
 	}
@@ -125,7 +126,7 @@ func run(seq, conc, per int) error {
 		label string
 		lat   [2][]time.Duration
 	}{
-		{fmt.Sprintf("%d sequential", seq), [2][]time.Duration{seqLat[0], seqLat[1]}},
+		{fmt.Sprintf("%d sequential, %v apart", seq, think), [2][]time.Duration{seqLat[0], seqLat[1]}},
 		{fmt.Sprintf("%d at once × %d, twice", conc, per), [2][]time.Duration{pooled[echo.name], pooled[sb.name]}},
 	}
 	for _, r := range rows {
@@ -261,8 +262,10 @@ func exchange(ctx context.Context, c *testenv.IRCClient, b *botProc, s step, tim
 }
 
 // sequential has one requester per bot send n messages each, alternating between
-// the bots message by message.
-func (e *env) sequential(ctx context.Context, bots []*botProc, n int) ([][]time.Duration, error) {
+// the bots message by message, with a pause before each: a person types far
+// slower, and without it the phase would measure the flood limit (the bot's
+// token bucket), which the concurrent phase shows, not the reply latency.
+func (e *env) sequential(ctx context.Context, bots []*botProc, n int, think time.Duration) ([][]time.Duration, error) {
 	clients := make([]*testenv.IRCClient, len(bots))
 	for i, b := range bots {
 		c, err := e.requester(ctx, b, "seq")
@@ -275,6 +278,7 @@ func (e *env) sequential(ctx context.Context, bots []*botProc, n int) ([][]time.
 	lat := make([][]time.Duration, len(bots))
 	for i := range n {
 		for j, b := range bots {
+			time.Sleep(think / time.Duration(len(bots)))
 			d, err := exchange(ctx, clients[j], b, b.script[i%len(b.script)], 60*time.Second)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", b.name, err)

@@ -1,0 +1,81 @@
+package irc_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"switchboard/app"
+	"switchboard/config"
+	"switchboard/internal/testenv"
+)
+
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// The whole bot (app.Run, as main runs it) starts the IRC bridge when irc.server is
+// set, and a requester on IRC is answered, with the bot's Matrix ID offered.
+func TestAppServesIRC(t *testing.T) {
+	t.Parallel()
+	hs, n := testenv.Homeserver(t), testenv.IRCNetwork(t)
+	userID, password := hs.NewUser(t, "switchboard")
+	acct, ircPass := n.NewAccount(t, "sbapp")
+	cfg := config.Defaults()
+	cfg.Homeserver.URL = hs.URL()
+	cfg.Bot.UserID, cfg.Bot.Password = userID.String(), password
+	cfg.Encryption.PickleKey = "test-pickle-key-0123456789"
+	cfg.Database.URL = testenv.NewDB(t)
+	cfg.IRC.Server, cfg.IRC.TLS, cfg.IRC.Nick, cfg.IRC.Account, cfg.IRC.Password = n.Addr(), false, acct, acct, ircPass
+	cfg.IRC.FloodInterval, cfg.IRC.FloodBurst = config.Duration(20*time.Millisecond), 10
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuf{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx, &cfg, zerolog.New(logs).Level(zerolog.DebugLevel)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("app.Run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("bot log:\n%s", logs.String())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), "Connected to IRC") {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot did not connect to IRC")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	req, pass := n.NewAccount(t, "lena")
+	c := testenv.NewIRCClient(t, n, req, req, pass)
+	if err := c.Privmsg(acct, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Expect(t, acct, "not end-to-end encrypted"); !strings.Contains(m.Text, userID.String()) {
+		t.Errorf("the bot's Matrix ID is not offered: %q", m.Text)
+	}
+	c.Expect(t, acct, "1 of 4")
+	for i := range 5 {
+		start := time.Now()
+		if err := c.Privmsg(acct, "!status"); err != nil {
+			t.Fatal(err)
+		}
+		m := c.Expect(t, acct, "")
+		t.Logf("round trip %d: first line after %v", i, m.Time.Sub(start))
+		c.Expect(t, acct, "1 of 4")
+	}
+}
