@@ -15,6 +15,9 @@ type Platform string
 const (
 	Matrix Platform = "matrix"
 	IRC    Platform = "irc"
+	// Pager is not a place people write from: its outbox rows are pages to staff
+	// phones (ntfy, webhook, e-mail), sent by package pager.
+	Pager Platform = "pager"
 )
 
 // Route says who may see a case: community volunteers or staff only.
@@ -185,6 +188,9 @@ const (
 	ActionCreateRoom = "create_room"
 	ActionInvite     = "invite"
 	ActionRemove     = "remove"
+	// ActionPage (platform Pager) pages one staff member on every channel configured
+	// for them. Conversation is the staff member's Matrix ID.
+	ActionPage = "page"
 )
 
 // ActionPayload describes an action. It names people and rooms, never case content.
@@ -194,6 +200,10 @@ type ActionPayload struct {
 	Name   string   `json:"name,omitempty"`
 	Room   string   `json:"room,omitempty"`
 	Users  []string `json:"users,omitempty"`
+	// For pages: the case reference and which round of the escalation chain this is.
+	// A page says only this and where to act: phones show pages on locked screens.
+	Ref   string `json:"ref,omitempty"`
+	Round int    `json:"round,omitempty"`
 }
 
 // Timer kinds. Timers are rows, so a restart loses none.

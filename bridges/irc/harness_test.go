@@ -18,7 +18,9 @@ import (
 	"switchboard/store"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m, testenv.NeedPostgres, testenv.NeedIRC, testenv.NeedDendrite) }
+func TestMain(m *testing.M) {
+	testenv.Main(m, testenv.NeedPostgres, testenv.NeedIRC, testenv.NeedDendrite)
+}
 
 // deskBot is the core, the outbox and the IRC bridge in-process, on a database of
 // their own and a real IRC network, logged in to a services account of their own.
