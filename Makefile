@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench check dendrite interop
+.PHONY: build test sandbox demo bench bench-irc check dendrite interop
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -32,6 +32,10 @@ demo: dendrite
 # Latency and memory figures against the echo-bot floor (see docs/benchmarks.md).
 bench: dendrite
 	$(GO) run -tags $(TAGS) ./cmd/loadtest
+
+# IRC: private message → first reply, against a bare irc-go echo bot (docs/benchmarks.md).
+bench-irc: dendrite
+	$(GO) run -tags $(TAGS) ./cmd/irclatency
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
