@@ -153,3 +153,50 @@ func TestRequesterOfflineMessagesKept(t *testing.T) {
 		t.Error("the replies arrived out of order")
 	}
 }
+
+// A first connection that fails is retried with backoff (irc-go's Loop would not).
+func TestFirstConnectFailureRetried(t *testing.T) {
+	t.Parallel()
+	n := testenv.NewIRCNetwork(t)
+	b := startBot(t, n, func(*Config) {
+		if err := n.Down(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			time.Sleep(1500 * time.Millisecond)
+			if err := n.Up(); err != nil {
+				t.Error(err)
+			}
+		}()
+	})
+	if !strings.Contains(b.logs.String(), "IRC connection ended or failed") {
+		t.Error("no failed attempt was logged")
+	}
+	r := b.newRequester(t, "otto", true)
+	r.answer("hello", "1 of 4")
+}
+
+// Logging out of services (ACCOUNT *) makes the account unreachable on that nick:
+// a reply waits; identifying again brings it.
+func TestLogoutAndLoginAgain(t *testing.T) {
+	t.Parallel()
+	n := testenv.IRCNetwork(t)
+	b := startBot(t, n)
+	acct, pass := n.NewAccount(t, "pia")
+	r := &requester{t: t, c: testenv.NewIRCClient(t, n, acct, acct, pass), bot: b.nick}
+	r.answer("hello", "1 of 4")
+	if err := r.c.Privmsg("NickServ", "LOGOUT"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { _, ok := b.br.dir.accountNick(acct); return !ok })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.svc.Handle(ctx, bot.Inbound{Platform: bot.IRC, EventID: "logout-1", Sender: acct, Conversation: acct, Text: "no"}); err != nil {
+		t.Fatal(err)
+	}
+	r.c.ExpectNone(t, b.nick, time.Second)
+	if err := r.c.Privmsg("NickServ", "IDENTIFY "+acct+" "+pass); err != nil {
+		t.Fatal(err)
+	}
+	r.expect("2 of 4")
+}

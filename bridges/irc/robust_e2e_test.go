@@ -72,6 +72,9 @@ func TestBadInput(t *testing.T) {
 	// a twist, or a volunteer's) has no say over their request.
 	fake := &requester{t: t, c: testenv.NewIRCClient(t, b.net, acct+"_", "", ""), bot: b.nick}
 	fake.answer("!cancel", "nothing to withdraw")
+	// Volunteer commands from IRC are not commands at all: roles belong to Matrix IDs.
+	fake.answer("!accept SB-0001", "do not know the command !accept")
+	fake.answer("!on", "do not know the command !on")
 	if got := b.intakeState(acct); !strings.HasPrefix(got, "q_illegal:") {
 		t.Errorf("the impostor changed the intake: %s", got)
 	}
