@@ -9,6 +9,7 @@ package irc
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log"
 	"net"
@@ -43,6 +44,8 @@ type Config struct {
 	// withoutAccountTag leaves account-tag out of the requested caps, as on a
 	// server without it; tests use it for the WHOIS 330 fallback.
 	withoutAccountTag bool
+	// tlsRoots, when set, replaces the system's roots (the test network's own CA).
+	tlsRoots *x509.CertPool
 }
 
 // caps are requested on every connection; a server without one still works.
@@ -231,7 +234,7 @@ func (b *Bridge) newConn() *ircevent.Connection {
 		if err != nil {
 			host = b.cfg.Server
 		}
-		conn.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		conn.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, RootCAs: b.cfg.tlsRoots}
 	}
 	return conn
 }

@@ -60,6 +60,14 @@ const testFloodRate, testFloodBurst = testenv.IRCCommandRate * 0.6, testenv.IRCT
 
 func startBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot {
 	t.Helper()
+	b := newDeskBot(t, n, adjust...)
+	b.waitConnections(1)
+	return b
+}
+
+// newDeskBot starts the bot without waiting for it to connect.
+func newDeskBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot {
+	t.Helper()
 	acct, pass := n.NewAccount(t, "sb")
 	logs := &syncBuffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
@@ -97,7 +105,6 @@ func startBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot {
 			t.Logf("bot log (last 12 kB):\n%s", l[max(0, len(l)-12000):])
 		}
 	})
-	b.waitConnections(1)
 	return b
 }
 

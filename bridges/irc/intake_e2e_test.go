@@ -152,3 +152,19 @@ func TestWhoisFallbackWithoutAccountTag(t *testing.T) {
 	anon.say("hello")
 	anon.expect("NickServ IDENTIFY")
 }
+
+// With irc.tls the bot connects over TLS and verifies the server's certificate.
+func TestTLS(t *testing.T) {
+	t.Parallel()
+	n := testenv.IRCNetwork(t)
+	b := startBot(t, n, func(c *Config) { c.Server, c.TLS, c.tlsRoots = n.TLSAddr(), true, n.CertPool() })
+	r := b.newRequester(t, "quinn", true)
+	r.answer("hello", "1 of 4")
+
+	// A certificate the bot cannot verify is refused; it keeps trying and never connects.
+	bad := newDeskBot(t, n, func(c *Config) { c.Server, c.TLS = n.TLSAddr(), true })
+	time.Sleep(1500 * time.Millisecond)
+	if bad.br.Connections() != 0 || !strings.Contains(bad.logs.String(), "certificate") {
+		t.Errorf("an unverifiable certificate was accepted (%d connections)", bad.br.Connections())
+	}
+}

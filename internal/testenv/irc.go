@@ -18,13 +18,16 @@ import (
 // IRC is a real IRC network for tests on 127.0.0.1: Debian's InspIRCd 3 linked
 // to Atheme 7 services, the nearest to Libera.Chat's Solanum + Atheme that
 // installs here. It offers SASL PLAIN, NickServ accounts, account-tag,
-// account-notify, extended-join, MONITOR and msgid. Both run as our children,
+// account-notify, extended-join, MONITOR and msgid, in plain text (Addr) and
+// over TLS with a self-signed certificate (TLSAddr, CertPool). Both run as our children,
 // watched through Wait, and die with the test binary.
 type IRC struct {
 	dir       string
 	port      int
 	linkPort  int
 	toolsPort int // the registrar's, without flood limits
+	tlsPort   int
+	certPEM   []byte
 	linkPass  string
 	inspircd  string
 	atheme    string
@@ -63,9 +66,11 @@ func StartIRC() (*IRC, error) {
 		if n.port, err = freePort(); err == nil {
 			if n.linkPort, err = freePort(); err == nil {
 				if n.toolsPort, err = freePort(); err == nil {
-					if err = n.writeConfigs(); err == nil {
-						if err = n.Up(); err == nil {
-							return n, nil
+					if n.tlsPort, err = freePort(); err == nil {
+						if err = n.writeConfigs(); err == nil {
+							if err = n.Up(); err == nil {
+								return n, nil
+							}
 						}
 					}
 				}

@@ -32,6 +32,8 @@ func (n *IRC) inspircdConf() string {
 <bind address="127.0.0.1" port="%[2]d" type="clients">
 <bind address="127.0.0.1" port="%[3]d" type="servers">
 <bind address="127.0.0.1" port="%[7]d" type="clients">
+<bind address="127.0.0.1" port="%[8]d" type="clients" sslprofile="clients">
+<sslprofile name="clients" provider="gnutls" certfile="%[1]s/cert.pem" keyfile="%[1]s/key.pem" hash="sha256" requestclientcert="no">
 <connect name="tools" allow="*" port="%[7]d" timeout="20" pingfreq="120" hardsendq="8388608" softsendq="1048576"
 	recvq="1048576" threshold="1000000" commandrate="100000000" fakelag="off" localmax="5000" globalmax="5000"
 	useident="no" limit="100" resolvehostnames="no">
@@ -61,12 +63,13 @@ func (n *IRC) inspircdConf() string {
 <module name="svshold">
 <module name="chghost">
 <module name="cban">
+<module name="ssl_gnutls">
 <ircv3 accountnotify="yes" awaynotify="yes" extendedjoin="yes">
 <monitor maxentries="1000">
 <sasl target="services.local" requiressl="no">
 <link name="services.local" ipaddr="127.0.0.1" port="%[3]d" allowmask="127.0.0.0/8" sendpass="%[6]s" recvpass="%[6]s">
 <uline server="services.local" silent="yes">
-`, n.dir, n.port, n.linkPort, IRCThreshold, IRCCommandRate*1000, n.linkPass, n.toolsPort)
+`, n.dir, n.port, n.linkPort, IRCThreshold, IRCCommandRate*1000, n.linkPass, n.toolsPort, n.tlsPort)
 }
 
 // athemeConf is the services: NickServ accounts and SASL PLAIN. Rate limits and
@@ -137,6 +140,9 @@ general {
 }
 
 func (n *IRC) writeConfigs() error {
+	if err := n.writeCert(); err != nil {
+		return err
+	}
 	files := map[string]string{
 		"inspircd.conf": n.inspircdConf(),
 		"atheme.conf":   n.athemeConf(),
