@@ -24,6 +24,12 @@ func (t *turn) openCaseRoom(c *Case, v *Volunteer) error {
 			users = append(users, m.UserID)
 		}
 	}
+	return t.openRoomFor(c, users)
+}
+
+// openRoomFor invites the people working a case into its room, creating the room (with
+// the requester, if they are on Matrix) when the case has none yet.
+func (t *turn) openRoomFor(c *Case, users []string) error {
 	if c.RoomID != "" {
 		return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Action: ActionInvite,
 			Payload: ActionPayload{CaseID: c.ID, Room: c.RoomID, Users: users}})
@@ -71,18 +77,23 @@ func (s *Service) Joined(ctx context.Context, in Inbound) error {
 			return err
 		}
 		c, err := t.tx.CaseByRoom(ctx, in.Conversation)
-		if err != nil || c == nil || c.Route != RouteVolunteer || c.State != StateAccepted {
+		if err != nil || c == nil || c.State != StateAccepted {
 			return err
 		}
-		v, err := t.tx.VolunteerByID(ctx, c.VolunteerID)
-		if err != nil || v == nil || v.UserID != in.Sender {
-			return err
+		if c.Route == RouteStaff && c.StaffID != in.Sender {
+			return nil
+		}
+		if c.Route == RouteVolunteer {
+			v, err := t.tx.VolunteerByID(ctx, c.VolunteerID)
+			if err != nil || v == nil || v.UserID != in.Sender {
+				return err
+			}
 		}
 		c.State, c.UpdatedAt = StateActive, t.now
 		if err := t.tx.UpdateCase(ctx, c, StateAccepted); err != nil {
 			return err
 		}
-		if err := t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: "volunteer_joined", At: t.now}); err != nil {
+		if err := t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: in.Sender, Kind: "worker_joined", At: t.now}); err != nil {
 			return err
 		}
 		t.platform, t.conv = Matrix, c.RoomID
@@ -118,6 +129,9 @@ func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) erro
 func (t *turn) inCaseRoom(c *Case, in Inbound) error {
 	if in.Kind != KindText {
 		return nil
+	}
+	if c.Route == RouteStaff {
+		return t.inStaffCaseRoom(c, in)
 	}
 	worker, err := t.caseWorker(c, in.Sender)
 	if err != nil {
@@ -252,7 +266,7 @@ func (t *turn) escalate(c *Case, v *Volunteer) error {
 		return err
 	}
 	c.MentorID = 0
-	if err := t.staffNotice(c); err != nil {
+	if err := t.startPaging(c); err != nil {
 		return err
 	}
 	return t.tellRequester(c, say("switchboard-escalated-requester", c.Ref))

@@ -20,7 +20,10 @@ func (t *turn) answer(ik *Intake, text string) error {
 			return err
 		}
 		next.CaseID = c.ID
-		if err := t.staffNotice(c); err != nil {
+		if err := t.startPaging(c); err != nil {
+			return err
+		}
+		if err := t.linkCases(c); err != nil {
 			return err
 		}
 	}
@@ -93,10 +96,16 @@ func (t *turn) complete(ik *Intake) error {
 		if err := t.event(c.ID, ik.ID, "bot", "case_details_completed", map[string]string{"state": string(c.State)}); err != nil {
 			return err
 		}
+		if err := t.linkCases(c); err != nil {
+			return err
+		}
 		return t.reply(say("switchboard-case-opened-staff", c.Ref))
 	}
 	c, err := t.openCase(ik, RouteVolunteer, StateQueued)
 	if err != nil {
+		return err
+	}
+	if err := t.linkCases(c); err != nil {
 		return err
 	}
 	return t.enterQueue(c)

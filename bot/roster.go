@@ -9,8 +9,12 @@ import (
 // staffCommand runs !volunteer <add|confirm|mentor|promote|suspend|remove|list|show>.
 // Every change is written to the audit log with the staff member as actor.
 func (t *turn) staffCommand(inv commands.Invocation) error {
-	if inv.Cmd != commands.VolunteerCmd {
-		return t.reply(say("switchboard-unknown-command", commands.Prefix+inv.Cmd.Name))
+	switch inv.Cmd {
+	case commands.Ack:
+		return t.ack(inv)
+	case commands.VolunteerCmd:
+	default:
+		return t.staffOther(inv)
 	}
 	sub, args := strings.ToLower(inv.Args[0]), inv.Args[1:]
 	switch sub {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"switchboard/commands"
 	"switchboard/i18n"
@@ -47,6 +49,24 @@ type Config struct {
 	// eligible volunteer to !accept wins, instead of offering them to one at a time.
 	Broadcast              bool
 	VolunteersConversation string
+
+	// OnCall is the escalation chain of staff Matrix IDs; the primary rotates every
+	// RotationPeriod from RotationStart. A page not acknowledged within AckTimeout goes
+	// to the next person, the whole chain at most MaxRounds times.
+	OnCall         []string
+	RotationStart  time.Time
+	RotationPeriod time.Duration
+	AckTimeout     time.Duration
+	MaxRounds      int
+	// Pager: pages also go to the pager platform (ntfy, webhook, e-mail).
+	Pager bool
+
+	// IntakesPerDay bounds the intakes one person starts in 24 hours (0: no bound).
+	IntakesPerDay int
+	// IntakeRate and IntakeBurst bound new intakes across everyone, per minute; over
+	// it, people get a calm "busy" answer and a place in line (0: no bound).
+	IntakeRate  float64
+	IntakeBurst int
 }
 
 // Kind tells what sort of inbound event a bridge saw.
@@ -97,6 +117,10 @@ type Service struct {
 	log    zerolog.Logger
 	now    func() time.Time
 	outbox *Outbox
+
+	// limiter is the global intake rate; in memory, since a restart only resets it.
+	limiter *rate.Limiter
+	limMu   sync.Mutex
 }
 
 // NewService wires the core. now may be nil (wall clock); tests pass their own.
@@ -122,10 +146,20 @@ func NewService(store Store, cat *i18n.Catalogue, cfg Config, outbox *Outbox, lo
 	if cfg.ReassureEvery <= 0 {
 		cfg.ReassureEvery = 2 * time.Hour
 	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 5 * time.Minute
+	}
+	if cfg.MaxRounds <= 0 {
+		cfg.MaxRounds = 3
+	}
 	if cfg.DefaultCaseLimit <= 0 {
 		cfg.DefaultCaseLimit = 2
 	}
-	return &Service{store: store, cat: cat, cfg: cfg, outbox: outbox, log: log, now: now}
+	s := &Service{store: store, cat: cat, cfg: cfg, outbox: outbox, log: log, now: now}
+	if cfg.IntakeRate > 0 {
+		s.limiter = rate.NewLimiter(rate.Limit(cfg.IntakeRate/60), max(cfg.IntakeBurst, 1))
+	}
+	return s
 }
 
 // Handle processes one inbound event exactly once: a redelivered event ID changes
@@ -203,6 +237,8 @@ type turn struct {
 	unidentified bool
 	// sender is the platform identity of whoever caused this turn ("bot" for timers).
 	sender string
+	// fromWaitlist: this turn starts an intake that already waited for the rate.
+	fromWaitlist bool
 }
 
 func (t *turn) handle(in Inbound) error {
@@ -233,6 +269,13 @@ func (t *turn) handle(in Inbound) error {
 // member's command.
 func (t *turn) inDM(in Inbound) error {
 	var err error
+	if blocked, err := t.tx.Blocked(t.ctx, in.Platform, in.Sender, t.now); err != nil || blocked {
+		if err != nil {
+			return err
+		}
+		// A neutral answer: nothing is created, and nothing tells them they are blocked.
+		return t.send(t.platform, t.conv, t.s.cfg.DefaultLanguage, false, true, say("switchboard-blocked"))
+	}
 	if in.Kind == KindReaction {
 		return t.reaction(in)
 	}
@@ -367,6 +410,26 @@ func (t *turn) message(text string) error {
 }
 
 func (t *turn) startIntake(opening string) error {
+	if n, err := t.tx.IntakesSince(t.ctx, t.person.ID, t.now.Add(-24*time.Hour)); err != nil {
+		return err
+	} else if t.s.cfg.IntakesPerDay > 0 && n >= t.s.cfg.IntakesPerDay {
+		return t.reply(say("switchboard-intake-limit"))
+	}
+	if waiting, err := t.tx.Waiting(t.ctx, t.platform, t.person.ExternalID); err != nil || waiting {
+		if err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-busy-still"))
+	}
+	if !t.fromWaitlist && !t.s.allowIntake(t.now) {
+		// Over the global rate: a calm answer now and a place in line, never silence.
+		w := Waiting{Platform: t.platform, Sender: t.person.ExternalID, Conversation: t.conv, Opening: opening,
+			Unidentified: t.unidentified, At: t.now}
+		if _, err := t.tx.Waitlist(t.ctx, w); err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-busy"))
+	}
 	d := NewIntake(t.person.ID, t.conv, opening)
 	ik := d.Intake
 	ik.CreatedAt, ik.UpdatedAt = t.now, t.now

@@ -89,6 +89,20 @@ type Tx interface {
 	CloseOffer(ctx context.Context, offerID int64, state OfferState, now time.Time) (bool, error)
 	OpenOffersOf(ctx context.Context, volunteerID int64) ([]Offer, error)
 
+	SetBlock(ctx context.Context, b Block) error
+	Unblock(ctx context.Context, platform Platform, externalID string) (bool, error)
+	Blocked(ctx context.Context, platform Platform, externalID string, now time.Time) (bool, error)
+	Blocks(ctx context.Context, now time.Time) ([]Block, error)
+	IntakesSince(ctx context.Context, personID int64, since time.Time) (int, error)
+	Waitlist(ctx context.Context, w Waiting) (added bool, err error)
+	Waiting(ctx context.Context, platform Platform, sender string) (bool, error)
+	NextWaiting(ctx context.Context) (*Waiting, error)
+	SetKnownName(ctx context.Context, personID int64, name string) error
+	LinkedCases(ctx context.Context, c *Case, knownName string, since time.Time) ([]CaseLink, error)
+	AddLink(ctx context.Context, caseID int64, l CaseLink, now time.Time) (bool, error)
+	AuditOf(ctx context.Context, who string, limit int) ([]Event, error)
+	AuditCase(ctx context.Context, caseID int64) ([]Event, error)
+
 	SetTimer(ctx context.Context, t Timer) error
 	DeleteTimer(ctx context.Context, kind string, subject int64) error
 	// DueTimers claims timers due by now; claimed rows are locked until the end of

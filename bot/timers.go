@@ -46,10 +46,12 @@ func (s *Service) FireDueTimers(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, tm := range due {
-			if err := s.fire(ctx, tx, tm, now, &queued); err != nil {
+			// Deleted first, in the same transaction: a timer that re-arms itself while
+			// firing (paging, reassurance) keeps its new due time.
+			if err := tx.DeleteTimer(ctx, tm.Kind, tm.Subject); err != nil {
 				return err
 			}
-			if err := tx.DeleteTimer(ctx, tm.Kind, tm.Subject); err != nil {
+			if err := s.fire(ctx, tx, tm, now, &queued); err != nil {
 				return err
 			}
 			fired++
@@ -76,6 +78,9 @@ func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queu
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, person: p, platform: p.Platform, conv: ik.Conversation, now: now, queued: queued}
 		return t.expireIntake(ik)
+	case TimerPageAck:
+		t := &turn{s: s, tx: tx, ctx: ctx, now: now, queued: queued, sender: "bot"}
+		return t.pageNext(tm.Subject)
 	case TimerOfferExpiry, TimerQueueAlert, TimerReassure:
 		t := &turn{s: s, tx: tx, ctx: ctx, now: now, queued: queued, sender: "bot"}
 		return t.fireRouting(tm)

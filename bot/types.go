@@ -136,17 +136,21 @@ type Case struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 
-	VolunteerID     int64
-	MentorID        int64
-	RoomID          string
-	RoomAlias       string
-	QueuedAt        time.Time
-	AcceptedAt      time.Time
-	FirstReplyAt    time.Time
-	ClosedAt        time.Time
-	CloseReason     string
-	FeedbackRating  int
-	FeedbackComment string
+	VolunteerID  int64
+	MentorID     int64
+	RoomID       string
+	RoomAlias    string
+	QueuedAt     time.Time
+	AcceptedAt   time.Time
+	FirstReplyAt time.Time
+	ClosedAt     time.Time
+	CloseReason  string
+	// Staff route: where paging stands, and who acknowledged.
+	PageRound, PageStep int
+	StaffID             string
+	AckedAt             time.Time
+	FeedbackRating      int
+	FeedbackComment     string
 }
 
 // Event is one row of the append-only audit log, case_events.
@@ -181,6 +185,8 @@ type Outgoing struct {
 	// Payload then says with what.
 	Action  string
 	Payload ActionPayload
+	// Mentions are Matrix IDs the message mentions, so their clients notify them.
+	Mentions []string
 }
 
 // Actions a bridge performs from the outbox.

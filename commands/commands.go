@@ -182,3 +182,14 @@ var (
 
 // CoordinatorTable is what coordinators can use in their room.
 var CoordinatorTable = Table{Queue, CoverageCmd, StatsCmd, Help}
+
+// More staff commands (issue 4): acknowledging pages, blocking abusers, the audit log.
+var (
+	Ack     = &Command{Name: "ack", Roles: []Role{Staff}, MinArgs: 1, ArgsKey: "switchboard-ack-usage", HelpKey: "switchboard-help-ack"}
+	Block   = &Command{Name: "block", Roles: []Role{Staff}, MinArgs: 1, ArgsKey: "switchboard-block-usage", HelpKey: "switchboard-help-block"}
+	Unblock = &Command{Name: "unblock", Roles: []Role{Staff}, MinArgs: 1, ArgsKey: "switchboard-block-usage", HelpKey: "switchboard-help-unblock"}
+	Blocks  = &Command{Name: "blocks", Roles: []Role{Staff}, HelpKey: "switchboard-help-blocks"}
+	Audit   = &Command{Name: "audit", Roles: []Role{Staff}, MinArgs: 1, ArgsKey: "switchboard-audit-usage", HelpKey: "switchboard-help-audit"}
+)
+
+func init() { StaffTable = append(StaffTable, Ack, Block, Unblock, Blocks, Audit) }

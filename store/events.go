@@ -42,15 +42,19 @@ func (s *Store) CaseEvents(ctx context.Context, caseID int64) ([]bot.Event, erro
 	}
 	out := make([]bot.Event, 0, len(rows))
 	for _, r := range rows {
-		e := bot.Event{Actor: r.Actor, Kind: r.Kind, At: time.UnixMilli(r.At)}
-		if r.CaseID != nil {
-			e.CaseID = *r.CaseID
-		}
-		if r.IntakeID != nil {
-			e.IntakeID = *r.IntakeID
-		}
-		_ = json.Unmarshal(r.Detail, &e.Detail)
-		out = append(out, e)
+		out = append(out, r.event())
 	}
 	return out, nil
+}
+
+func (r eventRow) event() bot.Event {
+	e := bot.Event{Actor: r.Actor, Kind: r.Kind, At: time.UnixMilli(r.At)}
+	if r.CaseID != nil {
+		e.CaseID = *r.CaseID
+	}
+	if r.IntakeID != nil {
+		e.IntakeID = *r.IntakeID
+	}
+	_ = json.Unmarshal(r.Detail, &e.Detail)
+	return e
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/lib/pq"
 	"time"
 
 	"switchboard/bot"
@@ -18,28 +20,29 @@ func (t *Tx) Enqueue(ctx context.Context, o *bot.Outgoing) error {
 		}
 	}
 	return t.tx.QueryRowxContext(ctx, `INSERT INTO outbox (platform, conversation, plain, markdown, notice, content_free, created_at,
-		action, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		action, payload, mentions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		o.Platform, o.Conversation, o.Plain, o.Markdown, o.Notice, o.ContentFree, time.Now().UnixMilli(),
-		actionName(o.Action), payload).Scan(&o.ID)
+		actionName(o.Action), payload, pq.StringArray(nonNil(o.Mentions))).Scan(&o.ID)
 }
 
 type outboxRow struct {
-	ID           int64  `db:"id"`
-	Platform     string `db:"platform"`
-	Conversation string `db:"conversation"`
-	Plain        string `db:"plain"`
-	Markdown     string `db:"markdown"`
-	Notice       bool   `db:"notice"`
-	ContentFree  bool   `db:"content_free"`
-	Action       string `db:"action"`
-	Payload      []byte `db:"payload"`
-	Attempts     int    `db:"attempts"`
+	ID           int64          `db:"id"`
+	Platform     string         `db:"platform"`
+	Conversation string         `db:"conversation"`
+	Plain        string         `db:"plain"`
+	Markdown     string         `db:"markdown"`
+	Notice       bool           `db:"notice"`
+	ContentFree  bool           `db:"content_free"`
+	Action       string         `db:"action"`
+	Payload      []byte         `db:"payload"`
+	Mentions     pq.StringArray `db:"mentions"`
+	Attempts     int            `db:"attempts"`
 }
 
 // PendingOutbox lists unsent messages of a platform after afterID, oldest first.
 func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterID int64, limit int) ([]bot.Outgoing, error) {
 	var rows []outboxRow
-	err := s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload
+	err := s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload, mentions
 		FROM outbox WHERE platform = $1 AND id > $2 ORDER BY id LIMIT $3`, platform, afterID, limit)
 	if err != nil {
 		return nil, err
@@ -47,7 +50,8 @@ func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterI
 	out := make([]bot.Outgoing, len(rows))
 	for i, r := range rows {
 		out[i] = bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
-			Plain: r.Plain, Markdown: r.Markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts}
+			Plain: r.Plain, Markdown: r.Markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts,
+			Mentions: []string(r.Mentions)}
 		if r.Action != "message" {
 			out[i].Action = r.Action
 			if err := json.Unmarshal(r.Payload, &out[i].Payload); err != nil {

@@ -28,8 +28,8 @@ WHERE (v.status = 'active' OR (v.status = 'trainee' AND m.status = 'active'))
 	AND v.dm_room <> ''
 	AND v.user_id <> $2
 	AND ($3 = '' OR $3 = ANY (v.languages))
-	AND NOT (v.wiki_username <> '' AND v.wiki_username = ANY ($4::text[]))
-	AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.volunteer_id = v.id AND c.username = ANY ($4::text[]))
+	AND NOT (v.wiki_username <> '' AND lower(v.wiki_username) = ANY ($4::text[]))
+	AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.volunteer_id = v.id AND lower(c.username) = ANY ($4::text[]))
 	AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id)
 	AND ($6::bigint = 0 OR v.id = $6)
 	AND (v.on_until > $1 OR (v.off_until <= $1 AND EXISTS (
@@ -52,7 +52,7 @@ FOR UPDATE OF v SKIP LOCKED`
 func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (*bot.Volunteer, error) {
 	var r volunteerRow
 	err := t.tx.GetContext(ctx, &r, pickSQL, ms(q.Now), q.Requester, q.Language,
-		pq.StringArray(nonNil(q.Parties)), q.CaseID, q.Only)
+		pq.StringArray(lowerAll(q.Parties)), q.CaseID, q.Only)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -47,6 +47,9 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) error {
 		return classify(err)
 	}
 	content := render(o.Plain, o.Markdown, o.Notice)
+	for _, u := range o.Mentions {
+		content.Mentions.UserIDs = append(content.Mentions.UserIDs, id.UserID(u))
+	}
 	txn := mautrix.ReqSendEvent{TransactionID: "sb-" + strconv.FormatInt(o.ID, 10)}
 	if !encrypted {
 		if !o.ContentFree {

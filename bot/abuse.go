@@ -1,0 +1,268 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"switchboard/commands"
+)
+
+// Block is a person staff stopped from using the service.
+type Block struct {
+	Platform   Platform
+	ExternalID string
+	Until      time.Time // zero: until unblocked
+	Reason     string
+	By         string
+	At         time.Time
+}
+
+// Waiting is a first message that arrived while new intakes were over the global rate.
+type Waiting struct {
+	Platform     Platform
+	Sender       string
+	Conversation string
+	Opening      string
+	Unidentified bool
+	At           time.Time
+}
+
+// CaseLink says that two cases name each other's people.
+type CaseLink struct {
+	OtherID  int64
+	OtherRef string
+	Kind     string // requester_named: this requester is a party there; names_requester: a party here asked there
+}
+
+// linkWindow is how far back a closed case still counts for cross-case links.
+const linkWindow = 90 * 24 * time.Hour
+
+// KnownName is the wiki name a person most likely has: the localpart of a Matrix ID
+// or an IRC account, normalised like a party. Wikimedians often use one name across
+// platforms; where they do not, no link is made.
+func KnownName(p Platform, externalID string) string {
+	name := externalID
+	if p == Matrix {
+		name = strings.TrimPrefix(name, "@")
+		if i := strings.IndexByte(name, ':'); i >= 0 {
+			name = name[:i]
+		}
+	}
+	if strings.HasPrefix(name, "~") { // an unidentified IRC connection has no name
+		return ""
+	}
+	n, ok := NormalizeUsername(name)
+	if !ok {
+		return ""
+	}
+	return n
+}
+
+// linkCases records and tells staff (only) when a case's requester is named as a party
+// in another open or recent case, or the case names someone who has a case: how a
+// harasser posing as a victim shows up.
+func (t *turn) linkCases(c *Case) error {
+	p, err := t.tx.PersonByID(t.ctx, c.PersonID)
+	if err != nil {
+		return err
+	}
+	name := KnownName(p.Platform, p.ExternalID)
+	if err := t.tx.SetKnownName(t.ctx, p.ID, name); err != nil {
+		return err
+	}
+	links, err := t.tx.LinkedCases(t.ctx, c, name, t.now.Add(-linkWindow))
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		fresh, err := t.tx.AddLink(t.ctx, c.ID, l, t.now)
+		if err != nil || !fresh {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Kind: "case_link",
+			Detail: map[string]string{"other": l.OtherRef, "kind": l.Kind}, At: t.now}); err != nil {
+			return err
+		}
+		key := "switchboard-link-requester-named"
+		if l.Kind == "names_requester" {
+			key = "switchboard-link-names-requester"
+		}
+		if t.s.cfg.StaffConversation != "" {
+			if err := t.send(Matrix, t.s.cfg.StaffConversation, t.s.cfg.DefaultLanguage, true, true,
+				say(key, c.Ref, l.OtherRef)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// staffOther runs the staff commands besides !volunteer and !ack.
+func (t *turn) staffOther(inv commands.Invocation) error {
+	switch inv.Cmd {
+	case commands.Block:
+		return t.block(inv.Args)
+	case commands.Unblock:
+		platform, id, ok := parseTarget(inv.Args[0])
+		if !ok {
+			return t.reply(say("switchboard-block-usage"))
+		}
+		done, err := t.tx.Unblock(t.ctx, platform, id)
+		if err != nil {
+			return err
+		}
+		if !done {
+			return t.reply(say("switchboard-unblock-none", inv.Args[0]))
+		}
+		if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.sender, Subject: id, Kind: "unblocked", At: t.now}); err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-unblocked", inv.Args[0]))
+	case commands.Blocks:
+		bs, err := t.tx.Blocks(t.ctx, t.now)
+		if err != nil {
+			return err
+		}
+		if len(bs) == 0 {
+			return t.reply(say("switchboard-blocks-none"))
+		}
+		items := make([]Reply, len(bs))
+		for i, b := range bs {
+			until := "—"
+			if !b.Until.IsZero() {
+				until = b.Until.UTC().Format("2006-01-02 15:04 UTC")
+			}
+			items[i] = say("switchboard-blocks-line", target(b.Platform, b.ExternalID), until, b.By, orDash(b.Reason))
+		}
+		return t.replyList(say("switchboard-blocks-heading"), items)
+	case commands.Audit:
+		return t.audit(inv.Args[0])
+	}
+	return t.reply(say("switchboard-unknown-command", commands.Prefix+inv.Cmd.Name))
+}
+
+// parseTarget reads "@user:server" (Matrix) or "irc:account".
+func parseTarget(s string) (Platform, string, bool) {
+	switch {
+	case isMatrixID(s):
+		return Matrix, s, true
+	case strings.HasPrefix(strings.ToLower(s), "irc:") && len(s) > 4 && !strings.ContainsAny(s, " \t"):
+		return IRC, s[4:], true
+	}
+	return "", "", false
+}
+
+func target(p Platform, id string) string {
+	if p == IRC {
+		return "irc:" + id
+	}
+	return id
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// block: !block @user|irc:account [duration] [reason]
+func (t *turn) block(args []string) error {
+	platform, id, ok := parseTarget(args[0])
+	if !ok {
+		return t.reply(say("switchboard-block-usage"))
+	}
+	b := Block{Platform: platform, ExternalID: id, By: t.sender, At: t.now}
+	rest := args[1:]
+	if len(rest) > 0 {
+		if d, err := parseDays(rest[0]); err == nil {
+			b.Until, rest = t.now.Add(d), rest[1:]
+		}
+	}
+	b.Reason = strings.Join(rest, " ")
+	if err := t.tx.SetBlock(t.ctx, b); err != nil {
+		return err
+	}
+	detail := map[string]string{}
+	if b.Reason != "" {
+		detail["reason"] = b.Reason
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.sender, Subject: id, Kind: "blocked", Detail: detail, At: t.now}); err != nil {
+		return err
+	}
+	return t.reply(say("switchboard-blocked-done", args[0]))
+}
+
+// parseDays reads "30d", "12h", "90m".
+func parseDays(s string) (time.Duration, error) {
+	if strings.HasSuffix(s, "d") {
+		d, err := time.ParseDuration(strings.TrimSuffix(s, "d") + "h")
+		return d * 24, err
+	}
+	d, err := time.ParseDuration(s)
+	if err == nil && d <= 0 {
+		err = errBadDuration
+	}
+	return d, err
+}
+
+// allowIntake takes one token from the global intake rate (golang.org/x/time/rate:
+// a maintained token bucket, driven by our clock so tests need no sleeping).
+func (s *Service) allowIntake(now time.Time) bool {
+	if s.limiter == nil {
+		return true
+	}
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	return s.limiter.AllowN(now, 1)
+}
+
+// DrainWaitlist starts waiting intakes, oldest first, as far as the rate allows, and
+// reports how many it started.
+func (s *Service) DrainWaitlist(ctx context.Context) (int, error) {
+	started := 0
+	for {
+		if !s.allowIntake(s.now()) {
+			return started, nil
+		}
+		var done bool
+		err := s.inTurn(ctx, "bot", func(t *turn) error {
+			w, err := t.tx.NextWaiting(ctx)
+			if err != nil || w == nil {
+				done = w == nil
+				return err
+			}
+			if t.person, err = t.tx.Person(ctx, w.Platform, w.Sender, t.now); err != nil {
+				return err
+			}
+			t.platform, t.conv, t.unidentified, t.sender, t.fromWaitlist = w.Platform, w.Conversation, w.Unidentified, w.Sender, true
+			ik, err := t.tx.OpenIntake(ctx, t.person.ID)
+			if err != nil || ik != nil {
+				return err // they started one meanwhile
+			}
+			return t.startIntake(w.Opening)
+		})
+		if err != nil || done {
+			return started, err
+		}
+		started++
+	}
+}
+
+// RunWaitlist drains the waitlist until ctx ends.
+func (s *Service) RunWaitlist(ctx context.Context, every time.Duration) {
+	for {
+		if _, err := s.DrainWaitlist(ctx); err != nil && ctx.Err() == nil {
+			s.log.Err(err).Msg("Starting waiting intakes failed; will retry")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}

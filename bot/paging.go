@@ -1,0 +1,124 @@
+package bot
+
+import (
+	"strconv"
+	"time"
+
+	"switchboard/commands"
+)
+
+// TimerPageAck fires when a page was not acknowledged in time; subject: case ID.
+const TimerPageAck = "page_ack"
+
+// chainAt is the escalation chain at t: the configured on-call list rotated so that
+// whoever is primary in the current rotation period comes first.
+func (s *Service) chainAt(t time.Time) []string {
+	n := len(s.cfg.OnCall)
+	if n == 0 {
+		return nil
+	}
+	idx := 0
+	if s.cfg.RotationPeriod > 0 && t.After(s.cfg.RotationStart) {
+		idx = int(t.Sub(s.cfg.RotationStart)/s.cfg.RotationPeriod) % n
+	}
+	return append(append([]string{}, s.cfg.OnCall[idx:]...), s.cfg.OnCall[:idx]...)
+}
+
+// startPaging tells staff that a staff-route case exists and pages the primary on-call
+// person at once. Without an on-call chain, the staff room gets a notice only.
+func (t *turn) startPaging(c *Case) error {
+	if len(t.s.cfg.OnCall) == 0 {
+		return t.staffNotice(c)
+	}
+	c.PageRound, c.PageStep = 1, 0
+	if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
+		return err
+	}
+	return t.page(c)
+}
+
+// page pages the person at the case's place in the chain: a mention in the staff room
+// (so Matrix notifies their phone) and every channel of theirs through the pager. It
+// says the reference and where to act, nothing else.
+func (t *turn) page(c *Case) error {
+	chain := t.s.chainAt(t.now)
+	who := chain[c.PageStep%len(chain)]
+	if t.s.cfg.StaffConversation != "" {
+		plain, md := t.s.cat.Render(t.s.cfg.DefaultLanguage, "switchboard-page-mention", who, c.Ref)
+		if err := t.enqueue(Outgoing{Platform: Matrix, Conversation: t.s.cfg.StaffConversation, Plain: plain,
+			Markdown: md, ContentFree: true, Mentions: []string{who}}); err != nil {
+			return err
+		}
+	}
+	if t.s.cfg.Pager {
+		if err := t.enqueue(Outgoing{Platform: Pager, Conversation: who, Action: ActionPage,
+			Payload: ActionPayload{CaseID: c.ID, Ref: c.Ref, Round: c.PageRound}}); err != nil {
+			return err
+		}
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Subject: who, Kind: "paged",
+		Detail: map[string]string{"round": itoa(c.PageRound), "step": itoa(c.PageStep + 1)}, At: t.now}); err != nil {
+		return err
+	}
+	return t.tx.SetTimer(t.ctx, Timer{Kind: TimerPageAck, Subject: c.ID, Due: t.now.Add(t.s.cfg.AckTimeout)})
+}
+
+// pageNext moves down the chain when nobody acknowledged in time; after the last
+// person it starts again from the top, up to MaxRounds rounds.
+func (t *turn) pageNext(caseID int64) error {
+	c, err := t.tx.Case(t.ctx, caseID)
+	if err != nil || c == nil || c.StaffID != "" || !c.State.Open() || c.Route != RouteStaff {
+		return err
+	}
+	c.PageStep++
+	if c.PageStep >= len(t.s.cfg.OnCall) {
+		c.PageRound, c.PageStep = c.PageRound+1, 0
+	}
+	if c.PageRound > t.s.cfg.MaxRounds {
+		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Kind: "paging_exhausted", At: t.now}); err != nil {
+			return err
+		}
+		return t.send(Matrix, t.s.cfg.StaffConversation, t.s.cfg.DefaultLanguage, false, true,
+			say("switchboard-page-exhausted", c.Ref, t.s.cfg.MaxRounds))
+	}
+	if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
+		return err
+	}
+	return t.page(c)
+}
+
+// ack is a staff member taking a staff-route case: paging stops and they get an
+// encrypted room with the requester.
+func (t *turn) ack(inv commands.Invocation) error {
+	ref := NormalizeRef(inv.Args[0])
+	c, err := t.tx.CaseByRef(t.ctx, ref)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c == nil || c.Route != RouteStaff || !c.State.Open():
+		return t.reply(say("switchboard-ack-none", ref))
+	case c.StaffID != "":
+		return t.reply(say("switchboard-ack-already", c.Ref, c.StaffID))
+	}
+	from := c.State
+	// Accepted even while the requester is still answering: staff can start at once,
+	// and the rest of the answers still reach the case.
+	c.StaffID, c.AckedAt, c.UpdatedAt, c.State = t.sender, t.now, t.now, StateAccepted
+	c.RoomID = "" // a staff room of its own, never the room of an escalating volunteer
+	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
+		return err
+	}
+	if err := t.tx.DeleteTimer(t.ctx, TimerPageAck, c.ID); err != nil {
+		return err
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Subject: t.sender, Kind: "acked", At: t.now}); err != nil {
+		return err
+	}
+	if err := t.openRoomFor(c, []string{t.sender}); err != nil {
+		return err
+	}
+	return t.reply(say("switchboard-ack-done", c.Ref, t.sender))
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,259 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"switchboard/bot"
+	"switchboard/internal/testenv"
+)
+
+func (d *desk) reconfigure(change func(*bot.Config)) {
+	change(&d.cfg)
+	d.svc = bot.NewService(d.st, mustCatalogue(d.t.(*testing.T)), d.cfg, nil, zerolog.Nop(), func() time.Time { return time.UnixMilli(d.clock.Load()) })
+}
+
+// staffCase walks a requester to the first "yes" and returns the staff case reference.
+func (d *desk) staffCase(who, conv string) string {
+	d.t.Helper()
+	d.send(who, conv, "hello")
+	expect(d.t, d.send(who, conv, "yes"), "emergency@wikimedia.org")
+	var ref string
+	if err := d.st.DB.Get(&ref, `SELECT c.ref FROM cases c JOIN people p ON p.id = c.person_id
+		WHERE p.external_id = $1 AND c.route = 'staff' ORDER BY c.id DESC LIMIT 1`, who); err != nil {
+		d.t.Fatal(err)
+	}
+	return ref
+}
+
+// pages lists who was paged in the staff room (by mention) and through the pager.
+func (d *desk) pages() (mentions, pager []string) {
+	d.t.Helper()
+	for _, p := range []bot.Platform{bot.Matrix, bot.Pager} {
+		msgs, err := d.st.PendingOutbox(context.Background(), p, 0, 1000)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		for _, m := range msgs {
+			switch {
+			case m.Platform == bot.Matrix && len(m.Mentions) > 0:
+				mentions = append(mentions, m.Mentions...)
+			case m.Platform == bot.Pager && m.Action == bot.ActionPage:
+				pager = append(pager, m.Conversation)
+			default:
+				continue
+			}
+			_ = d.st.OutboxSent(context.Background(), m.ID)
+		}
+	}
+	return
+}
+
+func TestPagingChainAndAck(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.reconfigure(func(c *bot.Config) {
+		c.Staff = []string{staff, "@s1:localhost", "@s2:localhost"}
+		c.OnCall, c.AckTimeout, c.MaxRounds, c.Pager = []string{"@s1:localhost", "@s2:localhost"}, 5*time.Minute, 2, true
+	})
+	ref := d.staffCase(alice, room)
+	m, p := d.pages()
+	if strings.Join(m, ",") != "@s1:localhost" || strings.Join(p, ",") != "@s1:localhost" {
+		t.Fatalf("first page: mentions %v pager %v", m, p)
+	}
+	fire := func() {
+		t.Helper()
+		d.advance(6 * time.Minute)
+		if _, err := d.svc.FireDueTimers(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fire()
+	if m, _ := d.pages(); strings.Join(m, ",") != "@s2:localhost" {
+		t.Fatalf("second page: %v", m)
+	}
+	fire()
+	if m, _ := d.pages(); strings.Join(m, ",") != "@s1:localhost" {
+		var ev []string
+		_ = d.st.DB.Select(&ev, `SELECT kind || ' ' || subject || ' ' || detail::text FROM case_events ORDER BY id`)
+		var tm []string
+		_ = d.st.DB.Select(&tm, `SELECT kind || ' ' || due_at FROM timers`)
+		t.Fatalf("round two starts at the top: %v\n%s\n%v now %d", m, strings.Join(ev, "\n"), tm, d.clock.Load())
+	}
+	// The page says the reference and where to act, nothing of the case.
+	notice := d.drain(staffRoom)
+	for _, n := range notice {
+		if strings.Contains(n, "insult") || strings.Contains(n, alice) {
+			t.Errorf("a page leaks content: %q", n)
+		}
+	}
+	expect(t, d.send("@s2:localhost", staffRoom, "!ack "+strings.ToLower(ref)), "is with @s2:localhost", "Paging has stopped")
+	expect(t, d.send("@s1:localhost", staffRoom, "!ack "+ref), "already acknowledged by @s2:localhost")
+	fire()
+	if m, p := d.pages(); len(m)+len(p) != 0 {
+		t.Errorf("paging went on after !ack: %v %v", m, p)
+	}
+	acts := d.actions()
+	if len(acts) != 1 || acts[0].Action != bot.ActionCreateRoom || strings.Join(acts[0].Payload.Users, ",") != "@s2:localhost,"+alice {
+		t.Fatalf("staff room: %+v", acts)
+	}
+	ctx := context.Background()
+	_ = d.svc.RoomCreated(ctx, acts[0].Payload.CaseID, "!staffcase:localhost")
+	_ = d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$sj", Sender: "@s2:localhost", Conversation: "!staffcase:localhost"})
+	expect(t, d.drain("!staffcase:localhost"), ref)
+	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'paged'`); n != 3 {
+		t.Errorf("%d paged events", n)
+	}
+	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'acked' AND actor = '@s2:localhost'`); n != 1 {
+		t.Error("the ack is not audited")
+	}
+	// Exhaustion: a second case nobody acknowledges.
+	ref2 := d.staffCase("@carol:localhost", "!dm-carol:localhost")
+	d.pages()
+	for range 4 {
+		fire()
+	}
+	expect(t, d.drain(staffRoom), "Nobody acknowledged", ref2)
+}
+
+func TestRotation(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	start := time.UnixMilli(d.clock.Load()).Add(-8 * 24 * time.Hour) // one week and a day ago
+	d.reconfigure(func(c *bot.Config) {
+		c.OnCall, c.RotationStart, c.RotationPeriod = []string{"@s1:localhost", "@s2:localhost", "@s3:localhost"}, start, 7*24*time.Hour
+	})
+	d.staffCase(alice, room)
+	if m, _ := d.pages(); strings.Join(m, ",") != "@s2:localhost" {
+		t.Fatalf("second week's primary: %v", m)
+	}
+}
+
+func TestBlocks(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	expect(t, d.send(staff, staffRoom, "!block @troll:localhost 30d pretends to be a victim"), "is blocked")
+	expect(t, d.send(staff, staffRoom, "!block notanid"), "!block @user:server")
+	expect(t, d.send(staff, staffRoom, "!block irc:Troll2"), "is blocked")
+	r := d.send("@troll:localhost", "!dm-troll:localhost", "help me, someone is harassing me")
+	expect(t, r, "cannot take requests from this account")
+	if n := d.count(`SELECT count(*) FROM intakes`) + d.count(`SELECT count(*) FROM people WHERE external_id = '@troll:localhost'`); n != 0 {
+		t.Error("a blocked person created something")
+	}
+	expect(t, d.send(staff, staffRoom, "!blocks"), "@troll:localhost until", "pretends to be a victim", "irc:Troll2")
+	expect(t, d.send(staff, staffRoom, "!unblock @troll:localhost"), "no longer blocked")
+	expect(t, d.send(staff, staffRoom, "!unblock @troll:localhost"), "was not blocked")
+	expect(t, d.send("@troll:localhost", "!dm-troll:localhost", "hello"), "1 of 4")
+	// A timed block ends by itself.
+	d.send(staff, staffRoom, "!block @brief:localhost 1h")
+	d.advance(2 * time.Hour)
+	expect(t, d.send("@brief:localhost", "!dm-brief:localhost", "hello"), "1 of 4")
+	// Volunteers cannot block.
+	v := d.volunteer("@v:localhost", "en")
+	expect(t, d.send("@v:localhost", v, "!block @x:localhost"), "do not know the command !block")
+}
+
+func TestIntakeLimits(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.reconfigure(func(c *bot.Config) { c.IntakesPerDay = 2 })
+	for i := range 2 {
+		expect(t, d.send(alice, room, "hello"), "1 of 4")
+		expect(t, d.send(alice, room, "!cancel"), "withdrawn")
+		_ = i
+	}
+	expect(t, d.send(alice, room, "hello"), "several requests today")
+	if n := d.count(`SELECT count(*) FROM intakes`); n != 2 {
+		t.Errorf("%d intakes", n)
+	}
+	d.advance(25 * time.Hour)
+	expect(t, d.send(alice, room, "hello"), "1 of 4")
+}
+
+// A flood of new requesters: everyone gets an answer at once, those over the rate a
+// calm "busy" and a place in line, and the line is worked through in order.
+func TestFloodGetsBusyAnswerAndLine(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.reconfigure(func(c *bot.Config) { c.IntakeRate, c.IntakeBurst = 60, 5 })
+	const n = 50
+	for i := range n {
+		r := d.send(fmt.Sprintf("@p%d:localhost", i), fmt.Sprintf("!dm-p%d:localhost", i), "please help")
+		want := "1 of 4"
+		if i >= 5 {
+			want = "very busy"
+		}
+		expect(t, r, want)
+	}
+	expect(t, d.send("@p9:localhost", "!dm-p9:localhost", "hello?"), "You are in line")
+	if w := d.count(`SELECT count(*) FROM intake_waitlist`); w != n-5 {
+		t.Fatalf("%d waiting", w)
+	}
+	started := 0
+	for range 10 {
+		d.advance(10 * time.Second)
+		k, err := d.svc.DrainWaitlist(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		started += k
+	}
+	if started < 90 && started != n-5 {
+		if w := d.count(`SELECT count(*) FROM intake_waitlist`); w+started != n-5 {
+			t.Fatalf("lost someone: started %d, waiting %d", started, w)
+		}
+	}
+	d.advance(time.Minute)
+	if _, err := d.svc.DrainWaitlist(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if w := d.count(`SELECT count(*) FROM intake_waitlist`); w != 0 {
+		t.Errorf("%d still waiting", w)
+	}
+	if k := d.count(`SELECT count(*) FROM intakes`); k != n {
+		t.Errorf("%d intakes for %d people", k, n)
+	}
+	expect(t, d.drain("!dm-p49:localhost"), "1 of 4")
+	if n := d.count(`SELECT count(*) FROM intake_waitlist WHERE opening <> ''`); n != 0 {
+		t.Error("waiting text kept after the intake started")
+	}
+}
+
+// Cross-case links, both directions, told to staff only.
+func TestCrossCaseLinks(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	refA := d.intake("@victim_one:localhost", "!dm-victim:localhost", "Harasser X", "en")
+	d.drain(staffRoom)
+	// The "harasser" now asks for help and names the first requester.
+	refB := d.intake("@harasser_x:localhost", "!dm-harasser:localhost", "Victim one", "en")
+	notes := d.drain(staffRoom)
+	expect(t, notes, "the requester of "+refB+" is named as a party in "+refA, refB+" names the requester of "+refA)
+	if strings.Count(strings.Join(notes, ""), "Cross-case link") != 2 {
+		t.Errorf("want two links (both directions), got %q", notes)
+	}
+	if n := d.count(`SELECT count(*) FROM case_links`); n != 2 {
+		t.Errorf("%d links", n)
+	}
+	for _, conv := range []string{"!dm-victim:localhost", "!dm-harasser:localhost", "!coord:localhost"} {
+		for _, m := range d.drain(conv) {
+			if strings.Contains(m, "Cross-case") {
+				t.Errorf("a link was shown outside the staff room: %q", m)
+			}
+		}
+	}
+}
+
+func TestAudit(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	a := d.volunteer("@a:localhost", "en", "!on")
+	ref := d.intake(alice, room, "none", "en")
+	d.send("@a:localhost", a, "!accept")
+	r := d.send(staff, staffRoom, "!audit "+ref)
+	expect(t, r, "Event log of "+ref, "intake_started", "case_opened", "offered", "accepted")
+	if has(r, "insulting") {
+		t.Error("the audit log shows what the requester wrote")
+	}
+	expect(t, d.send(staff, staffRoom, "!audit @a:localhost"), "volunteer_added", "duty_on", "accepted")
+	expect(t, d.send(staff, staffRoom, "!audit SB-ZZZZZ"), "There is no case")
+	expect(t, d.send("@a:localhost", a, "!audit "+ref), "do not know the command !audit")
+}
