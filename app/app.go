@@ -89,6 +89,14 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		DefaultCaseLimit:         cfg.Service.Routing.DefaultCaseLimit,
 		Broadcast:                cfg.Service.Routing.Mode == "broadcast",
 		VolunteersConversation:   cfg.Service.Routing.VolunteersRoom,
+		OnCall:                   cfg.Service.OnCall.Chain,
+		RotationStart:            cfg.Service.OnCall.Start(),
+		RotationPeriod:           cfg.Service.OnCall.RotationPeriod.D(),
+		AckTimeout:               cfg.Service.OnCall.AckTimeout.D(),
+		MaxRounds:                cfg.Service.OnCall.MaxRounds,
+		IntakesPerDay:            cfg.Service.Abuse.IntakesPerDay,
+		IntakeRate:               cfg.Service.Abuse.IntakeRate,
+		IntakeBurst:              cfg.Service.Abuse.IntakeBurst,
 	}, outbox, log.With().Str("component", "core").Logger(), nil)
 
 	mx, err := matrix.New(ctx, matrix.Config{
@@ -110,6 +118,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	done := make(chan struct{}, 2)
 	go func() { outbox.Run(ctx, 5*time.Second); done <- struct{}{} }()
 	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
+	go svc.RunWaitlist(ctx, time.Second)
 	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
 	if o.ready != nil {
 		o.ready()

@@ -62,6 +62,24 @@ type Service struct {
 	IntakeExpiry     Duration `yaml:"intake-expiry"`
 	MaxMessageLength int      `yaml:"max-message-length"`
 	Routing          Routing  `yaml:"routing"`
+	OnCall           OnCall   `yaml:"on-call"`
+	Abuse            Abuse    `yaml:"abuse"`
+}
+
+// OnCall is the staff escalation chain for staff-route cases.
+type OnCall struct {
+	Chain          []string `yaml:"chain"`
+	RotationStart  string   `yaml:"rotation-start"`
+	RotationPeriod Duration `yaml:"rotation-period"`
+	AckTimeout     Duration `yaml:"ack-timeout"`
+	MaxRounds      int      `yaml:"max-rounds"`
+}
+
+// Abuse bounds what one person, and everyone together, can start.
+type Abuse struct {
+	IntakesPerDay int     `yaml:"intakes-per-day"`
+	IntakeRate    float64 `yaml:"intake-rate"`
+	IntakeBurst   int     `yaml:"intake-burst"`
 }
 
 // Routing says how cases reach volunteers.
@@ -108,6 +126,8 @@ func Defaults() Config {
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
 			Routing: Routing{Mode: "direct", OfferExpiry: Duration(10 * time.Minute), QueueAlertAfter: Duration(30 * time.Minute),
 				ReassureEvery: Duration(2 * time.Hour), DefaultCaseLimit: 2},
+			OnCall: OnCall{RotationPeriod: Duration(7 * 24 * time.Hour), AckTimeout: Duration(5 * time.Minute), MaxRounds: 3},
+			Abuse:  Abuse{IntakesPerDay: 3, IntakeRate: 60, IntakeBurst: 20},
 		},
 		Logging: Logging{Level: "info", Format: "pretty"},
 		IRC:     ircDefaults(),

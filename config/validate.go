@@ -91,6 +91,18 @@ func (c *Config) Validate() error {
 	if rt.DefaultCaseLimit < 1 || rt.DefaultCaseLimit > 10 {
 		return &Error{Key: "service.routing.default-case-limit", Msg: "must be from 1 to 10"}
 	}
+	if err := c.Service.OnCall.validate(); err != nil {
+		return err
+	}
+	ab := c.Service.Abuse
+	switch {
+	case ab.IntakesPerDay < 0:
+		return &Error{Key: "service.abuse.intakes-per-day", Msg: "must be 0 (no limit) or more"}
+	case ab.IntakeRate < 0:
+		return &Error{Key: "service.abuse.intake-rate", Msg: "must be 0 (no limit) or more"}
+	case ab.IntakeRate > 0 && ab.IntakeBurst < 1:
+		return &Error{Key: "service.abuse.intake-burst", Msg: "must be at least 1"}
+	}
 	if c.Service.IntakeExpiry.D() < 1e9*60 {
 		return &Error{Key: "service.intake-expiry", Msg: "must be at least 1m"}
 	}

@@ -46,7 +46,7 @@ type person struct {
 	userhost  string
 	lastNick  string // where to look when they may be back
 	confirmed time.Time
-	resolved  time.Time // last WHOIS sent on their behalf
+	resolved  time.Time // when the bot last looked for them while away
 }
 
 type uSession struct {
@@ -146,6 +146,7 @@ func (d *directory) identifiedLocked(account, nick, userhost string) (back bool)
 	}
 	back = p.nick == ""
 	p.nick, p.lastNick, p.confirmed = nick, nick, time.Now()
+	p.resolved = time.Time{} // if they go away again, look for them again
 	if userhost != "" {
 		p.userhost = userhost
 	}

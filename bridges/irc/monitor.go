@@ -71,8 +71,8 @@ func (d *directory) online(list string) {
 				check = true
 			}
 		} else {
-			for _, p := range d.people {
-				if p.nick == "" && d.fold(p.lastNick) == fn {
+			for _, p := range d.people { // someone the outbox waits for (see resolve)
+				if p.nick == "" && !p.resolved.IsZero() && (d.fold(p.lastNick) == fn || d.fold(p.account) == fn) {
 					check = true
 					break
 				}
@@ -89,15 +89,23 @@ func (d *directory) online(list string) {
 }
 
 // resolve looks for an account whose messages wait: WHOIS on the nick it was
-// last seen with and on the account name itself (most people's nick), at most
-// every ten seconds. A matching 330 makes it reachable and kicks the outbox.
+// last seen with and on the account name itself (most people's nick), and MONITOR
+// on both, so that the server says when either comes online (then WHOIS 330
+// confirms it is them, and the outbox is kicked). Once per time they are away:
+// the outbox retries every few seconds, and a WHOIS each time, for every person
+// away, would eat the flood budget the replies need. Without MONITOR it asks
+// again every minute.
 func (d *directory) resolve(account string) {
 	if d.b.current() == nil {
 		return // asked again after the reconnect, when WHOIS can be answered
 	}
 	d.mu.Lock()
 	p := d.personLocked(account)
-	if time.Since(p.resolved) < 10*time.Second {
+	again := 24 * time.Hour
+	if !d.monitorOK {
+		again = time.Minute
+	}
+	if !p.resolved.IsZero() && time.Since(p.resolved) < again {
 		d.mu.Unlock()
 		return
 	}
