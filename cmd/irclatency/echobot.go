@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/ergochat/irc-go/ircevent"
 	"github.com/ergochat/irc-go/ircmsg"
@@ -29,7 +30,12 @@ func runEchoBot(addr, account, password string) error {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() { <-sig; conn.Quit() }()
+	go func() {
+		<-sig
+		conn.Quit()
+		time.Sleep(2 * time.Second) // a server that is gone never closes the link
+		os.Exit(0)
+	}()
 	conn.Loop()
 	return nil
 }

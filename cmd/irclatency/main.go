@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "github.com/lib/pq"
@@ -145,6 +146,8 @@ func (e *env) spawn(b *botProc) error {
 		return err
 	}
 	b.cmd.Stdout, b.cmd.Stderr = logf, logf
+	// The bots die with the load generator, even when it is killed.
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := b.cmd.Start(); err != nil {
 		return err
 	}
