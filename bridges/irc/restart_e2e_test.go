@@ -18,7 +18,8 @@ import (
 func TestServerRestartLosesNoMessage(t *testing.T) {
 	t.Parallel()
 	n := testenv.NewIRCNetwork(t)
-	b := startBot(t, n)
+	channel := "#restart-help"
+	b := startBot(t, n, func(c *Config) { c.Channels = []string{channel} })
 	acct, pass := n.NewAccount(t, "hank")
 	r := &requester{t: t, c: testenv.NewIRCClient(t, n, acct, acct, pass), bot: b.nick}
 	r.answer("hello", "1 of 4")
@@ -44,6 +45,11 @@ func TestServerRestartLosesNoMessage(t *testing.T) {
 	r.expect("3 of 4")
 	t.Logf("the queued reply arrived %v after the server was back", time.Since(start))
 	r.answer("no", "4 of 4")
+	// The bot is back in its channel.
+	if err := r.c.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return strings.Contains(strings.Join(names(ctx, t, r.c, channel), " "), b.nick) })
 
 	// Again, and this time the requester returns on another nick: the bot cannot
 	// know it is them until they write, then both replies come, in order.
