@@ -95,7 +95,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		AckTimeout:               cfg.Service.OnCall.AckTimeout.D(),
 		MaxRounds:                cfg.Service.OnCall.MaxRounds,
 		IntakesPerDay:            cfg.Service.Abuse.IntakesPerDay,
-		IntakeRate:               cfg.Service.Abuse.IntakeRate,
+		IntakeRate:               float64(cfg.Service.Abuse.IntakeRate),
 		IntakeBurst:              cfg.Service.Abuse.IntakeBurst,
 	}, outbox, log.With().Str("component", "core").Logger(), nil)
 

@@ -78,7 +78,7 @@ type OnCall struct {
 // Abuse bounds what one person, and everyone together, can start.
 type Abuse struct {
 	IntakesPerDay int     `yaml:"intakes-per-day"`
-	IntakeRate    float64 `yaml:"intake-rate"`
+	IntakeRate    int     `yaml:"intake-rate"`
 	IntakeBurst   int     `yaml:"intake-burst"`
 }
 
