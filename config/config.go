@@ -23,6 +23,7 @@ type Config struct {
 	Service    Service    `yaml:"service"`
 	Logging    Logging    `yaml:"logging"`
 	IRC        IRC        `yaml:"irc"`
+	Pager      Pager      `yaml:"pager"`
 }
 
 // Homeserver is the Matrix server the bot lives on.
@@ -131,6 +132,7 @@ func Defaults() Config {
 		},
 		Logging: Logging{Level: "info", Format: "pretty"},
 		IRC:     ircDefaults(),
+		Pager:   pagerDefaults(),
 	}
 }
 

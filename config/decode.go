@@ -43,6 +43,8 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
 			}
 		}
 		return nil
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		return decodeMap(n, v, path)
 	case v.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return &Error{Key: path, Msg: fmt.Sprintf("must be a list (line %d)", n.Line)}
@@ -63,6 +65,29 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
 		err.Msg = fmt.Sprintf("%s (line %d)", err.Msg, n.Line)
 		return err
 	}
+	return nil
+}
+
+// decodeMap reads a section whose keys are data (such as Matrix IDs), not field names.
+func decodeMap(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return &Error{Key: keyOr(path), Msg: fmt.Sprintf("must be a section of keys (line %d)", n.Line)}
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := join(path, k.Value)
+		mk := reflect.ValueOf(k.Value).Convert(v.Type().Key())
+		if m.MapIndex(mk).IsValid() {
+			return &Error{Key: key, Msg: fmt.Sprintf("appears twice (line %d)", k.Line)}
+		}
+		elem := reflect.New(v.Type().Elem()).Elem()
+		if err := decodeValue(val, elem, key); err != nil {
+			return err
+		}
+		m.SetMapIndex(mk, elem)
+	}
+	v.Set(m)
 	return nil
 }
 

@@ -118,5 +118,8 @@ func (c *Config) Validate() error {
 	if err := c.IRC.validate(); err != nil {
 		return err
 	}
+	if err := c.Pager.validate(); err != nil {
+		return err
+	}
 	return nil
 }
