@@ -97,7 +97,12 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		IntakesPerDay:            cfg.Service.Abuse.IntakesPerDay,
 		IntakeRate:               float64(cfg.Service.Abuse.IntakeRate),
 		IntakeBurst:              cfg.Service.Abuse.IntakeBurst,
+		Pager:                    cfg.Pager.Enabled(),
 	}, outbox, log.With().Str("component", "core").Logger(), nil)
+	if err := startPager(cfg, svc, outbox, cat, log); err != nil {
+		log.Err(err).Msg("Cannot set up the pager")
+		return ErrInternal
+	}
 
 	mx, err := matrix.New(ctx, matrix.Config{
 		HomeserverURL: cfg.Homeserver.URL, UserID: id.UserID(cfg.Bot.UserID), Password: cfg.Bot.Password,
