@@ -271,7 +271,7 @@ logging: {level: debug, format: json}
 	if waited := time.Since(offeredAt); waited < 55*time.Second || waited > 95*time.Second {
 		t.Errorf("the offer moved on after %s; want about a minute", waited)
 	}
-	vols[offered].ExpectTimeout = 60 * time.Second
+	vols[offered].ExpectTimeout = 90 * time.Second
 	vols[offered].Expect(t, rooms[offered], "has expired")
 	_ = p
 }
