@@ -33,7 +33,9 @@ type Outbox struct {
 
 	mu       sync.Mutex
 	inflight map[int64]bool
-	lanes    [lanes]chan Outgoing
+	// Each platform has lanes of its own, so a slow platform (a page retrying a
+	// failing phone service) never holds up another's messages.
+	lanes    map[Platform]*[lanes]chan Outgoing
 	wake     chan struct{}
 	started  bool
 }
@@ -41,18 +43,23 @@ type Outbox struct {
 // NewOutbox makes an outbox; call Register for each platform, then Run.
 func NewOutbox(store Store, log zerolog.Logger) *Outbox {
 	o := &Outbox{store: store, senders: map[Platform]Sender{}, log: log, inflight: map[int64]bool{}, wake: make(chan struct{}, 1)}
-	for i := range o.lanes {
-		o.lanes[i] = make(chan Outgoing, 1024)
-	}
+	o.lanes = map[Platform]*[lanes]chan Outgoing{}
 	return o
 }
 
-// Register sets the sender of a platform. Messages for a platform without a sender
+// Register sets the sender of a platform; call it before Run. Messages for a platform without a sender
 // wait in the database.
 func (o *Outbox) Register(p Platform, s Sender) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.senders[p] = s
+	if o.lanes[p] == nil {
+		var ls [lanes]chan Outgoing
+		for i := range ls {
+			ls[i] = make(chan Outgoing, 1024)
+		}
+		o.lanes[p] = &ls
+	}
 }
 
 // Push hands freshly committed messages to the lanes.
@@ -75,7 +82,7 @@ func (o *Outbox) dispatchLocked(m Outgoing) {
 		return
 	}
 	select {
-	case o.lanes[laneOf(m)] <- m:
+	case o.lanes[m.Platform][laneOf(m)] <- m:
 		o.inflight[m.ID] = true
 	default:
 		// The lane is full; the row stays in the database and the next poll takes it.
@@ -92,14 +99,16 @@ func laneOf(m Outgoing) int {
 // Run delivers until ctx ends.
 func (o *Outbox) Run(ctx context.Context, poll time.Duration) {
 	var wg sync.WaitGroup
-	for i := range o.lanes {
-		wg.Add(1)
-		go func(ch chan Outgoing) {
-			defer wg.Done()
-			o.lane(ctx, ch)
-		}(o.lanes[i])
-	}
 	o.mu.Lock()
+	for _, ls := range o.lanes {
+		for i := range ls {
+			wg.Add(1)
+			go func(ch chan Outgoing) {
+				defer wg.Done()
+				o.lane(ctx, ch)
+			}(ls[i])
+		}
+	}
 	o.started = true
 	o.mu.Unlock()
 	for {
