@@ -35,9 +35,9 @@ type Outbox struct {
 	inflight map[int64]bool
 	// Each platform has lanes of its own, so a slow platform (a page retrying a
 	// failing phone service) never holds up another's messages.
-	lanes    map[Platform]*[lanes]chan Outgoing
-	wake     chan struct{}
-	started  bool
+	lanes   map[Platform]*[lanes]chan Outgoing
+	wake    chan struct{}
+	started bool
 }
 
 // NewOutbox makes an outbox; call Register for each platform, then Run.
