@@ -14,6 +14,7 @@ import (
 	"log"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -266,7 +267,34 @@ func (b *Bridge) registered(s *session) {
 		b.out.queueControl("JOIN", ch)
 	}
 	b.dir.reconnected(s)
+	b.regainNick(s)
 	b.outbox.Kick()
+}
+
+// regainNick takes the configured nick back when the server gave the bot another
+// one: after a quick restart the old connection may still hold it until it times
+// out, and people writing to the nick would reach nobody. NickServ GHOST (the bot is
+// logged in to the account that owns the nick) ends that connection, and MONITOR
+// says when the nick is free, which is when the bot asks for it.
+func (b *Bridge) regainNick(s *session) {
+	if foldRFC1459(s.conn.CurrentNick()) == foldRFC1459(b.cfg.Nick) {
+		return
+	}
+	b.log.Warn().Str("nick", s.conn.CurrentNick()).Str("wanted", b.cfg.Nick).Msg("The bot's nick is taken; asking NickServ to free it")
+	b.out.queueControl("MONITOR", "+", b.cfg.Nick)
+	b.out.queueControl("PRIVMSG", "NickServ", "GHOST "+b.cfg.Nick)
+}
+
+// nickFree: a MONITOR offline line listed the configured nick.
+func (b *Bridge) nickFree(s *session, list string) {
+	if foldRFC1459(s.conn.CurrentNick()) == foldRFC1459(b.cfg.Nick) {
+		return
+	}
+	for _, n := range strings.Split(list, ",") {
+		if foldRFC1459(n) == foldRFC1459(b.cfg.Nick) {
+			b.out.queueControl("NICK", b.cfg.Nick)
+		}
+	}
 }
 
 // lost forgets a connection that ended.

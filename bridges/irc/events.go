@@ -46,7 +46,10 @@ func (b *Bridge) register(s *session) {
 		}
 	})
 	c.AddCallback("730", func(m ircmsg.Message) { b.dir.online(lastParam(m)) })
-	c.AddCallback("731", func(m ircmsg.Message) { b.dir.offline(lastParam(m)) })
+	c.AddCallback("731", func(m ircmsg.Message) {
+		b.nickFree(s, lastParam(m))
+		b.dir.offline(lastParam(m))
+	})
 	c.AddCallback("734", func(m ircmsg.Message) { // ERR_MONLISTFULL: watch by time instead
 		b.log.Warn().Msg("The server's MONITOR list is full; unwatched nicks are trusted for a minute only")
 	})

@@ -206,3 +206,18 @@ func TestLogoutAndLoginAgain(t *testing.T) {
 	}
 	r.expect("2 of 4")
 }
+
+// After a quick restart the bot's old connection may still hold its nick; the bot
+// has it freed with NickServ GHOST and takes it back, so people reach it there.
+func TestGhostNickRegained(t *testing.T) {
+	t.Parallel()
+	n := testenv.IRCNetwork(t)
+	acct, pass := n.NewAccount(t, "sbghost")
+	ghost := testenv.NewIRCClient(t, n, acct, acct, pass) // the bot's previous connection
+	b := startBot(t, n, func(c *Config) { c.Nick, c.Account, c.Password = acct, acct, pass })
+	waitFor(t, ghost.Closed)
+	waitFor(t, func() bool { s := b.br.current(); return s != nil && s.conn.CurrentNick() == acct })
+	b.nick = acct
+	r := b.newRequester(t, "rita", true)
+	r.answer("hello", "1 of 4")
+}

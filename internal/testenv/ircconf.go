@@ -83,6 +83,7 @@ loadmodule "modules/nickserv/main";
 loadmodule "modules/nickserv/register";
 loadmodule "modules/nickserv/identify";
 loadmodule "modules/nickserv/logout";
+loadmodule "modules/nickserv/ghost";
 loadmodule "modules/saslserv/main";
 loadmodule "modules/saslserv/plain";
 serverinfo {
