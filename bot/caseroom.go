@@ -119,6 +119,7 @@ func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) erro
 	})
 	if err == nil {
 		s.outbox.Push(queued)
+		s.kickTimers()
 	}
 	return err
 }

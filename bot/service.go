@@ -118,6 +118,8 @@ type Service struct {
 	now    func() time.Time
 	outbox *Outbox
 
+	timerWake chan struct{}
+
 	// limiter is the global intake rate; in memory, since a restart only resets it.
 	limiter *rate.Limiter
 	limMu   sync.Mutex
@@ -155,7 +157,7 @@ func NewService(store Store, cat *i18n.Catalogue, cfg Config, outbox *Outbox, lo
 	if cfg.DefaultCaseLimit <= 0 {
 		cfg.DefaultCaseLimit = 2
 	}
-	s := &Service{store: store, cat: cat, cfg: cfg, outbox: outbox, log: log, now: now}
+	s := &Service{store: store, cat: cat, cfg: cfg, outbox: outbox, log: log, now: now, timerWake: make(chan struct{}, 1)}
 	if cfg.IntakeRate > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.IntakeRate/60), max(cfg.IntakeBurst, 1))
 	}
@@ -190,7 +192,17 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 		return err
 	}
 	s.outbox.Push(queued)
+	s.kickTimers()
 	return nil
+}
+
+// kickTimers makes the timer loop look at the next due time again: a turn may have
+// armed a timer earlier than the one it was sleeping for (a page's ack deadline).
+func (s *Service) kickTimers() {
+	select {
+	case s.timerWake <- struct{}{}:
+	default:
+	}
 }
 
 func (s *Service) apologise(ctx context.Context, in Inbound, queued *[]Outgoing) error {

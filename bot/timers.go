@@ -28,6 +28,7 @@ func (s *Service) RunTimers(ctx context.Context, poll time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
+		case <-s.timerWake:
 		}
 	}
 }

@@ -78,9 +78,9 @@ type OnCall struct {
 
 // Abuse bounds what one person, and everyone together, can start.
 type Abuse struct {
-	IntakesPerDay int     `yaml:"intakes-per-day"`
-	IntakeRate    int     `yaml:"intake-rate"`
-	IntakeBurst   int     `yaml:"intake-burst"`
+	IntakesPerDay int `yaml:"intakes-per-day"`
+	IntakeRate    int `yaml:"intake-rate"`
+	IntakeBurst   int `yaml:"intake-burst"`
 }
 
 // Routing says how cases reach volunteers.

@@ -85,5 +85,21 @@ func (b *Bridge) createCaseRoom(ctx context.Context, p bot.ActionPayload) error 
 	if err := b.svc.RoomCreated(ctx, p.CaseID, room.String()); err != nil {
 		return fmt.Errorf("%w: %w", bot.ErrUnavailable, err)
 	}
+	// Someone quick may have joined before the room was recorded, and their join event
+	// found no case then: tell the core about everyone in the room now (deduplicated).
+	members, err := b.cli.JoinedMembers(ctx, room)
+	if err != nil {
+		return nil // their join event, if it comes later, does the same
+	}
+	for user := range members.Joined {
+		if user == b.cli.UserID {
+			continue
+		}
+		in := bot.Inbound{Platform: bot.Matrix, EventID: "join:" + room.String() + ":" + user.String(),
+			Sender: user.String(), Conversation: room.String()}
+		if err := b.svc.Joined(ctx, in); err != nil {
+			b.log.Warn().Err(err).Stringer("room_id", room).Msg("Could not record an early join")
+		}
+	}
 	return nil
 }
