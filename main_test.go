@@ -275,3 +275,66 @@ logging: {level: debug, format: json}
 	vols[offered].Expect(t, rooms[offered], "has expired")
 	_ = p
 }
+
+// SIGKILL in the middle of the paging chain: started again, the bot pages the next
+// person when the first one's acknowledgement time is up, as if nothing happened.
+func TestKillMidPagingKeepsSchedule(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	hs := testenv.Homeserver(t)
+	botID, password := hs.NewUser(t, "switchboard")
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	staff := testenv.NewMatrixUser(t, "staff")
+	staffRoom, err := staff.CreateRoom(ctx, "Staff", botID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2ID, _ := hs.NewUser(t, "oncall2")
+	ntfy := testenv.NewRecorder(t)
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	cfg := fmt.Sprintf(`homeserver: {url: %s}
+bot: {user-id: "%s", password: %s}
+encryption: {pickle-key: kill-paging-pickle-key-0123}
+database: {url: "%s"}
+service:
+  staff-room: "%s"
+  staff: ["%s", "%s"]
+  on-call: {chain: ["%s", "%s"], ack-timeout: 30s}
+pager:
+  contacts:
+    "%s": {ntfy: "%s/first"}
+    "%s": {ntfy: "%s/second"}
+logging: {level: debug, format: json}
+`, hs.URL(), botID, password, testenv.NewDB(t), staffRoom, staff.UserID(), s2ID, staff.UserID(), s2ID,
+		staff.UserID(), ntfy.URL(), s2ID, ntfy.URL())
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, bin, cfgPath)
+	alice := testenv.NewMatrixUser(t, "alice")
+	room, err := alice.CreateDM(ctx, id.UserID(botID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range [][2]string{{"hello", "1 of 4"}, {"yes", "emergency"}} {
+		if _, err := alice.Send(ctx, room, s[0]); err != nil {
+			t.Fatal(err)
+		}
+		alice.Expect(t, room, s[1])
+	}
+	first := ntfy.WaitFor(t, 1, 30*time.Second)[0]
+	if first.Path != "/first" {
+		t.Fatalf("first page went to %s", first.Path)
+	}
+	p.kill(t)
+	time.Sleep(5 * time.Second)
+	startProc(t, bin, cfgPath)
+	second := ntfy.WaitFor(t, 2, 90*time.Second)[1]
+	if second.Path != "/second" {
+		t.Fatalf("second page went to %s", second.Path)
+	}
+	if gap := second.At.Sub(first.At); gap < 29*time.Second || gap > 70*time.Second {
+		t.Errorf("the second page came %s after the first; want about 30 s", gap)
+	}
+}
