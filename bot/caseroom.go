@@ -101,8 +101,14 @@ func (s *Service) Joined(ctx context.Context, in Inbound) error {
 		if parties == "" {
 			parties = "—"
 		}
-		return t.reply(say("switchboard-room-summary", c.Ref, c.Project, parties, c.Language, c.Description),
-			say("switchboard-room-help"))
+		rs := []Reply{say("switchboard-room-summary", c.Ref, c.Project, parties, c.Language, c.Description),
+			say("switchboard-room-help")}
+		if p, err := t.tx.PersonRef(ctx, c.PersonID); err != nil {
+			return err
+		} else if p.Platform == IRC {
+			rs = append(rs, say("switchboard-relay-intro"))
+		}
+		return t.reply(rs...)
 	})
 }
 
@@ -140,11 +146,16 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) error {
 	}
 	text := Sanitize(in.Text)
 	if !strings.HasPrefix(text, commands.Prefix) {
-		if worker != nil && c.FirstReplyAt.IsZero() && c.State.Open() {
-			c.FirstReplyAt = t.now
-			return t.tx.UpdateCase(t.ctx, c, c.State)
+		if worker == nil || !c.State.Open() {
+			return nil
 		}
-		return nil
+		if c.FirstReplyAt.IsZero() {
+			c.FirstReplyAt = t.now
+			if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
+				return err
+			}
+		}
+		return t.relayOut(c, nameOr(in), text)
 	}
 	inv, ok, err := t.parse(commands.CaseRoomTable, text)
 	if !ok || err != nil || inv.Cmd == nil {

@@ -38,6 +38,11 @@ func (t *turn) status() error {
 		return t.reply(say("switchboard-status-none"))
 	case c.Route == RouteStaff:
 		return t.reply(say("switchboard-status-staff", c.Ref))
+	case c.State == StateAccepted || c.State == StateActive:
+		if t.platform == IRC {
+			return t.reply(say("switchboard-status-relayed", c.Ref))
+		}
+		return t.reply(say("switchboard-status-with-volunteer", c.Ref))
 	default:
 		return t.reply(say("switchboard-status-queued", c.Ref))
 	}

@@ -106,6 +106,8 @@ type Inbound struct {
 	// Group: the room has more people than the bot and the sender (a staff room, a
 	// case room, or a room the bot does not belong in).
 	Group bool
+	// SenderName is how the sender shows in the room (a display name), for relays.
+	SenderName string
 }
 
 // Service runs the core. It is safe for concurrent use: a person's row is locked for
@@ -405,6 +407,9 @@ func (t *turn) message(text string) error {
 	c, err := t.tx.OpenCase(t.ctx, t.person.ID)
 	if err != nil {
 		return err
+	}
+	if c != nil && relayActive(c, t.person) {
+		return t.relayIn(c, text)
 	}
 	if c != nil {
 		if err := t.tx.AddToCase(t.ctx, c.ID, text, t.now); err != nil {

@@ -12,11 +12,16 @@ func (t *turn) inStaffCaseRoom(c *Case, in Inbound) error {
 	text := Sanitize(in.Text)
 	staff := t.s.isStaff(in.Sender)
 	if !strings.HasPrefix(text, commands.Prefix) {
-		if staff && c.FirstReplyAt.IsZero() && c.State.Open() {
-			c.FirstReplyAt = t.now
-			return t.tx.UpdateCase(t.ctx, c, c.State)
+		if !staff || !c.State.Open() {
+			return nil
 		}
-		return nil
+		if c.FirstReplyAt.IsZero() {
+			c.FirstReplyAt = t.now
+			if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
+				return err
+			}
+		}
+		return t.relayOut(c, nameOr(in), text)
 	}
 	inv, ok, err := t.parse(commands.CaseRoomTable, text)
 	if !ok || err != nil || inv.Cmd == nil {

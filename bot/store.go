@@ -31,6 +31,8 @@ type Tx interface {
 	Person(ctx context.Context, platform Platform, externalID string, now time.Time) (Person, error)
 	// FindPerson loads a person without creating one (ok false when unknown).
 	FindPerson(ctx context.Context, platform Platform, externalID string) (p Person, ok bool, err error)
+	// PersonRef loads a person by ID without locking (for reading their platform).
+	PersonRef(ctx context.Context, id int64) (Person, error)
 	// PersonByID loads and locks a person known by ID (for timers).
 	PersonByID(ctx context.Context, id int64) (Person, error)
 	SetLanguage(ctx context.Context, personID int64, lang string) error

@@ -53,3 +53,10 @@ func (t *Tx) FindPerson(ctx context.Context, platform bot.Platform, externalID s
 	}
 	return r.person(), err == nil, err
 }
+
+// PersonRef loads a person without locking the row.
+func (t *Tx) PersonRef(ctx context.Context, id int64) (bot.Person, error) {
+	var r personRow
+	err := t.tx.GetContext(ctx, &r, `SELECT id, platform, external_id, language FROM people WHERE id = $1`, id)
+	return r.person(), err
+}

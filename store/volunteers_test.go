@@ -488,3 +488,48 @@ func TestReactionsAnswerOffers(t *testing.T) {
 		t.Fatalf("%s %s", st, who)
 	}
 }
+
+// The relay between an IRC requester and the Matrix case room, both ways; nothing of
+// it is stored.
+func TestRelayForIRCRequester(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	a := d.volunteer("@a:localhost", "en", "!on")
+	irc := func(text string) []string {
+		return d.deliver(bot.Inbound{Platform: bot.IRC, EventID: fmt.Sprintf("irc%d", d.seq.Add(1)), Sender: "carol",
+			Conversation: "carol", Text: text})
+	}
+	for _, s := range []string{"hello", "no", "no", "no", "no", "Someone insults me on talk pages", "none", "en.wikipedia.org", "en"} {
+		irc(s)
+	}
+	expect(t, irc("yes"), "Your request is open")
+	d.send("@a:localhost", a, "!accept")
+	acts := d.actions()
+	if len(acts) != 1 || strings.Join(acts[0].Payload.Users, ",") != "@a:localhost" {
+		t.Fatalf("an IRC requester's room has the volunteer only: %+v", acts)
+	}
+	ctx := context.Background()
+	_ = d.svc.RoomCreated(ctx, acts[0].Payload.CaseID, "!relay:localhost")
+	_ = d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$rj", Sender: "@a:localhost", Conversation: "!relay:localhost"})
+	expect(t, d.drain("!relay:localhost"), "insults me", "appear here marked (IRC)")
+	d.drain("carol")
+	additions := d.count(`SELECT count(*) FROM case_additions`)
+	if r := irc("Thank you, it happened again today"); len(r) != 0 {
+		t.Errorf("a relayed message got an answer on IRC: %q", r)
+	}
+	expect(t, d.drain("!relay:localhost"), "carol (IRC): Thank you, it happened again today")
+	if n := d.count(`SELECT count(*) FROM case_additions`); n != additions {
+		t.Error("a relayed message was stored")
+	}
+	d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$rv", Sender: "@a:localhost", SenderName: "Ana (volunteer)",
+		Conversation: "!relay:localhost", Text: "I am sorry to hear that. Which page?"})
+	expect(t, d.drain("carol"), "Ana (volunteer): I am sorry to hear that. Which page?")
+	// Commands still work from both sides.
+	expect(t, irc("!status"), "I pass your messages on")
+	if err := d.svc.RequesterPresence(ctx, bot.IRC, "carol", false); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, d.drain("!relay:localhost"), "gone offline on IRC")
+	expect(t, d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$rc", Sender: "@a:localhost",
+		Conversation: "!relay:localhost", Text: "!close resolved"}), "is closed")
+	expect(t, d.drain("carol"), "How did it go")
+}

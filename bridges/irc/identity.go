@@ -1,11 +1,14 @@
 package irc
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
 	"sync"
 	"time"
+
+	"switchboard/bot"
 )
 
 // On IRC a nick is free for anyone to take, so a requester is their services
@@ -131,6 +134,13 @@ func (d *directory) identified(account, nick, userhost string) {
 	d.monitor(nick)
 	if back {
 		d.b.outbox.Kick() // messages may be waiting for them
+		if d.b.away.waiting(account) {
+			go func() {
+				if err := d.b.svc.RequesterPresence(context.Background(), bot.IRC, account, true); err != nil {
+					d.b.log.Warn().Err(err).Msg("Could not tell a case room that its requester is back")
+				}
+			}()
+		}
 	}
 }
 

@@ -24,7 +24,7 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 	nick, err := b.recipient(o.Conversation)
 	if err != nil {
 		if errors.Is(err, bot.ErrRecipientAway) {
-			b.away.add(o.Conversation, o.ID)
+			b.markAway(o.Conversation, o.ID)
 		}
 		return err
 	}
@@ -70,7 +70,7 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 		return nil
 	case errors.Is(first, errNoSuchNick):
 		b.dir.gone(nick)
-		b.away.add(o.Conversation, o.ID)
+		b.markAway(o.Conversation, o.ID)
 		return fmt.Errorf("%w: %s is not online", bot.ErrRecipientAway, nick)
 	default:
 		return fmt.Errorf("%w: %w", bot.ErrUnavailable, first)
@@ -99,7 +99,9 @@ type awayQueue struct {
 	m  map[string]map[int64]bool
 }
 
-func (a *awayQueue) add(conv string, id int64) {
+// add notes a message waiting for an away person; fresh is true when it is the first,
+// i.e. the person has just been found away.
+func (a *awayQueue) add(conv string, id int64) (fresh bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.m == nil {
@@ -107,8 +109,17 @@ func (a *awayQueue) add(conv string, id int64) {
 	}
 	if a.m[conv] == nil {
 		a.m[conv] = map[int64]bool{}
+		fresh = true
 	}
 	a.m[conv][id] = true
+	return fresh
+}
+
+// waiting reports whether messages wait for conv.
+func (a *awayQueue) waiting(conv string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.m[conv]) > 0
 }
 
 func (a *awayQueue) olderWaiting(conv string, id int64) bool {
@@ -130,5 +141,18 @@ func (a *awayQueue) done(conv string, id int64) {
 	delete(a.m[conv], id)
 	if len(a.m[conv]) == 0 {
 		delete(a.m, conv)
+	}
+}
+
+// markAway keeps a message for an away person and, the first time, tells the core, so
+// the case room of a relayed requester learns that they are offline. Unidentified
+// sessions ("~…") are not people who come back.
+func (b *Bridge) markAway(conv string, id int64) {
+	if b.away.add(conv, id) && !strings.HasPrefix(conv, "~") {
+		go func() {
+			if err := b.svc.RequesterPresence(context.Background(), bot.IRC, conv, false); err != nil {
+				b.log.Warn().Err(err).Msg("Could not tell a case room that its requester is away")
+			}
+		}()
 	}
 }

@@ -109,6 +109,9 @@ func (b *Bridge) inbound(ctx context.Context, evt *event.Event) (in bot.Inbound,
 	}
 	in = bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
 		Conversation: evt.RoomID.String(), Group: !b.isDM(ctx, evt.RoomID)}
+	if m, err := b.cli.StateStore.GetMember(ctx, evt.RoomID, evt.Sender); err == nil && m != nil && m.Displayname != "" {
+		in.SenderName = m.Displayname // for relays to IRC
+	}
 	switch {
 	case evt.Mautrix.EventSource&event.SourceDecrypted == 0:
 		in.Kind = bot.KindUnencrypted

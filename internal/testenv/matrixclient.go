@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto"
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -338,11 +339,20 @@ func (c *Client) SendContent(ctx context.Context, room id.RoomID, content *event
 			return "", fmt.Errorf("testenv: %s is not an encrypted room, not sending: %w", room, err)
 		}
 	}
-	resp, err := c.cli.SendMessageEvent(ctx, room, event.EventMessage, content)
-	if err != nil {
-		return "", err
+	// mautrix v0.32 drops a room's outbound session when a membership change arrives
+	// between sharing it and encrypting with it (someone joining as we write); the
+	// encryption then fails with "no group session created". Element retries such a
+	// send, and so does the scripted user.
+	for attempt := 1; ; attempt++ {
+		resp, err := c.cli.SendMessageEvent(ctx, room, event.EventMessage, content)
+		if err == nil {
+			return resp.EventID, nil
+		}
+		if attempt == 3 || !errors.Is(err, crypto.ErrNoGroupSession) {
+			return "", err
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return resp.EventID, nil
 }
 
 // Leave leaves a room.
