@@ -194,8 +194,16 @@ func (t *Tx) AddNote(ctx context.Context, caseID int64, author, text string, now
 // AwaitingFeedback finds the person's most recent case closed since since that has no
 // feedback yet, or nil.
 func (t *Tx) AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (*bot.Case, error) {
-	return t.getCase(ctx, `id = (SELECT id FROM cases WHERE person_id = $1 AND state = 'closed'
-		AND feedback_rating IS NULL AND closed_at >= `+fmt.Sprint(ms(since))+` ORDER BY closed_at DESC LIMIT 1)`, personID)
+	var r caseRow
+	err := t.tx.GetContext(ctx, &r, `SELECT `+caseColumns+` FROM cases WHERE person_id = $1 AND state = 'closed'
+		AND feedback_rating IS NULL AND closed_at >= $2 ORDER BY closed_at DESC LIMIT 1 FOR UPDATE`, personID, ms(since))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.toCase(), nil
 }
 
 // WaitingList lists volunteer-route cases waiting for a volunteer, oldest first. Staff-
