@@ -130,23 +130,28 @@ func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) erro
 	return err
 }
 
-// inCaseRoom handles a message in a case room: the volunteer's (or mentor's) commands.
-// Everything else is the conversation between the people in the room: the bot only
-// notes when the volunteer first wrote, for the statistics.
+// inCaseRoom handles a message in a case room: the commands of whoever works the case
+// (its volunteer or mentor; on the staff route, any staff member: staff see
+// everything). Everything else is the conversation between the people in the room:
+// the bot only notes when the worker first wrote, for the statistics, and relays it to
+// an IRC requester.
 func (t *turn) inCaseRoom(c *Case, in Inbound) error {
 	if in.Kind != KindText {
 		return nil
 	}
-	if c.Route == RouteStaff {
-		return t.inStaffCaseRoom(c, in)
+	var worker *Volunteer
+	canWork := t.s.isStaff(in.Sender) && c.Route == RouteStaff
+	if c.Route == RouteVolunteer {
+		var err error
+		if worker, err = t.caseWorker(c, in.Sender); err != nil {
+			return err
+		}
+		canWork = worker != nil
 	}
-	worker, err := t.caseWorker(c, in.Sender)
-	if err != nil {
-		return err
-	}
+	canWork = canWork && c.State.Open()
 	text := Sanitize(in.Text)
 	if !strings.HasPrefix(text, commands.Prefix) {
-		if worker == nil || !c.State.Open() {
+		if !canWork {
 			return nil
 		}
 		if c.FirstReplyAt.IsZero() {
@@ -164,11 +169,11 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) error {
 	if inv.Cmd == commands.Help {
 		return t.help(commands.CaseRoomTable)
 	}
-	if worker == nil || !c.State.Open() || c.Route != RouteVolunteer {
+	if !canWork {
 		return t.reply(say("switchboard-case-not-yours"))
 	}
-	switch inv.Cmd {
-	case commands.Note:
+	switch {
+	case inv.Cmd == commands.Note:
 		if err := t.tx.AddNote(t.ctx, c.ID, in.Sender, inv.Rest, t.now); err != nil {
 			return err
 		}
@@ -176,11 +181,15 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) error {
 			return err
 		}
 		return t.reply(say("switchboard-note-kept"))
-	case commands.Close:
+	case inv.Cmd == commands.Close:
 		return t.closeCase(c, inv)
-	case commands.Transfer:
+	case inv.Cmd == commands.Transfer && c.Route == RouteStaff:
+		return t.transferStaff(c, inv.Args)
+	case inv.Cmd == commands.Transfer:
 		return t.transfer(c, worker, inv.Rest)
-	case commands.Escalate:
+	case inv.Cmd == commands.Escalate && c.Route == RouteStaff:
+		return t.reply(say("switchboard-escalate-staff"))
+	case inv.Cmd == commands.Escalate:
 		return t.escalate(c, worker)
 	}
 	return nil

@@ -1,55 +1,5 @@
 package bot
 
-import (
-	"strings"
-
-	"switchboard/commands"
-)
-
-// inStaffCaseRoom handles a staff-route case's room: staff (any staff member: staff see
-// everything) may close, note and transfer it to another staff member.
-func (t *turn) inStaffCaseRoom(c *Case, in Inbound) error {
-	text := Sanitize(in.Text)
-	staff := t.s.isStaff(in.Sender)
-	if !strings.HasPrefix(text, commands.Prefix) {
-		if !staff || !c.State.Open() {
-			return nil
-		}
-		if c.FirstReplyAt.IsZero() {
-			c.FirstReplyAt = t.now
-			if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
-				return err
-			}
-		}
-		return t.relayOut(c, nameOr(in), text)
-	}
-	inv, ok, err := t.parse(commands.CaseRoomTable, text)
-	if !ok || err != nil || inv.Cmd == nil {
-		return err
-	}
-	if inv.Cmd == commands.Help {
-		return t.help(commands.CaseRoomTable)
-	}
-	if !staff || !c.State.Open() {
-		return t.reply(say("switchboard-case-not-yours"))
-	}
-	switch inv.Cmd {
-	case commands.Note:
-		if err := t.tx.AddNote(t.ctx, c.ID, in.Sender, inv.Rest, t.now); err != nil {
-			return err
-		}
-		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: in.Sender, Kind: "note_added", At: t.now}); err != nil {
-			return err
-		}
-		return t.reply(say("switchboard-note-kept"))
-	case commands.Close:
-		return t.closeCase(c, inv)
-	case commands.Transfer:
-		return t.transferStaff(c, inv.Args)
-	}
-	return t.reply(say("switchboard-escalate-staff"))
-}
-
 // transferStaff hands a staff-route case to another staff member, who is invited to the
 // room and gets the summary on joining; the previous one leaves.
 func (t *turn) transferStaff(c *Case, args []string) error {
