@@ -79,6 +79,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		MaxMessage:        cfg.Service.MaxMessageLength,
 		DefaultLanguage:   cfg.Service.DefaultLanguage,
 		MatrixContact:     cfg.Bot.UserID,
+		Retention:         cfg.Service.Retention.D(),
 
 		Staff:                    cfg.Service.Staff,
 		Coordinators:             cfg.Service.Coordinators,
@@ -124,6 +125,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	go func() { outbox.Run(ctx, 5*time.Second); done <- struct{}{} }()
 	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
 	go svc.RunWaitlist(ctx, time.Second)
+	go svc.RunPurge(ctx)
 	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
 	if o.ready != nil {
 		o.ready()

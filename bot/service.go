@@ -24,6 +24,9 @@ type Config struct {
 	// staff-route cases. The notice holds the reference only.
 	StaffPlatform     Platform
 	StaffConversation string
+	// Retention is how long the content of a closed or withdrawn case is kept (0: for
+	// ever); its facts stay for statistics and the audit log.
+	Retention time.Duration
 	// MaxMessage is the longest message, in characters, the bot takes in.
 	MaxMessage int
 	// DefaultLanguage is used until a person says which language they prefer.

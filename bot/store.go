@@ -19,6 +19,9 @@ type Store interface {
 	OutboxFailed(ctx context.Context, id int64) error
 	// NextTimer tells when the earliest timer is due (zero when there is none).
 	NextTimer(ctx context.Context) (time.Time, error)
+	// Purge forgets the content of cases ended before contentBefore, and processed
+	// event IDs older than dedupBefore.
+	Purge(ctx context.Context, contentBefore, dedupBefore time.Time) (int, error)
 }
 
 // Tx is the view of the store inside one transaction.

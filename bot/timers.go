@@ -89,3 +89,28 @@ func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queu
 	s.log.Warn().Str("kind", tm.Kind).Msg("Unknown timer kind dropped")
 	return nil
 }
+
+// dedupWindow is how long processed event IDs are kept: a redelivery after a restart
+// is minutes old, never weeks.
+const dedupWindow = 30 * 24 * time.Hour
+
+// RunPurge forgets what the service no longer needs, once now and then daily.
+func (s *Service) RunPurge(ctx context.Context) {
+	for {
+		now := s.now()
+		contentBefore := time.Time{}
+		if s.cfg.Retention > 0 {
+			contentBefore = now.Add(-s.cfg.Retention)
+		}
+		if n, err := s.store.Purge(ctx, contentBefore, now.Add(-dedupWindow)); err != nil && ctx.Err() == nil {
+			s.log.Err(err).Msg("Purging old content failed; will retry tomorrow")
+		} else if n > 0 {
+			s.log.Info().Int("cases", n).Msg("Forgot the content of old cases")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
+}

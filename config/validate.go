@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 	if r := c.Service.CoordinatorsRoom; r != "" && !strings.HasPrefix(r, "!") {
 		return &Error{Key: "service.coordinators-room", Msg: "must be a room ID starting with ! (not an alias)"}
 	}
+	if r := c.Service.Retention.D(); r != 0 && r < 24*time.Hour {
+		return &Error{Key: "service.retention", Msg: "must be 0 (keep for ever) or at least 24h"}
+	}
 	rt := c.Service.Routing
 	switch {
 	case rt.Mode != "direct" && rt.Mode != "broadcast":

@@ -497,3 +497,39 @@ func mustCatalogue(t *testing.T) *i18n.Catalogue {
 	}
 	return cat
 }
+
+// Retention: the content of an old ended case is erased, its facts stay.
+func TestPurgeForgetsOldContent(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.send(alice, room, "hello")
+	for _, a := range []string{"no", "no", "no", "no", "A very private story", "Some_one", "en.wikipedia.org", "en", "yes"} {
+		d.send(alice, room, a)
+	}
+	d.send(alice, room, "one more detail")
+	expect(t, d.send(alice, room, "!cancel"), "withdrawn")
+	d.send("@bob:localhost", "!dm-bob:localhost", "hello") // an open intake stays untouched
+	ctx := context.Background()
+	if n, err := d.st.Purge(ctx, time.UnixMilli(d.clock.Load()).Add(-time.Hour), time.Time{}); err != nil || n != 0 {
+		t.Fatalf("purged a case still within retention: %d %v", n, err)
+	}
+	d.advance(100 * 24 * time.Hour)
+	now := time.UnixMilli(d.clock.Load())
+	if n, err := d.st.Purge(ctx, now.Add(-90*24*time.Hour), now.Add(-30*24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("purged %d cases: %v", n, err)
+	}
+	if n := d.count(`SELECT count(*) FROM cases WHERE description = '' AND parties = '{}' AND state = 'withdrawn'`); n != 1 {
+		t.Error("the case content was not erased")
+	}
+	if n := d.count(`SELECT count(*) FROM case_additions`) + d.count(`SELECT count(*) FROM intakes WHERE description <> '' AND status <> 'open'`); n != 0 {
+		t.Error("additions or intake answers were kept")
+	}
+	if n := d.count(`SELECT count(*) FROM processed_events`); n != 0 {
+		t.Errorf("%d old event IDs kept", n)
+	}
+	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'case_withdrawn'`); n != 1 {
+		t.Error("the audit log must stay")
+	}
+	if n := d.count(`SELECT count(*) FROM intakes WHERE status = 'open'`); n != 1 {
+		t.Error("an open intake was touched")
+	}
+}
