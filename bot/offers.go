@@ -222,7 +222,11 @@ func (t *turn) enterQueue(c *Case) error {
 			return err
 		}
 	}
-	if err := t.reply(say("switchboard-case-opened", c.Ref), say("switchboard-queue-position", pos)); err != nil {
+	position := say("switchboard-queue-position", pos)
+	if pos == 0 {
+		position = say("switchboard-queue-first")
+	}
+	if err := t.reply(say("switchboard-case-opened", c.Ref), position); err != nil {
 		return err
 	}
 	return t.route(c)
