@@ -115,9 +115,10 @@ func (s *Service) Joined(ctx context.Context, in Inbound) error {
 // inTurn runs fn as one transaction whose messages go to the outbox.
 func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) error) error {
 	var queued []Outgoing
+	armed := false
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		queued = queued[:0]
-		t := &turn{s: s, tx: tx, ctx: ctx, now: s.now(), queued: &queued, sender: sender}
+		queued, armed = queued[:0], false
+		t := &turn{s: s, tx: tx, ctx: ctx, now: s.now(), queued: &queued, sender: sender, armed: &armed}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -125,7 +126,9 @@ func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) erro
 	})
 	if err == nil {
 		s.outbox.Push(queued)
-		s.kickTimers()
+		if armed {
+			s.kickTimers()
+		}
 	}
 	return err
 }

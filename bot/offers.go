@@ -56,7 +56,7 @@ func (t *turn) route(c *Case) error {
 	if err := t.tx.SaveVolunteer(t.ctx, v, t.now); err != nil {
 		return err
 	}
-	if err := t.tx.SetTimer(t.ctx, Timer{Kind: TimerOfferExpiry, Subject: o.ID, Due: t.now.Add(t.s.cfg.OfferExpiry)}); err != nil {
+	if err := t.setTimer(Timer{Kind: TimerOfferExpiry, Subject: o.ID, Due: t.now.Add(t.s.cfg.OfferExpiry)}); err != nil {
 		return err
 	}
 	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Subject: v.UserID, Kind: "offered", At: t.now}); err != nil {
@@ -218,7 +218,7 @@ func (t *turn) enterQueue(c *Case) error {
 		{Kind: TimerQueueAlert, Subject: c.ID, Due: t.now.Add(t.s.cfg.QueueAlertAfter)},
 		{Kind: TimerReassure, Subject: c.ID, Due: t.now.Add(t.s.cfg.ReassureEvery)},
 	} {
-		if err := t.tx.SetTimer(t.ctx, tm); err != nil {
+		if err := t.setTimer(tm); err != nil {
 			return err
 		}
 	}
@@ -243,7 +243,7 @@ func (t *turn) fireRouting(tm Timer) error {
 			return err
 		}
 		if tm.Kind == TimerReassure {
-			if err := t.tx.SetTimer(t.ctx, Timer{Kind: TimerReassure, Subject: c.ID, Due: t.now.Add(t.s.cfg.ReassureEvery)}); err != nil {
+			if err := t.setTimer(Timer{Kind: TimerReassure, Subject: c.ID, Due: t.now.Add(t.s.cfg.ReassureEvery)}); err != nil {
 				return err
 			}
 			return t.tellRequester(c, say("switchboard-reassure", c.Ref))

@@ -60,7 +60,7 @@ func (t *turn) page(c *Case) error {
 		Detail: map[string]string{"round": itoa(c.PageRound), "step": itoa(c.PageStep + 1)}, At: t.now}); err != nil {
 		return err
 	}
-	return t.tx.SetTimer(t.ctx, Timer{Kind: TimerPageAck, Subject: c.ID, Due: t.now.Add(t.s.cfg.AckTimeout)})
+	return t.setTimer(Timer{Kind: TimerPageAck, Subject: c.ID, Due: t.now.Add(t.s.cfg.AckTimeout)})
 }
 
 // pageNext moves down the chain when nobody acknowledged in time; after the last

@@ -173,15 +173,16 @@ func NewService(store Store, cat *i18n.Catalogue, cfg Config, outbox *Outbox, lo
 // nothing. It returns only after the change and its replies are committed.
 func (s *Service) Handle(ctx context.Context, in Inbound) error {
 	var queued []Outgoing
+	armed := false
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		queued = queued[:0]
+		queued, armed = queued[:0], false
 		now := s.now()
 		fresh, err := tx.MarkProcessed(ctx, in.Platform, in.EventID, now)
 		if err != nil || !fresh {
 			return err
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, platform: in.Platform, conv: in.Conversation, now: now,
-			queued: &queued, unidentified: in.Unidentified, sender: in.Sender}
+			queued: &queued, unidentified: in.Unidentified, sender: in.Sender, armed: &armed}
 		if err := t.handle(in); err != nil {
 			return err
 		}
@@ -197,7 +198,9 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 		return err
 	}
 	s.outbox.Push(queued)
-	s.kickTimers()
+	if armed {
+		s.kickTimers()
+	}
 	return nil
 }
 
@@ -256,6 +259,16 @@ type turn struct {
 	sender string
 	// fromWaitlist: this turn starts an intake that already waited for the rate.
 	fromWaitlist bool
+	// armed is set when the turn arms a timer, so the timer loop is woken only then.
+	armed *bool
+}
+
+// setTimer arms a timer and remembers that the timer loop must look again.
+func (t *turn) setTimer(tm Timer) error {
+	if t.armed != nil {
+		*t.armed = true
+	}
+	return t.setTimer(tm)
 }
 
 func (t *turn) handle(in Inbound) error {
@@ -476,7 +489,7 @@ func (t *turn) startIntake(opening string) error {
 }
 
 func (t *turn) armExpiry(intakeID int64) error {
-	return t.tx.SetTimer(t.ctx, Timer{Kind: TimerIntakeExpiry, Subject: intakeID, Due: t.now.Add(t.s.cfg.IntakeExpiry)})
+	return t.setTimer(Timer{Kind: TimerIntakeExpiry, Subject: intakeID, Due: t.now.Add(t.s.cfg.IntakeExpiry)})
 }
 
 // reply queues messages to the conversation the event came from, in the person's
