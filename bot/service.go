@@ -268,7 +268,7 @@ func (t *turn) setTimer(tm Timer) error {
 	if t.armed != nil {
 		*t.armed = true
 	}
-	return t.setTimer(tm)
+	return t.tx.SetTimer(t.ctx, tm)
 }
 
 func (t *turn) handle(in Inbound) error {
