@@ -36,6 +36,7 @@ type Store struct {
 	DB     *sqlx.DB
 	Dbutil *dbutil.Database
 	log    zerolog.Logger
+	stmts  *stmtCache
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -61,6 +62,7 @@ func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*S
 	}
 	raw.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{DB: sqlx.NewDb(raw, "postgres"), log: log}
+	s.stmts = newStmtCache(s.DB)
 	if err := s.retry(ctx, "connect", func() error { return raw.PingContext(ctx) }); err != nil {
 		raw.Close()
 		return nil, err
@@ -81,7 +83,10 @@ func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*S
 }
 
 // Close closes the pool.
-func (s *Store) Close() error { return s.DB.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.DB.Close()
+}
 
 // InTx runs fn in one transaction. When the database is unreachable, or PostgreSQL
 // asks for a retry (deadlock, serialization failure), the whole transaction is run
@@ -92,7 +97,7 @@ func (s *Store) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(&Tx{tx: tx}); err != nil {
+		if err := fn(&Tx{tx: &preparedTx{tx: tx, cache: s.stmts}}); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
@@ -164,7 +169,7 @@ func Retryable(err error) bool {
 
 // Tx implements bot.Tx on one sqlx transaction.
 type Tx struct {
-	tx *sqlx.Tx
+	tx *preparedTx
 }
 
 var _ bot.Tx = (*Tx)(nil)
