@@ -33,7 +33,9 @@ const confirmEvery = 16
 // server's flood limit, so however many replies are due at once they queue
 // here and the server never sees a flood. Control lines (MONITOR, WHOIS,
 // JOIN) go before messages: they keep identities right, which the messages
-// waiting behind them depend on.
+// waiting behind them depend on. Messages take turns by recipient, a line each:
+// when many people write at once, everyone's first line goes out in the burst
+// instead of the last person waiting behind everyone else's whole answers.
 //
 // A line handed to the socket may still die with the connection, so a message
 // counts as sent only once the server has processed it: after a run of lines
@@ -47,9 +49,12 @@ type writer struct {
 	wake chan struct{}
 	cur  func() *session
 
-	mu          sync.Mutex
-	control     []outLine
-	msgs        []outLine
+	mu      sync.Mutex
+	control []outLine
+	// msgs holds each recipient's lines in order; order is the recipients with
+	// lines waiting, in turn.
+	msgs        map[string][]outLine
+	order       []string
 	unconfirmed []*written
 	waiting     []pingWait
 	seq         int
@@ -69,7 +74,8 @@ type pingWait struct {
 }
 
 func newWriter(perSecond float64, burst int, cur func() *session) *writer {
-	return &writer{lim: rate.NewLimiter(rate.Limit(perSecond), burst), wake: make(chan struct{}, 1), cur: cur}
+	return &writer{lim: rate.NewLimiter(rate.Limit(perSecond), burst), wake: make(chan struct{}, 1), cur: cur,
+		msgs: map[string][]outLine{}}
 }
 
 // queueControl adds a line that goes before any waiting message.
@@ -80,10 +86,16 @@ func (w *writer) queueControl(cmd string, params ...string) {
 	w.poke()
 }
 
-// queue adds lines in order, kept together.
+// queue adds lines in order; each recipient's lines keep their order.
 func (w *writer) queue(lines []outLine) {
 	w.mu.Lock()
-	w.msgs = append(w.msgs, lines...)
+	for _, l := range lines {
+		k := foldRFC1459(l.params[0])
+		if len(w.msgs[k]) == 0 {
+			w.order = append(w.order, k)
+		}
+		w.msgs[k] = append(w.msgs[k], l)
+	}
 	w.mu.Unlock()
 	w.poke()
 }
@@ -103,10 +115,19 @@ func (w *writer) next() (outLine, bool) {
 		w.control = w.control[1:]
 		return l, true
 	}
-	if len(w.msgs) > 0 {
-		l := w.msgs[0]
-		w.msgs[0] = outLine{}
-		w.msgs = w.msgs[1:]
+	if len(w.order) > 0 {
+		k := w.order[0]
+		w.order[0] = ""
+		w.order = w.order[1:]
+		q := w.msgs[k]
+		l := q[0]
+		q[0] = outLine{}
+		if q = q[1:]; len(q) > 0 {
+			w.msgs[k] = q
+			w.order = append(w.order, k) // back of the line
+		} else {
+			delete(w.msgs, k)
+		}
 		return l, true
 	}
 	return outLine{}, false
