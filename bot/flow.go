@@ -34,10 +34,9 @@ func (t *turn) answer(ik *Intake, text string) error {
 	if d.Complete {
 		return t.complete(&next)
 	}
+	// The expiry timer is not moved on each answer (a statement per message saved):
+	// when it fires, it looks at UpdatedAt and sleeps again if the person was active.
 	if err := t.tx.UpdateIntake(t.ctx, &next); err != nil {
-		return err
-	}
-	if err := t.armExpiry(ik.ID); err != nil {
 		return err
 	}
 	// Replies are rendered after the language answer is applied, so the summary is

@@ -73,6 +73,9 @@ func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queu
 		if err != nil || ik == nil || ik.Status != IntakeOpen {
 			return err
 		}
+		if due := ik.UpdatedAt.Add(s.cfg.IntakeExpiry); due.After(now) {
+			return tx.SetTimer(ctx, Timer{Kind: TimerIntakeExpiry, Subject: ik.ID, Due: due})
+		}
 		p, err := tx.PersonByID(ctx, ik.PersonID)
 		if err != nil {
 			return err
