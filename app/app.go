@@ -80,6 +80,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		DefaultLanguage:   cfg.Service.DefaultLanguage,
 		MatrixContact:     cfg.Bot.UserID,
 		Retention:         cfg.Service.Retention.D(),
+		IRCPasteWindow:    cfg.IRC.PasteWindow.D(),
 
 		Staff:                    cfg.Service.Staff,
 		Coordinators:             cfg.Service.Coordinators,

@@ -2,7 +2,10 @@ package bot
 
 // answer applies the requester's answer to their open intake and acts on the decision.
 func (t *turn) answer(ik *Intake, text string) error {
-	d := Answer(*ik, text)
+	d, more := Continuation(*ik, text)
+	if !more || t.platform != IRC || t.now.Sub(ik.UpdatedAt) >= t.s.cfg.IRCPasteWindow {
+		d = Answer(*ik, text)
+	}
 	if d.Event == "" { // unclear answer: re-asked, nothing changed
 		return t.reply(d.Replies...)
 	}

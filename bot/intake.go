@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -68,6 +69,57 @@ func NewIntake(personID int64, conversation, opening string) Decision {
 		Replies: []Reply{say("switchboard-greeting"), say("switchboard-safety-intro"), Question(ik)},
 		Event:   "intake_started",
 	}
+}
+
+// Continuation takes text that came very soon after the previous message (within
+// Config.IRCPasteWindow: nobody reads a question and answers it that fast, but IRC
+// clients send a pasted text as a quick burst of lines) as more of what the person
+// was writing: the story (after the first message, when that
+// was the story, or after the story answer) or the list of usernames. ok is false when
+// the text is not a continuation and must be taken as an answer. Nothing is replied:
+// the question stands, and the summary shows everything before it is confirmed.
+func Continuation(ik Intake, text string) (d Decision, ok bool) {
+	text = strings.TrimSpace(text)
+	d = Decision{Intake: ik}
+	nothingAnswered := ik.Safety == Safety{}
+	switch {
+	case ik.Step == StepHarm && nothingAnswered:
+		// More of the first message. A short line ("anyone there?") is not a story, and a
+		// clear yes or no ("yes, he threatened me") is the answer to the first safety
+		// question, already on their screen: both are taken as usual.
+		if ik.Description == "" && utf8.RuneCountInString(text) < openingAsDescription {
+			return d, false
+		}
+		if _, clear := ParseYesNo(text); clear {
+			return d, false
+		}
+		d.Intake.Description = joinStory(ik.Description, text)
+	case ik.Step == StepParties && ik.Description != "":
+		d.Intake.Description = joinStory(ik.Description, text)
+	case ik.Step == StepProject && len(ik.Parties) > 0:
+		more, valid := ParseParties(text)
+		if !valid || len(more) == 0 {
+			return d, false
+		}
+		names := append([]string{}, ik.Parties...)
+		for _, n := range more {
+			if !slices.Contains(names, n) && len(names) < maxParties {
+				names = append(names, n)
+			}
+		}
+		d.Intake.Parties = names
+	default:
+		return d, false
+	}
+	d.Event = "continued"
+	return d, true
+}
+
+func joinStory(story, more string) string {
+	if story == "" {
+		return truncate(more, maxDescription)
+	}
+	return truncate(story+"\n"+more, maxDescription)
 }
 
 // Answer applies one answer to the intake's current question.

@@ -144,3 +144,72 @@ func TestNextStepFromStoredAnswers(t *testing.T) {
 		t.Errorf("got %s", s)
 	}
 }
+
+// A paste arrives as separate lines: those that can only be more of the story or of
+// the list of usernames are kept as such; anything else is still an answer.
+func TestContinuation(t *testing.T) {
+	long := "He follows me to every article I edit and reverts me within minutes."
+	cont := func(ik Intake, text string) (Intake, bool) {
+		t.Helper()
+		d, ok := Continuation(ik, text)
+		if ok && (d.Event == "" || len(d.Replies) != 0 || d.Intake.Step != ik.Step) {
+			t.Fatalf("a continuation must change no step and say nothing: %+v", d)
+		}
+		return d.Intake, ok
+	}
+
+	// After a short greeting, a long line is the story; a short one or a clear yes/no
+	// is answered as usual.
+	ik := NewIntake(1, "!r", "hi").Intake
+	if _, ok := cont(ik, "anyone there?"); ok {
+		t.Error("a short line after a greeting taken as the story")
+	}
+	if _, ok := cont(ik, "yes, he wrote that he knows where I live and will come to my house"); ok {
+		t.Error("a clear yes to the first safety question taken as the story")
+	}
+	ik, ok := cont(ik, long)
+	if !ok || ik.Description != long {
+		t.Fatalf("long line after a greeting: %v %q", ok, ik.Description)
+	}
+	ik, ok = cont(ik, "Also on Commons.")
+	if !ok || ik.Description != long+"\nAlso on Commons." {
+		t.Fatalf("a short line after the story began: %v %q", ok, ik.Description)
+	}
+
+	// Once a safety question is answered, nothing is a continuation until the story.
+	ik, _ = walk(t, ik, "no")
+	if _, ok := cont(ik, long); ok {
+		t.Error("continuation while the safety list is under way")
+	}
+
+	// After the story answer: more story. After the usernames: more usernames, but
+	// not a wiki name.
+	ik = NewIntake(1, "!r", "hi").Intake
+	ik, _ = walk(t, ik, "no", "no", "no", "no", "First line of my story.")
+	if ik.Step != StepParties {
+		t.Fatalf("step %s", ik.Step)
+	}
+	ik, ok = cont(ik, "Second line.")
+	if !ok || ik.Description != "First line of my story.\nSecond line." {
+		t.Fatalf("story continuation: %v %q", ok, ik.Description)
+	}
+	ik, _ = walk(t, ik, "Example_troll")
+	ik, ok = cont(ik, "Other troll, example troll")
+	if !ok || strings.Join(ik.Parties, "|") != "Example troll|Other troll" {
+		t.Fatalf("parties continuation: %v %q", ok, ik.Parties)
+	}
+	if _, ok := cont(ik, "https://en.wikipedia.org/wiki/Main_Page"); ok {
+		t.Error("a wiki address taken as a username")
+	}
+	ik, _ = walk(t, ik, "en.wikipedia.org")
+	if _, ok := cont(ik, "en"); ok {
+		t.Error("continuation at the language question")
+	}
+
+	// "none" leaves nothing to continue.
+	ik = NewIntake(1, "!r", long).Intake
+	ik, _ = walk(t, ik, "no", "no", "no", "no", "none")
+	if _, ok := cont(ik, "Example_troll"); ok {
+		t.Error("continuation of an empty list")
+	}
+}

@@ -34,6 +34,10 @@ type Config struct {
 	// MatrixContact is the bot's Matrix ID, offered to IRC requesters as the private,
 	// end-to-end encrypted alternative.
 	MatrixContact string
+	// IRCPasteWindow: an IRC line this soon after the person's previous message is
+	// more of their story or usernames, not an answer (see Continuation; 0: off).
+	// Matrix clients send a paste as one message, so it applies to IRC only.
+	IRCPasteWindow time.Duration
 
 	// Staff and Coordinators are Matrix IDs given those roles by configuration.
 	Staff        []string

@@ -19,13 +19,17 @@ type IRC struct {
 	// every FloodInterval after a burst of FloodBurst.
 	FloodInterval Duration `yaml:"flood-interval"`
 	FloodBurst    int      `yaml:"flood-burst"`
+	// PasteWindow: a line that comes this soon after the person's previous one is
+	// more of their story or list of usernames, not an answer (0 turns this off).
+	PasteWindow Duration `yaml:"paste-window"`
 }
 
 // Enabled reports whether the bot connects to IRC.
 func (c IRC) Enabled() bool { return strings.TrimSpace(c.Server) != "" }
 
 func ircDefaults() IRC {
-	return IRC{Nick: "Switchboard", TLS: true, FloodInterval: Duration(time.Second), FloodBurst: 4}
+	return IRC{Nick: "Switchboard", TLS: true, FloodInterval: Duration(time.Second), FloodBurst: 4,
+		PasteWindow: Duration(time.Second)}
 }
 
 func (c IRC) validate() error {
@@ -59,6 +63,9 @@ func (c IRC) validate() error {
 	}
 	if c.FloodInterval.D() < time.Millisecond {
 		return &Error{Key: "irc.flood-interval", Msg: "must be at least 1ms (1s suits Libera.Chat)"}
+	}
+	if c.PasteWindow.D() < 0 || c.PasteWindow.D() > 10*time.Second {
+		return &Error{Key: "irc.paste-window", Msg: "must be between 0s (off) and 10s; 1s catches a client's burst of pasted lines"}
 	}
 	if c.FloodBurst < 2 {
 		return &Error{Key: "irc.flood-burst", Msg: "must be at least 2"}

@@ -18,7 +18,8 @@ func TestIRCOffByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.IRC.Enabled() || !cfg.IRC.TLS || cfg.IRC.FloodBurst != 4 || cfg.IRC.FloodInterval.D().Seconds() != 1 {
+	if cfg.IRC.Enabled() || !cfg.IRC.TLS || cfg.IRC.FloodBurst != 4 || cfg.IRC.FloodInterval.D().Seconds() != 1 ||
+		cfg.IRC.PasteWindow.D().Seconds() != 1 {
 		t.Errorf("IRC defaults: %+v", cfg.IRC)
 	}
 	cfg, err = Parse([]byte(validIRC), noEnv)
@@ -36,6 +37,8 @@ func TestIRCErrorsNameTheKey(t *testing.T) {
 		{"not a channel", strings.Replace(validIRC, "#wikimedia-help", "wikimedia-help", 1), "irc.channels[0]"},
 		{"no burst", validIRC + "  flood-burst: 0\n", "irc.flood-burst"},
 		{"bad interval", validIRC + "  flood-interval: soon\n", "irc.flood-interval"},
+		{"paste window too long", validIRC + "  paste-window: 1m\n", "irc.paste-window"},
+		{"negative paste window", validIRC + "  paste-window: -1s\n", "irc.paste-window"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

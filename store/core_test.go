@@ -541,3 +541,47 @@ func TestPurgeForgetsOldContent(t *testing.T) {
 		t.Error("an open intake was touched")
 	}
 }
+
+// IRC lines that come within the paste window of the story are more of it, and get no
+// answer of their own; after a pause a line is the answer again. Matrix messages are
+// always answers (a Matrix client sends a paste as one message).
+func TestPastedStoryIsOneStory(t *testing.T) {
+	d := &desk{t: t, dsn: testenv.NewDB(t), cfg: testConfig()}
+	d.cfg.IRCPasteWindow = time.Second
+	d.clock.Store(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
+	d.open()
+	say := func(text string) []string {
+		t.Helper()
+		return d.deliver(bot.Inbound{Platform: bot.IRC, EventID: fmt.Sprintf("irc-%d", d.seq.Add(1)), Sender: "carol",
+			Conversation: "carol", Text: text})
+	}
+	for _, s := range []string{"hello", "no", "no", "no", "no"} {
+		say(s)
+		d.advance(10 * time.Second)
+	}
+	expect(t, say("He reverts all my edits."), "usernames")
+	for _, line := range []string{"He calls me names in summaries.", "It started in May."} {
+		d.advance(300 * time.Millisecond)
+		if got := say(line); len(got) != 0 {
+			t.Fatalf("a pasted line was answered: %q", got)
+		}
+	}
+	d.advance(10 * time.Second)
+	expect(t, say("Example_troll"), "Which wiki")
+	d.advance(10 * time.Second)
+	say("en.wikipedia.org")
+	d.advance(10 * time.Second)
+	expect(t, say("en"), "He reverts all my edits.\nHe calls me names in summaries.\nIt started in May.")
+	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'continued'`); n != 2 {
+		t.Errorf("%d continuation events, want 2", n)
+	}
+
+	// On Matrix the same quick message is the answer to the question.
+	d.send(alice, room, "hello")
+	for _, s := range []string{"no", "no", "no", "no", "He reverts all my edits."} {
+		d.advance(100 * time.Millisecond)
+		d.send(alice, room, s)
+	}
+	d.advance(100 * time.Millisecond)
+	expect(t, d.send(alice, room, "Example_troll"), "Which wiki")
+}

@@ -65,8 +65,22 @@ func startBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot {
 	return b
 }
 
+// startBotCore is startBot with the core's settings adjusted.
+func startBotCore(t *testing.T, n *testenv.IRC, core func(*bot.Config), adjust ...func(*Config)) *deskBot {
+	t.Helper()
+	b := newDeskBotCore(t, n, core, adjust...)
+	b.waitConnections(1)
+	return b
+}
+
 // newDeskBot starts the bot without waiting for it to connect.
 func newDeskBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot {
+	t.Helper()
+	return newDeskBotCore(t, n, nil, adjust...)
+}
+
+// newDeskBotCore is newDeskBot with the core's settings adjusted too.
+func newDeskBotCore(t *testing.T, n *testenv.IRC, core func(*bot.Config), adjust ...func(*Config)) *deskBot {
 	t.Helper()
 	acct, pass := n.NewAccount(t, "sb")
 	logs := &syncBuffer{}
@@ -81,8 +95,12 @@ func newDeskBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot 
 		t.Fatal(err)
 	}
 	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
-	svc := bot.NewService(st, cat, bot.Config{MatrixContact: "@switchboard:example.net",
-		StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost"}, outbox, log, nil)
+	coreCfg := bot.Config{MatrixContact: "@switchboard:example.net",
+		StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost"}
+	if core != nil {
+		core(&coreCfg)
+	}
+	svc := bot.NewService(st, cat, coreCfg, outbox, log, nil)
 	cfg := Config{Server: n.Addr(), Nick: acct, Account: acct, Password: pass,
 		FloodRate: testFloodRate, FloodBurst: testFloodBurst,
 		ReconnectMin: 100 * time.Millisecond, ReconnectMax: time.Second, DefaultLanguage: "en"}

@@ -168,3 +168,36 @@ func TestTLS(t *testing.T) {
 		t.Errorf("an unverifiable certificate was accepted (%d connections)", bad.br.Connections())
 	}
 }
+
+// A story pasted into an IRC client arrives as a burst of lines; with the paste
+// window on, they make one story, and only the next line after a pause answers the
+// next question. Without it (the control) the second line would be the usernames.
+func TestPastedStoryOverIRC(t *testing.T) {
+	t.Parallel()
+	b := startBotCore(t, testenv.IRCNetwork(t), func(c *bot.Config) { c.IRCPasteWindow = time.Second })
+	r := b.newRequester(t, "paster", true)
+	r.say("hello")
+	r.expect("1 of 4")
+	r.answer("no", "2 of 4")
+	r.answer("no", "3 of 4")
+	r.answer("no", "4 of 4")
+	r.answer("no", "what happened")
+	paste := []string{"Since May an editor reverts all my edits.", "He calls me names in edit summaries.", "Yesterday he posted on my talk page again."}
+	for _, l := range paste {
+		r.say(l) // one PRIVMSG per line, at once, as a client sends a paste
+	}
+	r.expect("usernames")
+	time.Sleep(1500 * time.Millisecond) // a person reads the question
+	r.answer("Zebulon", "Which wiki")
+	time.Sleep(1500 * time.Millisecond)
+	r.answer("en.wikipedia.org", "language")
+	time.Sleep(1500 * time.Millisecond)
+	r.say("English")
+	for _, l := range paste {
+		r.expect(l) // the summary holds every line of the story
+	}
+	r.expect("Shall I open")
+	if got := b.count(`SELECT count(*) FROM case_events WHERE kind = 'continued'`); got != len(paste)-1 {
+		t.Errorf("%d lines continued the story, want %d", got, len(paste)-1)
+	}
+}

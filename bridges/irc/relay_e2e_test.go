@@ -39,6 +39,7 @@ func TestRelayEndToEnd(t *testing.T) {
 	cfg.Service.StaffRoom, cfg.Service.Staff = staffRoom.String(), []string{staff.UserID().String()}
 	cfg.IRC.Server, cfg.IRC.TLS, cfg.IRC.Nick, cfg.IRC.Account, cfg.IRC.Password = n.Addr(), false, acct, acct, ircPass
 	cfg.IRC.FloodInterval, cfg.IRC.FloodBurst = config.Duration(20*time.Millisecond), 10
+	cfg.IRC.PasteWindow = 0 // scripted people answer faster than anyone reads
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
