@@ -1,5 +1,6 @@
-// Command irclatency measures Switchboard on IRC against its floor on one IRC network
-// in one run: a bare irc-go echo bot. It prints the latency from a requester's private
+// Command irclatency measures Switchboard on IRC against its floors on one IRC network
+// in one run: a bare irc-go echo bot, and the same bot committing each message to
+// PostgreSQL before it answers. It prints the latency from a requester's private
 // message to the bot's first line back (p50, p99), for one requester at a time and for
 // many at once. Run it with `make bench-irc`; the figures go to docs/benchmarks.md.
 package main
@@ -27,13 +28,14 @@ func main() {
 	addr := flag.String("addr", "", "IRC server (echo bot)")
 	account := flag.String("account", "", "services account and nick (echo bot)")
 	password := flag.String("password", "", "services password (echo bot)")
+	dsn := flag.String("dsn", "", "PostgreSQL to keep each message in before answering (durable echo bot)")
 	seq := flag.Int("seq", 200, "messages sent one after another by one requester per bot")
 	conc := flag.Int("concurrent", 20, "requesters writing at once")
 	per := flag.Int("per-requester", 4, "messages each concurrent requester sends")
 	think := flag.Duration("think", 100*time.Millisecond, "pause between a sequential requester's messages")
 	flag.Parse()
 	if *echo {
-		if err := runEchoBot(*addr, *account, *password); err != nil {
+		if err := runEchoBot(*addr, *account, *password, *dsn); err != nil {
 			fmt.Fprintln(os.Stderr, "echo bot:", err)
 			os.Exit(1)
 		}
@@ -95,17 +97,22 @@ func run(seq, conc, per int, think time.Duration) error {
 	}
 	defer e.irc.Stop()
 
-	echo, err := e.startEcho(ctx)
+	echo, err := e.startEcho(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer echo.stop()
+	durable, err := e.startEcho(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer durable.stop()
 	sb, err := e.startSwitchboard(ctx)
 	if err != nil {
 		return err
 	}
 	defer sb.stop()
-	bots := []*botProc{echo, sb}
+	bots := []*botProc{echo, durable, sb}
 
 	fmt.Printf("Switchboard IRC latency, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), numCPU())
 	seqLat, err := e.sequential(ctx, bots, seq, think)
@@ -123,19 +130,26 @@ func run(seq, conc, per int, think time.Duration) error {
 		}
 	}
 	fmt.Printf("| scenario | bot | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|\n")
-	rows := []struct {
+	scenarios := []struct {
 		label string
-		lat   [2][]time.Duration
+		lat   [][]time.Duration
 	}{
-		{fmt.Sprintf("%d sequential, %v apart", seq, think), [2][]time.Duration{seqLat[0], seqLat[1]}},
-		{fmt.Sprintf("%d at once × %d, twice", conc, per), [2][]time.Duration{pooled[echo.name], pooled[sb.name]}},
+		{fmt.Sprintf("%d sequential, %v apart", seq, think), seqLat},
+		{fmt.Sprintf("%d at once × %d, twice", conc, per), nil},
 	}
-	for _, r := range rows {
-		s := [2]stats{summarize(r.lat[0]), summarize(r.lat[1])}
+	for _, b := range bots {
+		scenarios[1].lat = append(scenarios[1].lat, pooled[b.name])
+	}
+	for _, sc := range scenarios {
+		s := make([]stats, len(bots))
 		for i, b := range bots {
-			fmt.Printf("| %s | %s | %d | %.1f | %.1f | %.1f |\n", r.label, b.name, s[i].n, s[i].p50, s[i].p99, s[i].max)
+			s[i] = summarize(sc.lat[i])
+			fmt.Printf("| %s | %s | %d | %.1f | %.1f | %.1f |\n", sc.label, b.name, s[i].n, s[i].p50, s[i].p99, s[i].max)
 		}
-		fmt.Printf("| %s | **ratio** | | **%.2f×** | **%.2f×** | |\n", r.label, s[1].p50/s[0].p50, s[1].p99/s[0].p99)
+		sbs := s[len(s)-1]
+		for i, b := range bots[:len(bots)-1] {
+			fmt.Printf("| %s | **ratio to %s** | | **%.2f×** | **%.2f×** | |\n", sc.label, b.name, sbs.p50/s[i].p50, sbs.p99/s[i].p99)
+		}
 	}
 	return nil
 }
@@ -156,16 +170,24 @@ func (e *env) spawn(b *botProc) error {
 	return nil
 }
 
-func (e *env) startEcho(ctx context.Context) (*botProc, error) {
-	if err := e.irc.Register(ctx, "echobot", "echo-password"); err != nil {
+func (e *env) startEcho(ctx context.Context, durable bool) (*botProc, error) {
+	name, nick, args := "irc-go echo bot", "echobot", []string{}
+	if durable {
+		dsn, err := e.pg.CreateDatabase(ctx, "durableecho")
+		if err != nil {
+			return nil, err
+		}
+		name, nick, args = "durable echo bot", "durableecho", []string{"-dsn", dsn}
+	}
+	if err := e.irc.Register(ctx, nick, "echo-password"); err != nil {
 		return nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	b := &botProc{name: "irc-go echo bot", nick: "echobot", warmup: step{"warm up", "warm up"},
-		cmd: exec.Command(self, "-echo-bot", "-addr", e.irc.Addr(), "-account", "echobot", "-password", "echo-password")}
+	args = append([]string{"-echo-bot", "-addr", e.irc.Addr(), "-account", nick, "-password", "echo-password"}, args...)
+	b := &botProc{name: name, nick: nick, warmup: step{"warm up", "warm up"}, cmd: exec.Command(self, args...)}
 	for i := range 20 {
 		b.script = append(b.script, step{fmt.Sprintf("ping %d", i), fmt.Sprintf("ping %d", i)})
 	}
@@ -203,7 +225,10 @@ func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
 		// the limits against misuse would (rightly) stop them.
 		"service:\n  abuse:\n    intakes-per-day: 0\n    intake-rate: 0\n"+
 		"irc:\n  server: %s\n  tls: false\n  nick: switchboard\n  account: switchboard\n  password: irc-password\n"+
-		"  flood-interval: %s\n  flood-burst: %d\n",
+		"  flood-interval: %s\n  flood-burst: %d\n"+
+		// Scripted requesters answer within a millisecond, which the bot would take
+		// for more lines of a paste.
+		"  paste-window: 0s\n",
 		e.hs.URL(), uid, dsn, e.irc.Addr(), time.Second/time.Duration(testenv.IRCCommandRate*6/10), testenv.IRCThreshold/5)
 	path := filepath.Join(e.tmp, "switchboard.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
