@@ -181,9 +181,11 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		queued, armed = queued[:0], false
 		now := s.now()
-		fresh, err := tx.MarkProcessed(ctx, in.Platform, in.EventID, now)
-		if err != nil || !fresh {
-			return err
+		if in.Platform.Redelivers() {
+			fresh, err := tx.MarkProcessed(ctx, in.Platform, in.EventID, now)
+			if err != nil || !fresh {
+				return err
+			}
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, platform: in.Platform, conv: in.Conversation, now: now,
 			queued: &queued, unidentified: in.Unidentified, sender: in.Sender, armed: &armed}
@@ -221,8 +223,10 @@ func (s *Service) apologise(ctx context.Context, in Inbound, queued *[]Outgoing)
 	return s.store.InTx(ctx, func(tx Tx) error {
 		*queued = (*queued)[:0]
 		now := s.now()
-		if _, err := tx.MarkProcessed(ctx, in.Platform, in.EventID, now); err != nil {
-			return err
+		if in.Platform.Redelivers() {
+			if _, err := tx.MarkProcessed(ctx, in.Platform, in.EventID, now); err != nil {
+				return err
+			}
 		}
 		p, _, err := tx.FindPerson(ctx, in.Platform, in.Sender)
 		if err != nil {

@@ -20,6 +20,11 @@ const (
 	Pager Platform = "pager"
 )
 
+// Redelivers reports whether the platform may deliver an event again, so that events
+// must be deduplicated by ID: Matrix does, after a restart, from the last saved sync
+// position. IRC never does, and a row per line would only cost a write per message.
+func (p Platform) Redelivers() bool { return p != IRC }
+
 // Route says who may see a case: community volunteers or staff only.
 type Route string
 

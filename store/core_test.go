@@ -575,6 +575,10 @@ func TestPastedStoryIsOneStory(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'continued'`); n != 2 {
 		t.Errorf("%d continuation events, want 2", n)
 	}
+	// IRC never delivers a line twice, so nothing is kept to recognise one.
+	if n := d.count(`SELECT count(*) FROM processed_events WHERE platform = 'irc'`); n != 0 {
+		t.Errorf("%d IRC event IDs kept", n)
+	}
 
 	// On Matrix the same quick message is the answer to the question.
 	d.send(alice, room, "hello")
