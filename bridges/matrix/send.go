@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/renderer/html"
@@ -34,10 +35,20 @@ func render(plain, markdown string, notice bool) *event.MessageEventContent {
 	return content
 }
 
+// sendTimeout bounds one attempt at delivering an outbox message. A request the
+// homeserver never answers would otherwise hold its outbox lane for mautrix's 180 s
+// client timeout, and every later message of the conversations on that lane behind
+// it. Dendrite 0.13 does this: a room's input worker that has been idle for a minute
+// stops just as an event for the room arrives, and the event then waits until another
+// one comes (docs/architecture.md, Matrix). The retry is that other event.
+var sendTimeout = 30 * time.Second
+
 // Send delivers one outbox message. The outbox ID is the transaction ID, so a message
 // sent again after a crash is deduplicated by the homeserver. A message with case
 // content is never sent into a room without encryption.
 func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) error {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
 	if o.Action != "" {
 		return b.act(ctx, o)
 	}
