@@ -18,8 +18,17 @@ type Sender interface {
 }
 
 // lanes send in parallel while keeping each conversation's messages in order: a
-// conversation always hashes to the same lane.
+// conversation always hashes to the same lane. This is the default number per
+// platform; a Sender may ask for another (LaneCounter).
 const lanes = 8
+
+// LaneCounter is a Sender that wants its own number of lanes, and of messages waiting
+// in each (more wait in the database). IRC wants many: a send there waits for the
+// server to confirm its lines, which the flood limit may hold back for seconds, so with
+// few lanes most people would wait for a lane rather than for the flood limit.
+type LaneCounter interface {
+	Lanes() (lanes, depth int)
+}
 
 // maxAttempts before a message is given up (logged without content, then dropped).
 const maxAttempts = 12
@@ -35,7 +44,7 @@ type Outbox struct {
 	inflight map[int64]bool
 	// Each platform has lanes of its own, so a slow platform (a page retrying a
 	// failing phone service) never holds up another's messages.
-	lanes   map[Platform]*[lanes]chan Outgoing
+	lanes   map[Platform][]chan Outgoing
 	wake    chan struct{}
 	started bool
 }
@@ -43,7 +52,7 @@ type Outbox struct {
 // NewOutbox makes an outbox; call Register for each platform, then Run.
 func NewOutbox(store Store, log zerolog.Logger) *Outbox {
 	o := &Outbox{store: store, senders: map[Platform]Sender{}, log: log, inflight: map[int64]bool{}, wake: make(chan struct{}, 1)}
-	o.lanes = map[Platform]*[lanes]chan Outgoing{}
+	o.lanes = map[Platform][]chan Outgoing{}
 	return o
 }
 
@@ -54,11 +63,15 @@ func (o *Outbox) Register(p Platform, s Sender) {
 	defer o.mu.Unlock()
 	o.senders[p] = s
 	if o.lanes[p] == nil {
-		var ls [lanes]chan Outgoing
-		for i := range ls {
-			ls[i] = make(chan Outgoing, 1024)
+		n, depth := lanes, 1024
+		if lc, ok := s.(LaneCounter); ok {
+			n, depth = lc.Lanes()
 		}
-		o.lanes[p] = &ls
+		ls := make([]chan Outgoing, max(n, 1))
+		for i := range ls {
+			ls[i] = make(chan Outgoing, max(depth, 1))
+		}
+		o.lanes[p] = ls
 	}
 }
 
@@ -82,18 +95,18 @@ func (o *Outbox) dispatchLocked(m Outgoing) {
 		return
 	}
 	select {
-	case o.lanes[m.Platform][laneOf(m)] <- m:
+	case o.lanes[m.Platform][laneOf(m, len(o.lanes[m.Platform]))] <- m:
 		o.inflight[m.ID] = true
 	default:
 		// The lane is full; the row stays in the database and the next poll takes it.
 	}
 }
 
-func laneOf(m Outgoing) int {
+func laneOf(m Outgoing, n int) int {
 	h := fnv.New32a()
 	h.Write([]byte(m.Platform))
 	h.Write([]byte(m.Conversation))
-	return int(h.Sum32() % lanes)
+	return int(h.Sum32() % uint32(n))
 }
 
 // Run delivers until ctx ends.

@@ -94,3 +94,68 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// gateSender holds every send until `want` of them are in flight at once.
+type gateSender struct {
+	lanes    int
+	mu       sync.Mutex
+	inFlight int
+	most     int
+	release  chan struct{}
+}
+
+func (g *gateSender) Lanes() (int, int) { return g.lanes, 4 }
+
+func (g *gateSender) Send(ctx context.Context, _ Outgoing) error {
+	g.mu.Lock()
+	g.inFlight++
+	g.most = max(g.most, g.inFlight)
+	g.mu.Unlock()
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	g.inFlight--
+	g.mu.Unlock()
+	return nil
+}
+
+// A sender that holds its lane until the far end confirms (IRC) asks for more lanes,
+// so twenty people's messages are all under way at once rather than eight at a time.
+func TestOutboxLanesPerSender(t *testing.T) {
+	for _, tc := range []struct {
+		lanes, want int
+	}{{0, lanes}, {64, 20}} {
+		st := &memStore{rows: map[int64]Outgoing{}}
+		var msgs []Outgoing
+		for i := range 20 {
+			msgs = append(msgs, Outgoing{ID: int64(i + 1), Platform: IRC, Conversation: string(rune('a' + i))})
+		}
+		g := &gateSender{lanes: tc.lanes, release: make(chan struct{})}
+		o := NewOutbox(st, zerolog.Nop())
+		if tc.lanes == 0 {
+			o.Register(IRC, struct{ Sender }{g}) // hides Lanes: the default
+		} else {
+			o.Register(IRC, g)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go o.Run(ctx, time.Hour)
+		time.Sleep(20 * time.Millisecond) // Run marks the outbox started
+		o.Push(msgs)
+		// Distinct conversations may still share a lane, so with 8 lanes at most 8 run.
+		waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.inFlight >= min(tc.want, 5) })
+		time.Sleep(100 * time.Millisecond)
+		g.mu.Lock()
+		most := g.most
+		g.mu.Unlock()
+		if tc.lanes == 0 && most > lanes {
+			t.Errorf("default: %d sends at once, more than %d lanes", most, lanes)
+		}
+		if tc.lanes == 64 && most <= lanes {
+			t.Errorf("64 lanes: only %d sends at once", most)
+		}
+		close(g.release)
+		cancel()
+	}
+}

@@ -77,6 +77,15 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 	}
 }
 
+// Lanes asks the outbox for many lanes (bot.LaneCounter). Send holds its lane until
+// the server has confirmed the lines, and the flood limit can make that take seconds;
+// with the default eight lanes, twenty people writing at once would mostly wait for a
+// lane, and the ninth would get a first line only after eight whole answers. With a
+// lane each, everyone's lines are in the writer at once, where they take turns.
+func (b *Bridge) Lanes() (lanes, depth int) { return 64, 64 }
+
+var _ bot.LaneCounter = (*Bridge)(nil)
+
 // recipient maps a conversation to the nick to write to now.
 func (b *Bridge) recipient(conv string) (string, error) {
 	if strings.HasPrefix(conv, "~") {
