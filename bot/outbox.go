@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"sync"
 	"time"
 
@@ -17,17 +16,20 @@ type Sender interface {
 	Send(ctx context.Context, o Outgoing) error
 }
 
-// lanes send in parallel while keeping each conversation's messages in order: a
-// conversation always hashes to the same lane. This is the default number per
-// platform; a Sender may ask for another (LaneCounter).
-const lanes = 8
+// defaultParallel bounds how many messages of one platform are being sent at once;
+// a Sender may ask for another bound (Paralleler).
+const defaultParallel = 8
 
-// LaneCounter is a Sender that wants its own number of lanes, and of messages waiting
-// in each (more wait in the database). IRC wants many: a send there waits for the
-// server to confirm its lines, which the flood limit may hold back for seconds, so with
-// few lanes most people would wait for a lane rather than for the flood limit.
-type LaneCounter interface {
-	Lanes() (lanes, depth int)
+// maxQueued bounds the messages of one platform held in memory; more wait in the
+// database for the next poll.
+const maxQueued = 4096
+
+// Paralleler is a Sender that wants another bound on sends at once. IRC wants a high
+// one: a send there holds on until the server confirms its lines, which the flood
+// limit may delay for seconds, and the sends waiting for it must not keep other
+// people's first lines from the flood queue, where they take turns.
+type Paralleler interface {
+	Parallel() int
 }
 
 // maxAttempts before a message is given up (logged without content, then dropped).
@@ -35,6 +37,13 @@ const maxAttempts = 12
 
 // Outbox delivers queued messages. Messages committed by the core are pushed to it
 // directly; on start, and every poll, it also picks up rows left by a previous run.
+//
+// Each conversation's messages are sent one at a time, in order, by a worker that
+// lives while the conversation has messages waiting; conversations go in parallel, up
+// to the platform's bound. (Fixed lanes, a conversation hashed to one, made two
+// conversations on the same lane wait for each other: on IRC, one person's first line
+// for another's whole answer.) Each platform has its own workers and bound, so a slow
+// platform (a page retrying a failing phone service) never holds up another's messages.
 type Outbox struct {
 	store   Store
 	senders map[Platform]Sender
@@ -42,18 +51,25 @@ type Outbox struct {
 
 	mu       sync.Mutex
 	inflight map[int64]bool
-	// Each platform has lanes of its own, so a slow platform (a page retrying a
-	// failing phone service) never holds up another's messages.
-	lanes   map[Platform][]chan Outgoing
-	wake    chan struct{}
-	started bool
+	queues   map[Platform]*platformQueue
+	wake     chan struct{}
+	started  bool
+	ctx      context.Context // Run's, for the workers
+	workers  sync.WaitGroup
+}
+
+// platformQueue is one platform's conversations with messages in memory.
+type platformQueue struct {
+	sender Sender
+	convs  map[string][]Outgoing // a conversation is here while its worker runs
+	slots  chan struct{}         // one per send under way
+	queued int
 }
 
 // NewOutbox makes an outbox; call Register for each platform, then Run.
 func NewOutbox(store Store, log zerolog.Logger) *Outbox {
-	o := &Outbox{store: store, senders: map[Platform]Sender{}, log: log, inflight: map[int64]bool{}, wake: make(chan struct{}, 1)}
-	o.lanes = map[Platform][]chan Outgoing{}
-	return o
+	return &Outbox{store: store, senders: map[Platform]Sender{}, log: log, inflight: map[int64]bool{},
+		queues: map[Platform]*platformQueue{}, wake: make(chan struct{}, 1)}
 }
 
 // Register sets the sender of a platform; call it before Run. Messages for a platform without a sender
@@ -62,20 +78,14 @@ func (o *Outbox) Register(p Platform, s Sender) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.senders[p] = s
-	if o.lanes[p] == nil {
-		n, depth := lanes, 1024
-		if lc, ok := s.(LaneCounter); ok {
-			n, depth = lc.Lanes()
-		}
-		ls := make([]chan Outgoing, max(n, 1))
-		for i := range ls {
-			ls[i] = make(chan Outgoing, max(depth, 1))
-		}
-		o.lanes[p] = ls
+	n := defaultParallel
+	if pp, ok := s.(Paralleler); ok {
+		n = max(pp.Parallel(), 1)
 	}
+	o.queues[p] = &platformQueue{sender: s, convs: map[string][]Outgoing{}, slots: make(chan struct{}, n)}
 }
 
-// Push hands freshly committed messages to the lanes.
+// Push hands freshly committed messages to the workers.
 func (o *Outbox) Push(msgs []Outgoing) {
 	if o == nil || len(msgs) == 0 {
 		return
@@ -91,44 +101,60 @@ func (o *Outbox) Push(msgs []Outgoing) {
 }
 
 func (o *Outbox) dispatchLocked(m Outgoing) {
-	if o.inflight[m.ID] || o.senders[m.Platform] == nil {
-		return
+	pq := o.queues[m.Platform]
+	if o.inflight[m.ID] || pq == nil || pq.queued >= maxQueued || o.ctx.Err() != nil {
+		return // already under way, no sender, or memory full: the row stays in the database
 	}
-	select {
-	case o.lanes[m.Platform][laneOf(m, len(o.lanes[m.Platform]))] <- m:
-		o.inflight[m.ID] = true
-	default:
-		// The lane is full; the row stays in the database and the next poll takes it.
+	o.inflight[m.ID] = true
+	pq.queued++
+	waiting, running := pq.convs[m.Conversation]
+	pq.convs[m.Conversation] = append(waiting, m)
+	if !running {
+		o.workers.Add(1)
+		go o.work(pq, m.Conversation)
 	}
 }
 
-func laneOf(m Outgoing, n int) int {
-	h := fnv.New32a()
-	h.Write([]byte(m.Platform))
-	h.Write([]byte(m.Conversation))
-	return int(h.Sum32() % uint32(n))
+// work sends a conversation's messages in order until none is left.
+func (o *Outbox) work(pq *platformQueue, conv string) {
+	defer o.workers.Done()
+	ctx := o.ctx
+	for {
+		o.mu.Lock()
+		waiting := pq.convs[conv]
+		if len(waiting) == 0 || ctx.Err() != nil {
+			delete(pq.convs, conv)
+			o.mu.Unlock()
+			return
+		}
+		m := waiting[0]
+		waiting[0] = Outgoing{}
+		pq.convs[conv] = waiting[1:]
+		o.mu.Unlock()
+		select {
+		case pq.slots <- struct{}{}:
+			o.deliver(ctx, m)
+			<-pq.slots
+		case <-ctx.Done():
+		}
+		o.mu.Lock()
+		delete(o.inflight, m.ID)
+		pq.queued--
+		o.mu.Unlock()
+	}
 }
 
 // Run delivers until ctx ends.
 func (o *Outbox) Run(ctx context.Context, poll time.Duration) {
-	var wg sync.WaitGroup
 	o.mu.Lock()
-	for _, ls := range o.lanes {
-		for i := range ls {
-			wg.Add(1)
-			go func(ch chan Outgoing) {
-				defer wg.Done()
-				o.lane(ctx, ch)
-			}(ls[i])
-		}
-	}
+	o.ctx = ctx
 	o.started = true
 	o.mu.Unlock()
 	for {
 		o.poll(ctx)
 		select {
 		case <-ctx.Done():
-			wg.Wait()
+			o.workers.Wait()
 			return
 		case <-o.wake:
 		case <-time.After(poll):
@@ -174,21 +200,7 @@ func (o *Outbox) poll(ctx context.Context) {
 	}
 }
 
-func (o *Outbox) lane(ctx context.Context, ch chan Outgoing) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case m := <-ch:
-			o.deliver(ctx, m)
-			o.mu.Lock()
-			delete(o.inflight, m.ID)
-			o.mu.Unlock()
-		}
-	}
-}
-
-// deliver sends one message, retrying with backoff; the lane waits, so the
+// deliver sends one message, retrying with backoff; the worker waits, so the
 // conversation's later messages never overtake it.
 func (o *Outbox) deliver(ctx context.Context, m Outgoing) {
 	o.mu.Lock()
@@ -208,7 +220,7 @@ func (o *Outbox) deliver(ctx context.Context, m Outgoing) {
 			return
 		}
 		if errors.Is(err, ErrRecipientAway) {
-			return // stays queued; the lane moves on to other conversations
+			return // stays queued in the database; the worker moves on
 		}
 		log := o.log.Warn().Err(err).Int64("outbox_id", m.ID).Str("platform", string(m.Platform))
 		if !errors.Is(err, ErrUnavailable) {

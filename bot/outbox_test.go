@@ -95,16 +95,16 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// gateSender holds every send until `want` of them are in flight at once.
+// gateSender holds every send until released, counting how many run at once.
 type gateSender struct {
-	lanes    int
+	parallel int
 	mu       sync.Mutex
 	inFlight int
 	most     int
 	release  chan struct{}
 }
 
-func (g *gateSender) Lanes() (int, int) { return g.lanes, 4 }
+func (g *gateSender) Parallel() int { return g.parallel }
 
 func (g *gateSender) Send(ctx context.Context, _ Outgoing) error {
 	g.mu.Lock()
@@ -121,41 +121,73 @@ func (g *gateSender) Send(ctx context.Context, _ Outgoing) error {
 	return nil
 }
 
-// A sender that holds its lane until the far end confirms (IRC) asks for more lanes,
-// so twenty people's messages are all under way at once rather than eight at a time.
-func TestOutboxLanesPerSender(t *testing.T) {
+// A sender that holds on until the far end confirms (IRC) asks for a higher bound, so
+// twenty people's messages are all under way at once rather than eight at a time;
+// and no two conversations wait for each other (fixed lanes made them share).
+func TestOutboxParallelPerSender(t *testing.T) {
 	for _, tc := range []struct {
-		lanes, want int
-	}{{0, lanes}, {64, 20}} {
+		parallel, want int
+	}{{0, defaultParallel}, {256, 20}} {
 		st := &memStore{rows: map[int64]Outgoing{}}
 		var msgs []Outgoing
 		for i := range 20 {
 			msgs = append(msgs, Outgoing{ID: int64(i + 1), Platform: IRC, Conversation: string(rune('a' + i))})
 		}
-		g := &gateSender{lanes: tc.lanes, release: make(chan struct{})}
+		g := &gateSender{parallel: tc.parallel, release: make(chan struct{})}
 		o := NewOutbox(st, zerolog.Nop())
-		if tc.lanes == 0 {
-			o.Register(IRC, struct{ Sender }{g}) // hides Lanes: the default
+		if tc.parallel == 0 {
+			o.Register(IRC, struct{ Sender }{g}) // hides Parallel: the default
 		} else {
 			o.Register(IRC, g)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		go o.Run(ctx, time.Hour)
-		time.Sleep(20 * time.Millisecond) // Run marks the outbox started
+		done := make(chan struct{})
+		go func() { o.Run(ctx, time.Hour); close(done) }()
+		waitFor(t, func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.started })
 		o.Push(msgs)
-		// Distinct conversations may still share a lane, so with 8 lanes at most 8 run.
-		waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.inFlight >= min(tc.want, 5) })
-		time.Sleep(100 * time.Millisecond)
+		waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.inFlight == tc.want })
+		time.Sleep(50 * time.Millisecond)
 		g.mu.Lock()
 		most := g.most
 		g.mu.Unlock()
-		if tc.lanes == 0 && most > lanes {
-			t.Errorf("default: %d sends at once, more than %d lanes", most, lanes)
-		}
-		if tc.lanes == 64 && most <= lanes {
-			t.Errorf("64 lanes: only %d sends at once", most)
+		if most != tc.want {
+			t.Errorf("bound %d: %d sends at once, want %d", tc.parallel, most, tc.want)
 		}
 		close(g.release)
+		waitFor(t, func() bool { st.mu.Lock(); defer st.mu.Unlock(); return len(st.rows) == 0 })
 		cancel()
+		<-done // Run returns only once every worker has
+	}
+}
+
+// One conversation's messages go one at a time and in order, whatever the bound.
+func TestOutboxKeepsOrderWithinAConversation(t *testing.T) {
+	st := &memStore{rows: map[int64]Outgoing{}}
+	s := &awaySender{}
+	o := NewOutbox(st, zerolog.Nop())
+	o.Register(IRC, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go o.Run(ctx, time.Hour)
+	waitFor(t, func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.started })
+	var msgs []Outgoing
+	for i := range 200 {
+		msgs = append(msgs, Outgoing{ID: int64(i + 1), Platform: IRC, Conversation: []string{"x", "y"}[i%2]})
+	}
+	for len(msgs) > 0 { // in several pushes, so a worker may end and start again
+		n := min(7, len(msgs))
+		o.Push(msgs[:n])
+		msgs = msgs[n:]
+		time.Sleep(time.Millisecond)
+	}
+	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.got) == 200 })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last := map[int64]int64{}
+	for _, id := range s.got {
+		if id <= last[id%2] {
+			t.Fatalf("message %d after %d in its conversation", id, last[id%2])
+		}
+		last[id%2] = id
 	}
 }

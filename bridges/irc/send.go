@@ -77,14 +77,14 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 	}
 }
 
-// Lanes asks the outbox for many lanes (bot.LaneCounter). Send holds its lane until
+// Parallel lets many sends be under way at once (bot.Paralleler). Send holds on until
 // the server has confirmed the lines, and the flood limit can make that take seconds;
-// with the default eight lanes, twenty people writing at once would mostly wait for a
-// lane, and the ninth would get a first line only after eight whole answers. With a
-// lane each, everyone's lines are in the writer at once, where they take turns.
-func (b *Bridge) Lanes() (lanes, depth int) { return 64, 64 }
+// with the default eight at once, the ninth person writing at the same moment would
+// get a first line only after eight whole answers. With room for everyone, all their
+// lines are in the writer together, where they take turns.
+func (b *Bridge) Parallel() int { return 256 }
 
-var _ bot.LaneCounter = (*Bridge)(nil)
+var _ bot.Paralleler = (*Bridge)(nil)
 
 // recipient maps a conversation to the nick to write to now.
 func (b *Bridge) recipient(conv string) (string, error) {

@@ -36,8 +36,8 @@ func render(plain, markdown string, notice bool) *event.MessageEventContent {
 }
 
 // sendTimeout bounds one attempt at delivering an outbox message. A request the
-// homeserver never answers would otherwise hold its outbox lane for mautrix's 180 s
-// client timeout, and every later message of the conversations on that lane behind
+// homeserver never answers would otherwise hold its conversation for mautrix's 180 s
+// client timeout, and every later message of the conversation behind
 // it. Dendrite 0.13 does this: a room's input worker that has been idle for a minute
 // stops just as an event for the room arrives, and the event then waits until another
 // one comes (docs/architecture.md, Matrix). The retry is that other event.
