@@ -33,6 +33,9 @@ func main() {
 	conc := flag.Int("concurrent", 20, "requesters writing at once")
 	per := flag.Int("per-requester", 4, "messages each concurrent requester sends")
 	think := flag.Duration("think", 100*time.Millisecond, "pause between a sequential requester's messages")
+	floodInterval := flag.Duration("flood-interval", time.Second/time.Duration(testenv.IRCCommandRate*6/10),
+		"Switchboard's irc.flood-interval (default: under the test network's limit; 1s is Libera.Chat's)")
+	floodBurst := flag.Int("flood-burst", testenv.IRCThreshold/5, "Switchboard's irc.flood-burst")
 	flag.Parse()
 	if *echo {
 		if err := runEchoBot(*addr, *account, *password, *dsn); err != nil {
@@ -41,10 +44,17 @@ func main() {
 		}
 		return
 	}
+	flood.interval, flood.burst = *floodInterval, *floodBurst
 	if err := run(*seq, *conc, *per, *think); err != nil {
 		fmt.Fprintln(os.Stderr, "irclatency:", err)
 		os.Exit(1)
 	}
+}
+
+// flood is Switchboard's flood bucket for the run.
+var flood struct {
+	interval time.Duration
+	burst    int
 }
 
 // botProc is a bot in its own process, and what a requester says to it.
@@ -233,7 +243,7 @@ func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
 		// Scripted requesters answer within a millisecond, which the bot would take
 		// for more lines of a paste.
 		"  paste-window: 0s\n",
-		e.hs.URL(), uid, dsn, e.irc.Addr(), time.Second/time.Duration(testenv.IRCCommandRate*6/10), testenv.IRCThreshold/5)
+		e.hs.URL(), uid, dsn, e.irc.Addr(), flood.interval, flood.burst)
 	path := filepath.Join(e.tmp, "switchboard.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err
@@ -260,9 +270,11 @@ func (e *env) requester(ctx context.Context, b *botProc, prefix string) (*testen
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for {
-		if _, err = exchange(ctx, c, b, b.warmup, 5*time.Second); err == nil {
+		// Long enough for a slow flood bucket: a warm-up sent again would leave a stale
+		// answer that the measured exchange would take for its own.
+		if _, err = exchange(ctx, c, b, b.warmup, 30*time.Second); err == nil {
 			return c, nil
 		}
 		if time.Now().After(deadline) {
@@ -354,9 +366,10 @@ func (e *env) concurrent(ctx context.Context, b *botProc, n, per int) (all, firs
 		return nil, nil, err
 	default:
 	}
-	// The warm-ups' answers and identity checks (MONITOR) went through the bot's flood
-	// bucket just now; let it drain and refill, so the figures are the phase's own.
-	time.Sleep(3 * time.Second)
+	// The warm-ups' answers and identity checks (MONITOR, two tokens) went through the
+	// bot's flood bucket just now; let it drain and refill, so the figures are the
+	// phase's own.
+	time.Sleep(3*time.Second + time.Duration(3*n)*flood.interval)
 	var mu sync.Mutex
 	for _, c := range clients {
 		wg.Add(1)
