@@ -236,6 +236,9 @@ func (t *turn) closeCase(c *Case, inv commands.Invocation) error {
 	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Kind: "case_closed", Detail: map[string]string{"reason": reason}, At: t.now}); err != nil {
 		return err
 	}
+	if err := t.followUpPages(c, ActionPageResolve); err != nil {
+		return err
+	}
 	if err := t.reply(say("switchboard-closed-room", c.Ref)); err != nil {
 		return err
 	}

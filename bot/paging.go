@@ -115,10 +115,32 @@ func (t *turn) ack(inv commands.Invocation) error {
 	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Subject: t.sender, Kind: "acked", At: t.now}); err != nil {
 		return err
 	}
+	if err := t.followUpPages(c, ActionPageAck); err != nil {
+		return err
+	}
 	if err := t.openRoomFor(c, []string{t.sender}); err != nil {
 		return err
 	}
 	return t.reply(say("switchboard-ack-done", c.Ref, t.sender))
+}
+
+// followUpPages tells the on-call tools of everyone paged about the case that it was
+// acknowledged or closed (ActionPageAck, ActionPageResolve).
+func (t *turn) followUpPages(c *Case, action string) error {
+	if !t.s.cfg.Pager || c.Route != RouteStaff {
+		return nil
+	}
+	paged, err := t.tx.PagedStaff(t.ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, who := range paged {
+		if err := t.enqueue(Outgoing{Platform: Pager, Conversation: who, Action: action,
+			Payload: ActionPayload{CaseID: c.ID, Ref: c.Ref}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -58,6 +58,8 @@ type Tx interface {
 	AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (*Case, error)
 
 	AppendEvent(ctx context.Context, e Event) error
+	// PagedStaff lists who was paged about a case (its "paged" events), each once.
+	PagedStaff(ctx context.Context, caseID int64) ([]string, error)
 	Enqueue(ctx context.Context, o *Outgoing) error
 
 	// CaseByRef and CaseByRoom load and lock a case, or nil.

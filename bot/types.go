@@ -202,6 +202,12 @@ const (
 	// ActionPage (platform Pager) pages one staff member on every channel configured
 	// for them. Conversation is the staff member's Matrix ID.
 	ActionPage = "page"
+	// ActionPageAck and ActionPageResolve (platform Pager) tell the on-call tool behind
+	// a paged staff member's webhook that the case was acknowledged, or closed, so that
+	// it stops escalating on its own (PagerDuty would page the next person in its own
+	// policy). Conversation is the paged staff member's Matrix ID.
+	ActionPageAck     = "page_ack"
+	ActionPageResolve = "page_resolve"
 )
 
 // ActionPayload describes an action. It names people and rooms, never case content.

@@ -95,6 +95,17 @@ type page struct {
 	round int
 	title string
 	body  string
+	// event is the webhook's event_action: "trigger" for a page, "acknowledge" or
+	// "resolve" for a follow-up.
+	event string
+}
+
+// followUp is a channel that can be told a page was acknowledged or the case closed:
+// an on-call tool behind the webhook escalates by itself until it is. A push or an
+// e-mail cannot be taken back, so ntfy and e-mail get nothing.
+type followUp interface {
+	channel
+	followsUp()
 }
 
 // refRe is what a case reference may look like; anything else would end up in HTTP
@@ -156,6 +167,12 @@ func (p *Pager) Has(staffID string) bool { return len(p.channels[staffID]) > 0 }
 // next start).
 func (p *Pager) Send(ctx context.Context, o bot.Outgoing) error {
 	ref := o.Payload.Ref
+	if o.Action == bot.ActionPageAck || o.Action == bot.ActionPageResolve {
+		if !refRe.MatchString(ref) {
+			return fmt.Errorf("pager: outbox row %d has no valid reference: %w", o.ID, bot.ErrPermanent)
+		}
+		return p.followUp(ctx, o)
+	}
 	if o.Action != bot.ActionPage || !refRe.MatchString(ref) {
 		p.log.Error().Int64("outbox_id", o.ID).Str("action", o.Action).Msg("Not a page; dropping it")
 		return fmt.Errorf("pager: outbox row %d is not a page: %w", o.ID, bot.ErrPermanent)
@@ -166,7 +183,7 @@ func (p *Pager) Send(ctx context.Context, o bot.Outgoing) error {
 		p.log.Warn().Str("case", ref).Str("staff", staff).Msg("No pager channel for this staff member; only Matrix reaches them")
 		return nil
 	}
-	pg := page{id: o.ID, ref: ref, round: o.Payload.Round,
+	pg := page{id: o.ID, ref: ref, round: o.Payload.Round, event: "trigger",
 		title: p.cat.Text(p.cfg.Language, "switchboard-page-title", ref),
 		body:  p.cat.Text(p.cfg.Language, "switchboard-page-body", ref)}
 	var (
@@ -186,6 +203,34 @@ func (p *Pager) Send(ctx context.Context, o bot.Outgoing) error {
 	wg.Wait()
 	if interrupted {
 		return bot.ErrUnavailable
+	}
+	return nil
+}
+
+// followUp tells the staff member's follow-up channels (the webhook) that the case was
+// acknowledged or closed. A failure is logged, not reported to the staff room: it
+// leaves an incident open in the on-call tool, which its people see there, while the
+// case itself is in hand.
+func (p *Pager) followUp(ctx context.Context, o bot.Outgoing) error {
+	event := "acknowledge"
+	if o.Action == bot.ActionPageResolve {
+		event = "resolve"
+	}
+	pg := page{id: o.ID, ref: o.Payload.Ref, event: event}
+	for _, ch := range p.channels[o.Conversation] {
+		if _, ok := ch.(followUp); !ok {
+			continue
+		}
+		log := p.log.With().Str("case", pg.ref).Str("staff", o.Conversation).Str("channel", ch.name()).Str("event", event).Logger()
+		reason, err := p.deliver(ctx, ch, pg, log)
+		switch {
+		case err != nil:
+			return bot.ErrUnavailable // stopping; sent again at the next start
+		case reason != "":
+			log.Warn().Str("reason", reason).Msg("Could not tell the on-call tool; its incident stays open")
+		default:
+			log.Info().Msg("Told the on-call tool")
+		}
 	}
 	return nil
 }

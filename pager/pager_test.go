@@ -187,6 +187,7 @@ func TestSendRefusesWhatIsNotAPage(t *testing.T) {
 		{Platform: bot.Pager, Conversation: alice, Plain: "hello"},
 		{Platform: bot.Pager, Conversation: alice, Action: bot.ActionPage, Payload: bot.ActionPayload{Ref: "SB-1\r\nX-Evil: 1"}},
 		{Platform: bot.Pager, Conversation: alice, Action: bot.ActionPage},
+		{Platform: bot.Pager, Conversation: alice, Action: bot.ActionPageAck, Payload: bot.ActionPayload{Ref: "SB-1\nX"}},
 	} {
 		if err := p.Send(t.Context(), o); !errors.Is(err, bot.ErrPermanent) {
 			t.Errorf("Send(%+v) = %v, want ErrPermanent", o, err)
@@ -199,5 +200,45 @@ func TestSendRefusesWhatIsNotAPage(t *testing.T) {
 	}
 	if len(r.ntfy.Requests())+len(r.hook.Requests()) != 0 {
 		t.Error("something was sent")
+	}
+}
+
+// After !ack and !close, the webhook's on-call tool hears "acknowledge" and then
+// "resolve" for the same incident (dedup key), with no payload; ntfy and e-mail,
+// which cannot take a page back, hear nothing.
+func TestFollowUpsReachTheWebhookOnly(t *testing.T) {
+	r := newRig(t)
+	p := r.pager(nil)
+	r.send(p, r.page(1))
+	for _, action := range []string{bot.ActionPageAck, bot.ActionPageResolve} {
+		r.send(p, bot.Outgoing{ID: r.seq.Add(1), Platform: bot.Pager, Conversation: alice, Action: action,
+			Payload: bot.ActionPayload{Ref: r.ref}})
+	}
+	h := r.hook.Requests()
+	if len(h) != 3 {
+		t.Fatalf("%d webhook requests, want the page and two follow-ups", len(h))
+	}
+	for i, want := range []string{"trigger", "acknowledge", "resolve"} {
+		var ev map[string]any
+		if err := json.Unmarshal(h[i].Body, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev["event_action"] != want || ev["dedup_key"] != "switchboard-"+r.ref || ev["routing_key"] != "R0UTINGKEY" {
+			t.Errorf("webhook request %d: %s", i, h[i].Body)
+		}
+		if _, has := ev["payload"]; has != (want == "trigger") {
+			t.Errorf("webhook request %d: payload present %v", i, has)
+		}
+	}
+	if n := len(r.ntfy.Requests()); n != 1 {
+		t.Errorf("%d ntfy requests, want the page only", n)
+	}
+	r.mail.WaitMessages(t, "alice@oncall.test", 1, 5*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if n := len(r.mail.Messages(t, "alice@oncall.test")); n != 1 {
+		t.Errorf("%d e-mails, want the page only", n)
+	}
+	if len(r.failures()) != 0 {
+		t.Errorf("staff-room notices: %q", r.failures())
 	}
 }

@@ -18,11 +18,13 @@ type webhook struct {
 
 // pdEvent is the PagerDuty Events v2 body.
 type pdEvent struct {
-	RoutingKey  string    `json:"routing_key,omitempty"`
-	EventAction string    `json:"event_action"`
-	DedupKey    string    `json:"dedup_key"`
-	Client      string    `json:"client"`
-	Payload     pdPayload `json:"payload"`
+	RoutingKey  string `json:"routing_key,omitempty"`
+	EventAction string `json:"event_action"`
+	DedupKey    string `json:"dedup_key"`
+	Client      string `json:"client,omitempty"`
+	// Payload is for "trigger" only; "acknowledge" and "resolve" name the incident by
+	// its dedup key alone.
+	Payload *pdPayload `json:"payload,omitempty"`
 }
 
 type pdPayload struct {
@@ -36,19 +38,27 @@ type pdPayload struct {
 
 func (w *webhook) name() string { return "webhook" }
 
+func (w *webhook) followsUp() {}
+
+var _ followUp = (*webhook)(nil)
+
 func (w *webhook) send(ctx context.Context, pg page) error {
-	body, err := json.Marshal(pdEvent{
+	ev := pdEvent{
 		RoutingKey:  w.routingKey,
-		EventAction: "trigger",
+		EventAction: pg.event,
 		// One key per case: every round and every staff member paged about it
-		// lands in the same incident instead of a new one each time.
+		// lands in the same incident instead of a new one each time, and the
+		// acknowledgement and resolution find it.
 		DedupKey: "switchboard-" + pg.ref,
-		Client:   "Switchboard",
-		Payload: pdPayload{
+	}
+	if pg.event == "trigger" {
+		ev.Client = "Switchboard"
+		ev.Payload = &pdPayload{
 			Summary: pg.body, Source: "switchboard", Severity: "critical", Class: "staff-route",
 			CustomDetails: map[string]any{"ref": pg.ref, "round": pg.round},
-		},
-	})
+		}
+	}
+	body, err := json.Marshal(ev)
 	if err != nil {
 		return permanent("cannot encode the event")
 	}

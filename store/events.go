@@ -22,6 +22,14 @@ func (t *Tx) AppendEvent(ctx context.Context, e bot.Event) error {
 	return err
 }
 
+// PagedStaff lists who was paged about a case, each once, in the order first paged.
+func (t *Tx) PagedStaff(ctx context.Context, caseID int64) ([]string, error) {
+	var who []string
+	err := t.tx.SelectContext(ctx, &who, `SELECT subject FROM case_events WHERE case_id = $1 AND kind = 'paged'
+		GROUP BY subject ORDER BY min(id)`, caseID)
+	return who, err
+}
+
 type eventRow struct {
 	CaseID   *int64 `db:"case_id"`
 	IntakeID *int64 `db:"intake_id"`

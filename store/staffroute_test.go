@@ -54,6 +54,23 @@ func (d *desk) pages() (mentions, pager []string) {
 	return
 }
 
+// followUps takes the pager's acknowledge and resolve rows out of the outbox.
+func (d *desk) followUps() string {
+	d.t.Helper()
+	msgs, err := d.st.PendingOutbox(context.Background(), bot.Pager, 0, 1000)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		if m.Action == bot.ActionPageAck || m.Action == bot.ActionPageResolve {
+			out = append(out, m.Action+" "+m.Conversation+" "+m.Payload.Ref)
+			_ = d.st.OutboxSent(context.Background(), m.ID)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 func TestPagingChainAndAck(t *testing.T) {
 	d := newDesk(t, testenv.NewDB(t))
 	d.reconfigure(func(c *bot.Config) {
@@ -110,6 +127,15 @@ func TestPagingChainAndAck(t *testing.T) {
 	}
 	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'acked' AND actor = '@s2:localhost'`); n != 1 {
 		t.Error("the ack is not audited")
+	}
+	// Everyone paged hears through their on-call tool that it was acknowledged, and
+	// that it is over when the case closes, so the tool stops escalating by itself.
+	if got := d.followUps(); got != "page_ack @s1:localhost "+ref+",page_ack @s2:localhost "+ref {
+		t.Errorf("follow-ups after !ack: %q", got)
+	}
+	expect(t, d.send("@s2:localhost", "!staffcase:localhost", "!close resolved"), "closed")
+	if got := d.followUps(); got != "page_resolve @s1:localhost "+ref+",page_resolve @s2:localhost "+ref {
+		t.Errorf("follow-ups after !close: %q", got)
 	}
 	// Exhaustion: a second case nobody acknowledges.
 	ref2 := d.staffCase("@carol:localhost", "!dm-carol:localhost")
