@@ -27,7 +27,7 @@ func startPager(cfg *config.Config, svc *bot.Service, outbox *bot.Outbox, cat *i
 		SMTP: pager.SMTP{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username, Password: c.SMTP.Password,
 			From: c.SMTP.From, StartTLS: c.SMTP.StartTLS},
 		Attempts: c.Attempts, RetryBackoff: c.RetryBackoff.D(), Timeout: c.Timeout.D(),
-		Language: cfg.Service.DefaultLanguage,
+		Language: cfg.Service.DefaultLanguage, StaffRoom: cfg.Service.StaffRoom,
 	}, svc, cat, log.With().Str("component", "pager").Logger())
 	if err != nil {
 		return err

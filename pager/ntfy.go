@@ -15,6 +15,7 @@ type ntfy struct {
 	client *http.Client
 	url    string // the topic URL; a secret, never shown
 	token  string
+	click  string // opened when the notification is tapped: the staff room
 }
 
 func (n *ntfy) name() string { return "ntfy" }
@@ -30,6 +31,9 @@ func (n *ntfy) send(ctx context.Context, pg page) error {
 	req.Header.Set("Title", mime.QEncoding.Encode("utf-8", pg.title))
 	req.Header.Set("Priority", "urgent")
 	req.Header.Set("Tags", "rotating_light")
+	if n.click != "" {
+		req.Header.Set("Click", n.click)
+	}
 	if n.token != "" {
 		req.Header.Set("Authorization", "Bearer "+n.token)
 	}

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sync"
 	"time"
@@ -69,6 +70,10 @@ type Config struct {
 	Timeout      time.Duration
 	// Language of the pages' text (the staff room's language).
 	Language string
+	// StaffRoom is the Matrix room where pages are acknowledged: an ntfy notification
+	// opens it (a matrix.to link, which Element and other clients take) when tapped.
+	// Empty: the notification opens nothing.
+	StaffRoom string
 }
 
 // Pager sends pages. It is safe for concurrent use.
@@ -112,6 +117,15 @@ type followUp interface {
 // and mail headers, so it is refused rather than escaped.
 var refRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,31}$`)
 
+// roomLink is a matrix.to link to a room, or "" for no room. The fragment is escaped by
+// net/url, so nothing in a room ID can break out of the header it is put in.
+func roomLink(room string) string {
+	if room == "" {
+		return ""
+	}
+	return (&url.URL{Scheme: "https", Host: "matrix.to", Path: "/", Fragment: "/" + room}).String()
+}
+
 // New makes a pager. rep is told about channels that fail; cat renders the pages.
 func New(cfg Config, rep Reporter, cat *i18n.Catalogue, log zerolog.Logger) (*Pager, error) {
 	if rep == nil || cat == nil {
@@ -139,7 +153,7 @@ func New(cfg Config, rep Reporter, cat *i18n.Catalogue, log zerolog.Logger) (*Pa
 	for staff, c := range cfg.Contacts {
 		var chans []channel
 		if c.Ntfy != "" {
-			chans = append(chans, &ntfy{client: client, url: c.Ntfy, token: c.NtfyToken})
+			chans = append(chans, &ntfy{client: client, url: c.Ntfy, token: c.NtfyToken, click: roomLink(cfg.StaffRoom)})
 		}
 		if c.Webhook != "" {
 			chans = append(chans, &webhook{client: client, url: c.Webhook, routingKey: c.WebhookRoutingKey})

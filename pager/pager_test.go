@@ -242,3 +242,21 @@ func TestFollowUpsReachTheWebhookOnly(t *testing.T) {
 		t.Errorf("staff-room notices: %q", r.failures())
 	}
 }
+
+// Tapping the ntfy notification opens the staff room, where the page is acknowledged;
+// without a staff room configured, it opens nothing.
+func TestNtfyOpensTheStaffRoom(t *testing.T) {
+	r := newRig(t)
+	r.send(r.pager(nil), r.page(1))
+	r.send(r.pager(func(c *pager.Config) { c.StaffRoom = staffRoom }), r.page(2))
+	n := r.ntfy.Requests()
+	if len(n) != 2 {
+		t.Fatalf("%d ntfy requests", len(n))
+	}
+	if got := n[0].Header.Get("Click"); got != "" {
+		t.Errorf("no staff room, but Click %q", got)
+	}
+	if got := n[1].Header.Get("Click"); got != "https://matrix.to/#/!staff:localhost" {
+		t.Errorf("Click %q", got)
+	}
+}
