@@ -307,25 +307,29 @@ func (t *turn) handle(in Inbound) error {
 // member's command.
 func (t *turn) inDM(in Inbound) error {
 	var err error
-	if blocked, err := t.tx.Blocked(t.ctx, in.Platform, in.Sender, t.now); err != nil || blocked {
-		if err != nil {
-			return err
-		}
+	blocked := false
+	if in.Kind == KindText {
+		// The block check and the person row (created and locked) in one statement.
+		t.person, blocked, err = t.tx.PersonUnlessBlocked(t.ctx, in.Platform, in.Sender, t.now)
+	} else {
+		blocked, err = t.tx.Blocked(t.ctx, in.Platform, in.Sender, t.now)
+	}
+	if err != nil {
+		return err
+	}
+	if blocked {
 		// A neutral answer: nothing is created, and nothing tells them they are blocked.
 		return t.send(t.platform, t.conv, t.s.cfg.DefaultLanguage, false, true, say("switchboard-blocked"))
 	}
 	if in.Kind == KindReaction {
 		return t.reaction(in)
 	}
-	if in.Kind == KindText {
-		t.person, err = t.tx.Person(t.ctx, in.Platform, in.Sender, t.now)
-	} else {
+	if in.Kind != KindText {
 		// Nothing to keep about someone whose message we cannot use; the lookup only
 		// finds the language to answer in.
-		t.person, _, err = t.tx.FindPerson(t.ctx, in.Platform, in.Sender)
-	}
-	if err != nil {
-		return err
+		if t.person, _, err = t.tx.FindPerson(t.ctx, in.Platform, in.Sender); err != nil {
+			return err
+		}
 	}
 	switch in.Kind {
 	case KindUndecryptable:

@@ -32,6 +32,9 @@ type Tx interface {
 	// Person finds or creates a person and locks their row for this transaction, so one
 	// person's messages are handled one at a time.
 	Person(ctx context.Context, platform Platform, externalID string, now time.Time) (Person, error)
+	// PersonUnlessBlocked is Person for someone not blocked; for someone blocked it
+	// creates nothing and says so. One statement: a message's first round trip.
+	PersonUnlessBlocked(ctx context.Context, platform Platform, externalID string, now time.Time) (p Person, blocked bool, err error)
 	// FindPerson loads a person without creating one (ok false when unknown).
 	FindPerson(ctx context.Context, platform Platform, externalID string) (p Person, ok bool, err error)
 	// PersonRef loads a person by ID without locking (for reading their platform).

@@ -30,6 +30,21 @@ func (t *Tx) Person(ctx context.Context, platform bot.Platform, externalID strin
 	return r.person(), err
 }
 
+// PersonUnlessBlocked creates or loads and locks a person, in the same statement as
+// the block check; for a blocked sender nothing is created or returned.
+func (t *Tx) PersonUnlessBlocked(ctx context.Context, platform bot.Platform, externalID string, now time.Time) (bot.Person, bool, error) {
+	var r personRow
+	err := t.tx.GetContext(ctx, &r, `INSERT INTO people (platform, external_id, created_at)
+		SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE platform = $1 AND external_id = $2
+			AND (until = 0 OR until > $3))
+		ON CONFLICT (platform, external_id) DO UPDATE SET platform = EXCLUDED.platform
+		RETURNING id, platform, external_id, language`, platform, externalID, ms(now))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Person{Platform: platform, ExternalID: externalID}, true, nil
+	}
+	return r.person(), false, err
+}
+
 // PersonByID loads and locks a person.
 func (t *Tx) PersonByID(ctx context.Context, id int64) (bot.Person, error) {
 	var r personRow
