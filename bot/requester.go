@@ -85,6 +85,10 @@ func (t *turn) cancel() error {
 		if err := t.event(c.ID, c.IntakeID, "requester", "case_withdrawn", map[string]string{"from": string(from)}); err != nil {
 			return err
 		}
+		// Paging stops with the case; the on-call tool's incident must stop too.
+		if err := t.followUpPages(c, ActionPageResolve); err != nil {
+			return err
+		}
 	}
 	if ik == nil && c == nil {
 		return t.reply(say("switchboard-cancel-none"))

@@ -146,6 +146,24 @@ func TestPagingChainAndAck(t *testing.T) {
 	expect(t, d.drain(staffRoom), "Nobody acknowledged", ref2)
 }
 
+// A staff-route case withdrawn by its requester stops paging, and the on-call tool's
+// incident is resolved with it.
+func TestWithdrawnStaffCaseResolvesThePage(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.reconfigure(func(c *bot.Config) {
+		c.Staff = []string{staff, "@s1:localhost"}
+		c.OnCall, c.AckTimeout, c.MaxRounds, c.Pager = []string{"@s1:localhost"}, 5*time.Minute, 2, true
+	})
+	ref := d.staffCase(alice, room)
+	if _, p := d.pages(); strings.Join(p, ",") != "@s1:localhost" {
+		t.Fatalf("paged: %v", p)
+	}
+	expect(t, d.send(alice, room, "!cancel"), "withdrawn")
+	if got := d.followUps(); got != "page_resolve @s1:localhost "+ref {
+		t.Errorf("follow-ups after !cancel: %q", got)
+	}
+}
+
 func TestRotation(t *testing.T) {
 	d := newDesk(t, testenv.NewDB(t))
 	start := time.UnixMilli(d.clock.Load()).Add(-8 * 24 * time.Hour) // one week and a day ago
