@@ -23,6 +23,7 @@ import (
 
 	"switchboard/bot"
 	"switchboard/i18n"
+	"switchboard/internal/ircnick"
 )
 
 // Config is what the bridge needs from the configuration.
@@ -277,7 +278,7 @@ func (b *Bridge) registered(s *session) {
 // logged in to the account that owns the nick) ends that connection, and MONITOR
 // says when the nick is free, which is when the bot asks for it.
 func (b *Bridge) regainNick(s *session) {
-	if foldRFC1459(s.conn.CurrentNick()) == foldRFC1459(b.cfg.Nick) {
+	if ircnick.Fold(s.conn.CurrentNick()) == ircnick.Fold(b.cfg.Nick) {
 		return
 	}
 	b.log.Warn().Str("nick", s.conn.CurrentNick()).Str("wanted", b.cfg.Nick).Msg("The bot's nick is taken; asking NickServ to free it")
@@ -287,11 +288,11 @@ func (b *Bridge) regainNick(s *session) {
 
 // nickFree: a MONITOR offline line listed the configured nick.
 func (b *Bridge) nickFree(s *session, list string) {
-	if foldRFC1459(s.conn.CurrentNick()) == foldRFC1459(b.cfg.Nick) {
+	if ircnick.Fold(s.conn.CurrentNick()) == ircnick.Fold(b.cfg.Nick) {
 		return
 	}
 	for _, n := range strings.Split(list, ",") {
-		if foldRFC1459(n) == foldRFC1459(b.cfg.Nick) {
+		if ircnick.Fold(n) == ircnick.Fold(b.cfg.Nick) {
 			b.out.queueControl("NICK", b.cfg.Nick)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"switchboard/bot"
+	"switchboard/internal/ircnick"
 )
 
 // register sets the callbacks of one connection. irc-go runs them on its read
@@ -71,7 +72,7 @@ func (b *Bridge) register(s *session) {
 }
 
 func (b *Bridge) self(s *session, nick string) bool {
-	return foldRFC1459(nick) == foldRFC1459(s.conn.CurrentNick())
+	return ircnick.Fold(nick) == ircnick.Fold(s.conn.CurrentNick())
 }
 
 func userhost(m ircmsg.Message) string {
@@ -174,7 +175,7 @@ func newLanes(b *Bridge) *lanes {
 
 func (l *lanes) push(j job) {
 	h := fnv.New32a()
-	h.Write([]byte(foldRFC1459(j.nick)))
+	h.Write([]byte(ircnick.Fold(j.nick)))
 	l.ch[h.Sum32()%uint32(len(l.ch))] <- j
 }
 

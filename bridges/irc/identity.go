@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/bot"
+	"switchboard/internal/ircnick"
 )
 
 // On IRC a nick is free for anyone to take, so a requester is their services
@@ -68,7 +69,7 @@ type whoisReq struct {
 const trustWithout = time.Minute
 
 func newDirectory(b *Bridge) *directory {
-	d := &directory{b: b, fold: foldRFC1459}
+	d := &directory{b: b, fold: ircnick.Fold}
 	d.resetLocked()
 	return d
 }
@@ -88,7 +89,7 @@ func (d *directory) resetLocked() {
 func (d *directory) reconnected(s *session) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.fold = foldRFC1459
+	d.fold = ircnick.Fold
 	if cm := s.conn.ISupport()["CASEMAPPING"]; cm == "ascii" {
 		d.fold = strings.ToLower
 	}
@@ -272,24 +273,4 @@ func randomToken() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// foldRFC1459 is the rfc1459 case mapping (Libera.Chat's): {}|^ are the lower
-// case of []\~.
-func foldRFC1459(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			return r + 32
-		case r == '[':
-			return '{'
-		case r == ']':
-			return '}'
-		case r == '\\':
-			return '|'
-		case r == '~':
-			return '^'
-		}
-		return r
-	}, s)
 }

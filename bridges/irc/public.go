@@ -7,6 +7,8 @@ import (
 	"unicode"
 
 	"golang.org/x/time/rate"
+
+	"switchboard/internal/ircnick"
 )
 
 // public answers in the configured channels. The bot never talks about a case
@@ -34,14 +36,14 @@ const (
 func newPublic(b *Bridge, channels []string) *public {
 	p := &public{b: b, channels: map[string]bool{}, perChan: map[string]*rate.Limiter{}, perNick: map[string]time.Time{}}
 	for _, c := range channels {
-		p.channels[foldRFC1459(c)] = true
+		p.channels[ircnick.Fold(c)] = true
 	}
 	return p
 }
 
 func (p *public) message(s *session, channel, nick, text string) {
-	ch := foldRFC1459(channel)
-	if !p.channels[ch] || !addressed(CleanInput(text), s.conn.CurrentNick()) || !p.allow(ch, foldRFC1459(nick)) {
+	ch := ircnick.Fold(channel)
+	if !p.channels[ch] || !addressed(CleanInput(text), s.conn.CurrentNick()) || !p.allow(ch, ircnick.Fold(nick)) {
 		return
 	}
 	line := p.b.cat.Text(p.b.cfg.DefaultLanguage, "switchboard-irc-public-pointer", nick, s.conn.CurrentNick())
@@ -84,11 +86,11 @@ func addressed(text, botNick string) bool {
 	if strings.EqualFold(first, "!help") {
 		return true
 	}
-	words := strings.FieldsFunc(foldRFC1459(text), func(r rune) bool {
+	words := strings.FieldsFunc(ircnick.Fold(text), func(r rune) bool {
 		return unicode.IsSpace(r) || strings.ContainsRune(",:;.!?@()<>\"'", r)
 	})
 	for _, w := range words {
-		if w == foldRFC1459(botNick) {
+		if w == ircnick.Fold(botNick) {
 			return true
 		}
 	}

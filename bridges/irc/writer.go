@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"golang.org/x/time/rate"
+
+	"switchboard/internal/ircnick"
 )
 
 // errNoSuchNick: the server answered a line with 401, the nick is not online.
@@ -90,7 +92,7 @@ func (w *writer) queueControl(cmd string, params ...string) {
 func (w *writer) queue(lines []outLine) {
 	w.mu.Lock()
 	for _, l := range lines {
-		k := foldRFC1459(l.params[0])
+		k := ircnick.Fold(l.params[0])
 		if len(w.msgs[k]) == 0 {
 			w.order = append(w.order, k)
 		}
@@ -248,7 +250,7 @@ func (w *writer) noSuchNick(nick string) {
 	defer w.mu.Unlock()
 	mark := func(ls []*written) {
 		for _, l := range ls {
-			if foldRFC1459(l.target) == foldRFC1459(nick) {
+			if ircnick.Fold(l.target) == ircnick.Fold(nick) {
 				l.err = errNoSuchNick
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ergochat/irc-go/ircmsg"
+
+	"switchboard/internal/ircnick"
 )
 
 // IRCMsg is a PRIVMSG or NOTICE the client received.
@@ -147,7 +149,7 @@ func (c *IRCClient) record(m ircmsg.Message) {
 	c.lines = append(c.lines, m)
 	switch m.Command {
 	case "NICK":
-		if ircFold(m.Nick()) == ircFold(c.nick) && len(m.Params) > 0 {
+		if ircnick.Fold(m.Nick()) == ircnick.Fold(c.nick) && len(m.Params) > 0 {
 			c.nick = m.Params[0]
 		}
 	case "PRIVMSG", "NOTICE":
@@ -199,14 +201,14 @@ func (c *IRCClient) Account() string {
 // SetNick changes the nick and waits for the server to confirm it.
 func (c *IRCClient) SetNick(ctx context.Context, nick string) error {
 	old := c.Nick()
-	if ircFold(old) == ircFold(nick) {
+	if ircnick.Fold(old) == ircnick.Fold(nick) {
 		return nil
 	}
 	if err := c.SendRaw("NICK " + nick); err != nil {
 		return err
 	}
 	m, err := c.WaitLine(ctx, func(m ircmsg.Message) bool {
-		return (m.Command == "NICK" && ircFold(m.Nick()) == ircFold(old)) || m.Command == "433" || m.Command == "432"
+		return (m.Command == "NICK" && ircnick.Fold(m.Nick()) == ircnick.Fold(old)) || m.Command == "433" || m.Command == "432"
 	})
 	if err != nil {
 		return err
@@ -223,7 +225,7 @@ func (c *IRCClient) Join(ctx context.Context, channel string) error {
 		return err
 	}
 	_, err := c.WaitLine(ctx, func(m ircmsg.Message) bool {
-		return m.Command == "366" && len(m.Params) > 1 && ircFold(m.Params[1]) == ircFold(channel)
+		return m.Command == "366" && len(m.Params) > 1 && ircnick.Fold(m.Params[1]) == ircnick.Fold(channel)
 	})
 	return err
 }
@@ -242,23 +244,4 @@ func (c *IRCClient) Closed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closed
-}
-
-// ircFold is rfc1459 case folding, the network's CASEMAPPING.
-func ircFold(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			return r + 32
-		case r == '[':
-			return '{'
-		case r == ']':
-			return '}'
-		case r == '\\':
-			return '|'
-		case r == '~':
-			return '^'
-		}
-		return r
-	}, s)
 }

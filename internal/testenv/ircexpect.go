@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ergochat/irc-go/ircmsg"
+
+	"switchboard/internal/ircnick"
 )
 
 // WaitLine returns the next line from the server, after the line cursor, that
@@ -70,7 +72,7 @@ func (c *IRCClient) Expect(tb testing.TB, from, substr string) IRCMsg {
 	ctx, cancel := context.WithTimeout(context.Background(), c.ExpectTimeout)
 	defer cancel()
 	m, err := c.WaitFor(ctx, func(m IRCMsg) bool {
-		return m.Command == "PRIVMSG" && ircFold(m.From) == ircFold(from) && strings.Contains(m.Text, substr)
+		return m.Command == "PRIVMSG" && ircnick.Fold(m.From) == ircnick.Fold(from) && strings.Contains(m.Text, substr)
 	})
 	if err != nil {
 		tb.Fatalf("expected a message from %s containing %q: %v", from, substr, err)
@@ -84,7 +86,7 @@ func (c *IRCClient) ExpectNone(tb testing.TB, from string, d time.Duration) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	if m, err := c.WaitFor(ctx, func(m IRCMsg) bool { return ircFold(m.From) == ircFold(from) }); err == nil {
+	if m, err := c.WaitFor(ctx, func(m IRCMsg) bool { return ircnick.Fold(m.From) == ircnick.Fold(from) }); err == nil {
 		tb.Fatalf("expected silence from %s, got %s %q", from, m.Command, m.Text)
 	}
 }
