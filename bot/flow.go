@@ -2,8 +2,12 @@ package bot
 
 // answer applies the requester's answer to their open intake and acts on the decision.
 func (t *turn) answer(ik *Intake, text string) error {
-	d, more := Continuation(*ik, text)
-	if !more || t.platform != IRC || t.now.Sub(ik.UpdatedAt) >= t.s.cfg.IRCPasteWindow {
+	var d Decision
+	more := false
+	if t.platform == IRC && t.now.Sub(ik.UpdatedAt) < t.s.cfg.IRCPasteWindow {
+		d, more = Continuation(*ik, text)
+	}
+	if !more {
 		d = Answer(*ik, text)
 	}
 	if d.Event == "" { // unclear answer: re-asked, nothing changed
