@@ -30,30 +30,11 @@ func TestAppServesIRC(t *testing.T) {
 	hs, n := testenv.Homeserver(t), testenv.IRCNetwork(t)
 	userID, password := hs.NewUser(t, "switchboard")
 	acct, ircPass := n.NewAccount(t, "sbapp")
-	cfg := config.Defaults()
-	cfg.Homeserver.URL = hs.URL()
-	cfg.Bot.UserID, cfg.Bot.Password = userID.String(), password
-	cfg.Encryption.PickleKey = "test-pickle-key-0123456789"
-	cfg.Database.URL = testenv.NewDB(t)
-	cfg.IRC.Server, cfg.IRC.TLS, cfg.IRC.Nick, cfg.IRC.Account, cfg.IRC.Password = n.Addr(), false, acct, acct, ircPass
-	cfg.IRC.FloodInterval, cfg.IRC.FloodBurst = config.Duration(20*time.Millisecond), 10
-	cfg.IRC.PasteWindow = 0 // scripted people answer faster than anyone reads
+	cfg := appConfig(t, hs, n, userID.String(), password, acct, ircPass)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuf{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, &cfg, zerolog.New(logs).Level(zerolog.DebugLevel)) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("bot log:\n%s", logs.String())
-		}
-	})
+	logs := runApp(t, &cfg)
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(logs.String(), "Connected to IRC") {
 		if time.Now().After(deadline) {
@@ -79,4 +60,38 @@ func TestAppServesIRC(t *testing.T) {
 		t.Logf("round trip %d: first line after %v", i, m.Time.Sub(start))
 		c.Expect(t, acct, "1 of 4")
 	}
+}
+
+// appConfig is the whole bot's configuration against the test homeserver and IRC
+// network, with a fast flood bucket and the paste window off (scripted people answer
+// faster than anyone reads). Callers add what they need, then validate.
+func appConfig(t *testing.T, hs *testenv.Dendrite, n *testenv.IRC, userID, password, acct, ircPass string) config.Config {
+	cfg := config.Defaults()
+	cfg.Homeserver.URL = hs.URL()
+	cfg.Bot.UserID, cfg.Bot.Password = userID, password
+	cfg.Encryption.PickleKey = "test-pickle-key-0123456789"
+	cfg.Database.URL = testenv.NewDB(t)
+	cfg.IRC.Server, cfg.IRC.TLS, cfg.IRC.Nick, cfg.IRC.Account, cfg.IRC.Password = n.Addr(), false, acct, acct, ircPass
+	cfg.IRC.FloodInterval, cfg.IRC.FloodBurst = config.Duration(20*time.Millisecond), 10
+	cfg.IRC.PasteWindow = 0
+	return cfg
+}
+
+// runApp runs the whole bot until the test ends; a failed test shows the log's tail.
+func runApp(t *testing.T, cfg *config.Config) *logBuf {
+	logs := &logBuf{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx, cfg, zerolog.New(logs).Level(zerolog.DebugLevel)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("app.Run: %v", err)
+		}
+		if t.Failed() {
+			l := logs.String()
+			t.Logf("bot log (tail):\n%s", l[max(0, len(l)-8000):])
+		}
+	})
+	return logs
 }

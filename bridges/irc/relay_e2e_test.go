@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
-	"switchboard/app"
-	"switchboard/config"
 	"switchboard/internal/testenv"
 )
 
@@ -31,30 +28,12 @@ func TestRelayEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Defaults()
-	cfg.Homeserver.URL = hs.URL()
-	cfg.Bot.UserID, cfg.Bot.Password = botID.String(), password
-	cfg.Encryption.PickleKey = "test-pickle-key-0123456789"
-	cfg.Database.URL = testenv.NewDB(t)
+	cfg := appConfig(t, hs, n, botID.String(), password, acct, ircPass)
 	cfg.Service.StaffRoom, cfg.Service.Staff = staffRoom.String(), []string{staff.UserID().String()}
-	cfg.IRC.Server, cfg.IRC.TLS, cfg.IRC.Nick, cfg.IRC.Account, cfg.IRC.Password = n.Addr(), false, acct, acct, ircPass
-	cfg.IRC.FloodInterval, cfg.IRC.FloodBurst = config.Duration(20*time.Millisecond), 10
-	cfg.IRC.PasteWindow = 0 // scripted people answer faster than anyone reads
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuf{}
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx, &cfg, zerolog.New(logs).Level(zerolog.DebugLevel)) }()
-	t.Cleanup(func() {
-		stop()
-		<-done
-		if t.Failed() {
-			l := logs.String()
-			t.Logf("bot log (tail):\n%s", l[max(0, len(l)-8000):])
-		}
-	})
+	logs := runApp(t, &cfg)
 	for !strings.Contains(logs.String(), "Connected to IRC") || !strings.Contains(logs.String(), "Switchboard is running") {
 		if ctx.Err() != nil {
 			t.Fatal("the bot did not start")
