@@ -32,7 +32,7 @@ type Waiting struct {
 type CaseLink struct {
 	OtherID  int64
 	OtherRef string
-	Kind     string // requester_named: this requester is a party there; names_requester: a party here asked there
+	Kind     LinkKind
 }
 
 // linkWindow is how far back a closed case still counts for cross-case links.
@@ -83,12 +83,12 @@ func (t *turn) linkCases(c *Case) error {
 			}
 			continue
 		}
-		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Kind: "case_link",
-			Detail: map[string]string{"other": l.OtherRef, "kind": l.Kind}, At: t.now}); err != nil {
+		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Kind: EventCaseLinked,
+			Detail: map[string]string{"other": l.OtherRef, "kind": string(l.Kind)}, At: t.now}); err != nil {
 			return err
 		}
 		key := "switchboard-link-requester-named"
-		if l.Kind == "names_requester" {
+		if l.Kind == LinkNamesRequester {
 			key = "switchboard-link-names-requester"
 		}
 		if t.s.cfg.StaffConversation != "" {
@@ -101,54 +101,45 @@ func (t *turn) linkCases(c *Case) error {
 	return nil
 }
 
-// staffOther runs the staff commands besides !volunteer and !ack.
-func (t *turn) staffOther(inv commands.Invocation) error {
-	switch inv.Cmd {
-	case commands.Block:
-		return t.block(inv.Args)
-	case commands.Unblock:
-		platform, id, ok := parseTarget(inv.Args[0])
-		if !ok {
-			return t.reply(say("switchboard-block-usage"))
-		}
-		done, err := t.tx.Unblock(t.ctx, platform, id)
-		if err != nil {
-			return err
-		}
-		if !done {
-			return t.reply(say("switchboard-unblock-none", inv.Args[0]))
-		}
-		if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.sender, Subject: id, Kind: "unblocked", At: t.now}); err != nil {
-			return err
-		}
-		return t.reply(say("switchboard-unblocked", inv.Args[0]))
-	case commands.Blocks:
-		bs, err := t.tx.Blocks(t.ctx, t.now)
-		if err != nil {
-			return err
-		}
-		if len(bs) == 0 {
-			return t.reply(say("switchboard-blocks-none"))
-		}
-		items := make([]Reply, len(bs))
-		for i, b := range bs {
-			until := "—"
-			if !b.Until.IsZero() {
-				until = b.Until.UTC().Format("2006-01-02 15:04 UTC")
-			}
-			items[i] = say("switchboard-blocks-line", target(b.Platform, b.ExternalID), until, b.By, orDash(b.Reason))
-		}
-		return t.replyList(say("switchboard-blocks-heading"), items)
-	case commands.Audit:
-		return t.audit(inv.Args[0])
+func (t *turn) cmdUnblock(a commands.Args) error {
+	typed := a.String("target")
+	platform, id, _ := parseTarget(typed)
+	done, err := t.tx.Unblock(t.ctx, platform, id)
+	if err != nil {
+		return err
 	}
-	return t.reply(say("switchboard-unknown-command", commands.Prefix+inv.Cmd.Name))
+	if !done {
+		return t.reply(say("switchboard-unblock-none", typed))
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.sender, Subject: id, Kind: EventUnblocked, At: t.now}); err != nil {
+		return err
+	}
+	return t.reply(say("switchboard-unblocked", typed))
+}
+
+func (t *turn) cmdBlocks(commands.Args) error {
+	bs, err := t.tx.Blocks(t.ctx, t.now)
+	if err != nil {
+		return err
+	}
+	if len(bs) == 0 {
+		return t.reply(say("switchboard-blocks-none"))
+	}
+	items := make([]Reply, len(bs))
+	for i, b := range bs {
+		until := "—"
+		if !b.Until.IsZero() {
+			until = b.Until.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		items[i] = say("switchboard-blocks-line", target(b.Platform, b.ExternalID), until, b.By, orDash(b.Reason))
+	}
+	return t.replyList(say("switchboard-blocks-heading"), items)
 }
 
 // parseTarget reads "@user:server" (Matrix) or "irc:account".
 func parseTarget(s string) (Platform, string, bool) {
 	switch {
-	case isMatrixID(s):
+	case commands.IsMatrixID(s):
 		return Matrix, s, true
 	case strings.HasPrefix(strings.ToLower(s), "irc:") && len(s) > 4 && !strings.ContainsAny(s, " \t"):
 		return IRC, s[4:], true
@@ -170,20 +161,14 @@ func orDash(s string) string {
 	return s
 }
 
-// block: !block @user|irc:account [duration] [reason]
-func (t *turn) block(args []string) error {
-	platform, id, ok := parseTarget(args[0])
-	if !ok {
-		return t.reply(say("switchboard-block-usage"))
+// cmdBlock: !block @user|irc:account [duration] [reason]
+func (t *turn) cmdBlock(a commands.Args) error {
+	typed := a.String("target")
+	platform, id, _ := parseTarget(typed)
+	b := Block{Platform: platform, ExternalID: id, By: t.sender, At: t.now, Reason: a.String("reason")}
+	if a.Has("for") {
+		b.Until = t.now.Add(a.Duration("for"))
 	}
-	b := Block{Platform: platform, ExternalID: id, By: t.sender, At: t.now}
-	rest := args[1:]
-	if len(rest) > 0 {
-		if d, err := parseDays(rest[0]); err == nil {
-			b.Until, rest = t.now.Add(d), rest[1:]
-		}
-	}
-	b.Reason = strings.Join(rest, " ")
 	if err := t.tx.SetBlock(t.ctx, b); err != nil {
 		return err
 	}
@@ -191,23 +176,10 @@ func (t *turn) block(args []string) error {
 	if b.Reason != "" {
 		detail["reason"] = b.Reason
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.sender, Subject: id, Kind: "blocked", Detail: detail, At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.sender, Subject: id, Kind: EventBlocked, Detail: detail, At: t.now}); err != nil {
 		return err
 	}
-	return t.reply(say("switchboard-blocked-done", args[0]))
-}
-
-// parseDays reads "30d", "12h", "90m".
-func parseDays(s string) (time.Duration, error) {
-	if strings.HasSuffix(s, "d") {
-		d, err := time.ParseDuration(strings.TrimSuffix(s, "d") + "h")
-		return d * 24, err
-	}
-	d, err := time.ParseDuration(s)
-	if err == nil && d <= 0 {
-		err = errBadDuration
-	}
-	return d, err
+	return t.reply(say("switchboard-blocked-done", typed))
 }
 
 // allowIntake takes one token from the global intake rate (golang.org/x/time/rate:

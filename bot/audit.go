@@ -1,17 +1,17 @@
 package bot
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-)
 
-var errBadDuration = errors.New("bad duration")
+	"switchboard/commands"
+)
 
 // audit prints a case's event log (!audit SB-…) or what someone did (!audit @user).
 // Staff only; events never hold what people wrote.
-func (t *turn) audit(arg string) error {
+func (t *turn) cmdAudit(a commands.Args) error {
+	arg := a.String("of")
 	var events []Event
 	var heading Reply
 	if platform, id, ok := parseTarget(arg); ok {
@@ -21,7 +21,7 @@ func (t *turn) audit(arg string) error {
 		}
 		heading = say("switchboard-audit-person", target(platform, id), len(events))
 	} else {
-		c, err := t.tx.CaseByRef(t.ctx, NormalizeRef(arg))
+		c, err := t.tx.CaseByRef(t.ctx, arg)
 		if err != nil {
 			return err
 		}

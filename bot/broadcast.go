@@ -1,11 +1,5 @@
 package bot
 
-import (
-	"strings"
-
-	"switchboard/commands"
-)
-
 // In broadcast mode a queued case is announced in the volunteers' room, with the same
 // content-free line as a direct offer, and the first eligible volunteer to !accept it
 // wins (a compare-and-swap on the case's state).
@@ -20,11 +14,10 @@ func (t *turn) announce(c *Case) error {
 		say("switchboard-announce", c.Ref, c.Language, category))
 }
 
-func (t *turn) acceptBroadcast(v *Volunteer, args []string) error {
-	if len(args) == 0 {
+func (t *turn) acceptBroadcast(v *Volunteer, ref string) error {
+	if ref == "" {
 		return t.reply(say("switchboard-accept-usage"))
 	}
-	ref := NormalizeRef(args[0])
 	c, err := t.tx.CaseByRef(t.ctx, ref)
 	if err != nil {
 		return err
@@ -55,23 +48,4 @@ func (t *turn) acceptBroadcast(v *Volunteer, args []string) error {
 		return err
 	}
 	return t.assign(c, v, o.ID)
-}
-
-// inVolunteersRoom takes !accept from volunteers in the broadcast room; the rest is
-// the volunteers' own talk.
-func (t *turn) inVolunteersRoom(in Inbound) error {
-	text := Sanitize(in.Text)
-	if in.Kind != KindText || !strings.HasPrefix(text, commands.Prefix) {
-		return nil
-	}
-	v, err := t.tx.Volunteer(t.ctx, in.Sender)
-	if err != nil || v == nil || (v.Status != VolActive && v.Status != VolTrainee) {
-		return err
-	}
-	table := commands.Table{commands.Accept}
-	inv, ok, err := t.parse(table, text)
-	if !ok || err != nil || inv.Cmd == nil {
-		return err
-	}
-	return t.acceptBroadcast(v, inv.Args)
 }

@@ -63,7 +63,7 @@ func (s *Service) RoomCreated(ctx context.Context, caseID int64, roomID string) 
 		if err := t.tx.UpdateCase(ctx, c, c.State); err != nil {
 			return err
 		}
-		return t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: "bot", Kind: "room_created", At: t.now})
+		return t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: "bot", Kind: EventRoomCreated, At: t.now})
 	})
 }
 
@@ -93,7 +93,7 @@ func (s *Service) Joined(ctx context.Context, in Inbound) error {
 		if err := t.tx.UpdateCase(ctx, c, StateAccepted); err != nil {
 			return err
 		}
-		if err := t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: in.Sender, Kind: "worker_joined", At: t.now}); err != nil {
+		if err := t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: in.Sender, Kind: EventWorkerJoined, At: t.now}); err != nil {
 			return err
 		}
 		t.platform, t.conv = Matrix, c.RoomID
@@ -153,49 +153,52 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) error {
 	}
 	canWork = canWork && c.State.Open()
 	text := Sanitize(in.Text)
-	if !strings.HasPrefix(text, commands.Prefix) {
-		if !canWork {
-			return nil
-		}
-		if c.FirstReplyAt.IsZero() {
-			c.FirstReplyAt = t.now
-			if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
-				return err
-			}
-		}
-		return t.relayOut(c, nameOr(in), text)
+	who := caller{Caller: commands.Caller{Roles: commands.Anyone, Place: commands.CaseRoom}, room: c, worker: worker}
+	if canWork {
+		who.Roles |= commands.Worker
 	}
-	inv, ok, err := t.parse(commands.CaseRoomTable, text)
-	if !ok || err != nil || inv.Cmd == nil {
+	if isCommand, err := t.dispatch(who, text); isCommand || err != nil {
 		return err
 	}
-	if inv.Cmd == commands.Help {
-		return t.help(commands.CaseRoomTable)
-	}
 	if !canWork {
-		return t.reply(say("switchboard-case-not-yours"))
+		return nil
 	}
-	switch {
-	case inv.Cmd == commands.Note:
-		if err := t.tx.AddNote(t.ctx, c.ID, in.Sender, inv.Rest, t.now); err != nil {
+	if c.FirstReplyAt.IsZero() {
+		c.FirstReplyAt = t.now
+		if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
 			return err
 		}
-		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: in.Sender, Kind: "note_added", At: t.now}); err != nil {
-			return err
-		}
-		return t.reply(say("switchboard-note-kept"))
-	case inv.Cmd == commands.Close:
-		return t.closeCase(c, inv)
-	case inv.Cmd == commands.Transfer && c.Route == RouteStaff:
-		return t.transferStaff(c, inv.Args)
-	case inv.Cmd == commands.Transfer:
-		return t.transfer(c, worker, inv.Rest)
-	case inv.Cmd == commands.Escalate && c.Route == RouteStaff:
+	}
+	return t.relayOut(c, nameOr(in), text)
+}
+
+// The commands of whoever works a case, in its room: t.caller.room is the case.
+
+func (t *turn) cmdNote(a commands.Args) error {
+	c := t.caller.room
+	if err := t.tx.AddNote(t.ctx, c.ID, t.sender, a.String("text"), t.now); err != nil {
+		return err
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Kind: EventNoteAdded, At: t.now}); err != nil {
+		return err
+	}
+	return t.reply(say("switchboard-note-kept"))
+}
+
+func (t *turn) cmdTransfer(a commands.Args) error {
+	c := t.caller.room
+	if c.Route == RouteStaff {
+		return t.transferStaff(c, a.String("to"))
+	}
+	return t.transfer(c, t.caller.worker, a.String("to"))
+}
+
+func (t *turn) cmdEscalate(commands.Args) error {
+	c := t.caller.room
+	if c.Route == RouteStaff {
 		return t.reply(say("switchboard-escalate-staff"))
-	case inv.Cmd == commands.Escalate:
-		return t.escalate(c, worker)
 	}
-	return nil
+	return t.escalate(c, t.caller.worker)
 }
 
 // caseWorker is the volunteer (or mentor) working the case, if that is the sender.
@@ -215,15 +218,9 @@ func (t *turn) caseWorker(c *Case, sender string) (*Volunteer, error) {
 	return nil, nil
 }
 
-// closeReasons are the ways a case can end.
-var closeReasons = []string{"resolved", "no-action", "referred", "duplicate"}
-
-func (t *turn) closeCase(c *Case, inv commands.Invocation) error {
-	reason := strings.ToLower(inv.Args[0])
-	if !contains(closeReasons, reason) {
-		return t.reply(say("switchboard-close-usage"))
-	}
-	if note := strings.TrimSpace(strings.TrimPrefix(inv.Rest, inv.Args[0])); note != "" {
+func (t *turn) cmdClose(a commands.Args) error {
+	c, reason := t.caller.room, a.String("reason")
+	if note := a.String("note"); note != "" {
 		if err := t.tx.AddNote(t.ctx, c.ID, t.sender, note, t.now); err != nil {
 			return err
 		}
@@ -233,7 +230,7 @@ func (t *turn) closeCase(c *Case, inv commands.Invocation) error {
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 		return err
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Kind: "case_closed", Detail: map[string]string{"reason": reason}, At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Kind: EventCaseClosed, Detail: map[string]string{"reason": reason}, At: t.now}); err != nil {
 		return err
 	}
 	if err := t.followUpPages(c, ActionPageResolve); err != nil {
@@ -257,7 +254,7 @@ func (t *turn) transfer(c *Case, v *Volunteer, reason string) error {
 	if reason != "" {
 		detail["reason"] = reason
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: "transferred", Detail: detail, At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: EventTransferred, Detail: detail, At: t.now}); err != nil {
 		return err
 	}
 	if err := t.reply(say("switchboard-transferred-room", c.Ref)); err != nil {
@@ -282,7 +279,7 @@ func (t *turn) escalate(c *Case, v *Volunteer) error {
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 		return err
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: "escalated", At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: EventEscalated, At: t.now}); err != nil {
 		return err
 	}
 	if err := t.reply(say("switchboard-escalated-room", c.Ref)); err != nil {

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"switchboard/commands"
@@ -16,51 +15,33 @@ type Stats struct {
 	Ratings, Declined, Expired   int
 }
 
-// inCoordinatorsRoom takes !queue, !coverage and !stats from coordinators and staff.
-func (t *turn) inCoordinatorsRoom(in Inbound) error {
-	if in.Kind != KindText || !(t.s.isCoordinator(in.Sender) || t.s.isStaff(in.Sender)) {
-		return nil
-	}
-	text := Sanitize(in.Text)
-	if !strings.HasPrefix(text, commands.Prefix) {
-		return nil
-	}
-	inv, ok, err := t.parse(commands.CoordinatorTable, text)
-	if !ok || err != nil || inv.Cmd == nil {
+// The coordinators' commands, in their room (staff may use them too).
+
+func (t *turn) cmdQueue(commands.Args) error { return t.queueList() }
+
+func (t *turn) cmdCoverage(commands.Args) error {
+	shifts, langs, err := t.tx.CoverageShifts(t.ctx)
+	if err != nil {
 		return err
 	}
-	switch inv.Cmd {
-	case commands.Queue:
-		return t.queueList()
-	case commands.CoverageCmd:
-		shifts, langs, err := t.tx.CoverageShifts(t.ctx)
-		if err != nil {
-			return err
-		}
-		table := Coverage(t.now, shifts, langs, 7)
-		if table == "" {
-			return t.reply(say("switchboard-coverage-none"))
-		}
-		return t.replyCode(say("switchboard-coverage-heading"), table)
-	case commands.StatsCmd:
-		days := 7
-		if len(inv.Args) > 0 {
-			switch strings.ToLower(inv.Args[0]) {
-			case "7d":
-			case "30d":
-				days = 30
-			default:
-				return t.reply(say("switchboard-stats-usage"))
-			}
-		}
-		s, err := t.tx.Stats(t.ctx, t.now.AddDate(0, 0, -days))
-		if err != nil {
-			return err
-		}
-		return t.reply(say("switchboard-stats", days, s.Opened, s.Closed, minutes(s.FirstReplyP50), minutes(s.FirstReplyP90),
-			fmt.Sprintf("%.1f", s.RatingAvg), s.Ratings, s.Declined, s.Expired))
+	table := Coverage(t.now, shifts, langs, 7)
+	if table == "" {
+		return t.reply(say("switchboard-coverage-none"))
 	}
-	return t.help(commands.CoordinatorTable)
+	return t.replyCode(say("switchboard-coverage-heading"), table)
+}
+
+func (t *turn) cmdStats(a commands.Args) error {
+	days := 7
+	if a.String("period") == "30d" {
+		days = 30
+	}
+	s, err := t.tx.Stats(t.ctx, t.now.AddDate(0, 0, -days))
+	if err != nil {
+		return err
+	}
+	return t.reply(say("switchboard-stats", days, s.Opened, s.Closed, minutes(s.FirstReplyP50), minutes(s.FirstReplyP90),
+		fmt.Sprintf("%.1f", s.RatingAvg), s.Ratings, s.Declined, s.Expired))
 }
 
 func minutes(d time.Duration) string {

@@ -29,7 +29,7 @@ func (t *turn) feedback(text string) (done bool, err error) {
 	if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
 		return false, err
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "requester", Kind: "feedback_given",
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "requester", Kind: EventFeedbackGiven,
 		Detail: map[string]string{"rating": m[1]}, At: t.now}); err != nil {
 		return false, err
 	}

@@ -64,8 +64,7 @@ func (t *turn) openCase(ik *Intake, route Route, state CaseState) (*Case, error)
 	if err := t.tx.CreateCase(t.ctx, c); err != nil {
 		return nil, err
 	}
-	kind := "case_opened"
-	return c, t.event(c.ID, ik.ID, "bot", kind, map[string]string{"route": string(route), "state": string(state)})
+	return c, t.event(c.ID, ik.ID, "bot", EventCaseOpened, map[string]string{"route": string(route), "state": string(state)})
 }
 
 func fillCase(c *Case, ik *Intake) {
@@ -99,7 +98,7 @@ func (t *turn) complete(ik *Intake) error {
 		if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 			return err
 		}
-		if err := t.event(c.ID, ik.ID, "bot", "case_details_completed", map[string]string{"state": string(c.State)}); err != nil {
+		if err := t.event(c.ID, ik.ID, "bot", EventDetailsCompleted, map[string]string{"state": string(c.State)}); err != nil {
 			return err
 		}
 		if err := t.linkCases(c); err != nil {
@@ -135,7 +134,7 @@ func (t *turn) expireIntake(ik *Intake) error {
 	if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
 		return err
 	}
-	if err := t.event(ik.CaseID, ik.ID, "bot", "intake_expired", nil); err != nil {
+	if err := t.event(ik.CaseID, ik.ID, "bot", EventIntakeExpired, nil); err != nil {
 		return err
 	}
 	if ik.CaseID != 0 {

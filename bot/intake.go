@@ -26,7 +26,7 @@ type Decision struct {
 	// Complete means the requester confirmed: the case gets the details and moves on.
 	Complete bool
 	// Event names what happened for the audit log ("" when nothing changed).
-	Event string
+	Event EventKind
 }
 
 // safetySteps are asked one at a time, in this order.
@@ -67,7 +67,7 @@ func NewIntake(personID int64, conversation, opening string) Decision {
 	return Decision{
 		Intake:  ik,
 		Replies: []Reply{say("switchboard-greeting"), say("switchboard-safety-intro"), Question(ik)},
-		Event:   "intake_started",
+		Event:   EventIntakeStarted,
 	}
 }
 
@@ -111,7 +111,7 @@ func Continuation(ik Intake, text string) (d Decision, ok bool) {
 	default:
 		return d, false
 	}
-	d.Event = "continued"
+	d.Event = EventContinued
 	return d, true
 }
 
@@ -139,13 +139,13 @@ func Answer(ik Intake, text string) Decision {
 			d.Replies = append(d.Replies, say("switchboard-emergency"))
 			d.OpenStaffCase = ik.CaseID == 0
 		}
-		d.Event = "safety_answered"
+		d.Event = EventSafetyAnswered
 	case StepDescription:
 		if ik.Description != "" { // something came earlier with !add
 			text = ik.Description + "\n\n" + text
 		}
 		d.Intake.Description = truncate(text, maxDescription)
-		d.Event = "description_given"
+		d.Event = EventDescriptionGiven
 	case StepParties:
 		names, ok := ParseParties(text)
 		if !ok {
@@ -153,7 +153,7 @@ func Answer(ik Intake, text string) Decision {
 			return d
 		}
 		d.Intake.Parties = names
-		d.Event = "parties_given"
+		d.Event = EventPartiesGiven
 	case StepProject:
 		p := normalizeProject(text)
 		if p == "" {
@@ -161,7 +161,7 @@ func Answer(ik Intake, text string) Decision {
 			return d
 		}
 		d.Intake.Project = p
-		d.Event = "project_given"
+		d.Event = EventProjectGiven
 	case StepLanguage:
 		code, ok := ParseLanguage(text)
 		if !ok {
@@ -169,7 +169,7 @@ func Answer(ik Intake, text string) Decision {
 			return d
 		}
 		d.Intake.Language = code
-		d.Event = "language_given"
+		d.Event = EventLanguageGiven
 	case StepConfirm:
 		yes, ok := ParseYesNo(text)
 		switch {
@@ -180,13 +180,13 @@ func Answer(ik Intake, text string) Decision {
 			// Go over the details again; the safety answers stand.
 			d.Intake.Description, d.Intake.Parties, d.Intake.Project = "", nil, ""
 			d.Intake.Step = StepDescription
-			d.Event = "summary_rejected"
+			d.Event = EventSummaryRejected
 			d.Replies = []Reply{say("switchboard-redo-details"), Question(d.Intake)}
 			return d
 		}
 		d.Intake.Status = IntakeDone
 		d.Complete = true
-		d.Event = "intake_completed"
+		d.Event = EventIntakeCompleted
 		return d
 	}
 	d.Intake.Step = nextStep(d.Intake)

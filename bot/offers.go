@@ -1,11 +1,6 @@
 package bot
 
-// Timer kinds of routing.
-const (
-	TimerOfferExpiry = "offer_expiry" // subject: offer ID
-	TimerQueueAlert  = "queue_alert"  // subject: case ID
-	TimerReassure    = "reassure"     // subject: case ID
-)
+import "switchboard/commands"
 
 // routeSweep bounds how many waiting cases one turn tries to place.
 const routeSweep = 20
@@ -59,7 +54,7 @@ func (t *turn) route(c *Case) error {
 	if err := t.setTimer(Timer{Kind: TimerOfferExpiry, Subject: o.ID, Due: t.now.Add(t.s.cfg.OfferExpiry)}); err != nil {
 		return err
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Subject: v.UserID, Kind: "offered", At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Subject: v.UserID, Kind: EventOffered, At: t.now}); err != nil {
 		return err
 	}
 	minutes := int(t.s.cfg.OfferExpiry.Minutes())
@@ -69,9 +64,9 @@ func (t *turn) route(c *Case) error {
 }
 
 // offerFor finds the volunteer's open offer: the one named, or the only one.
-func (t *turn) offerFor(v *Volunteer, args []string) (*Case, *Offer, error) {
-	if len(args) > 0 {
-		c, err := t.tx.CaseByRef(t.ctx, NormalizeRef(args[0]))
+func (t *turn) offerFor(v *Volunteer, ref string) (*Case, *Offer, error) {
+	if ref != "" {
+		c, err := t.tx.CaseByRef(t.ctx, ref)
 		if err != nil || c == nil {
 			return nil, nil, err
 		}
@@ -89,19 +84,24 @@ func (t *turn) offerFor(v *Volunteer, args []string) (*Case, *Offer, error) {
 	return c, &offers[0], err
 }
 
+func (t *turn) cmdAccept(a commands.Args) error {
+	if t.caller.Place == commands.VolunteersRoom {
+		return t.acceptBroadcast(t.caller.vol, a.String("ref"))
+	}
+	return t.accept(t.caller.vol, a.String("ref"))
+}
+
+func (t *turn) cmdDecline(a commands.Args) error { return t.decline(t.caller.vol, a.String("ref")) }
+
 // accept gives the case to the volunteer. The case moves with a compare-and-swap on
 // its state, so of two volunteers accepting at once exactly one wins.
-func (t *turn) accept(v *Volunteer, args []string) error {
+func (t *turn) accept(v *Volunteer, ref string) error {
 	if t.s.cfg.Broadcast {
-		return t.acceptBroadcast(v, args)
+		return t.acceptBroadcast(v, ref)
 	}
-	c, o, err := t.offerFor(v, args)
+	c, o, err := t.offerFor(v, ref)
 	if err != nil {
 		return err
-	}
-	ref := ""
-	if len(args) > 0 {
-		ref = NormalizeRef(args[0])
 	}
 	switch {
 	case c != nil && c.Route == RouteVolunteer && c.VolunteerID == v.ID && (c.State == StateAccepted || c.State == StateActive):
@@ -142,7 +142,7 @@ func (t *turn) assign(c *Case, v *Volunteer, offerID int64) error {
 			return err
 		}
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Subject: v.UserID, Kind: "accepted", At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Subject: v.UserID, Kind: EventAccepted, At: t.now}); err != nil {
 		return err
 	}
 	if err := t.openCaseRoom(c, v); err != nil {
@@ -154,16 +154,12 @@ func (t *turn) assign(c *Case, v *Volunteer, offerID int64) error {
 	return t.tellRequester(c, say("switchboard-volunteer-accepted", c.Ref))
 }
 
-func (t *turn) decline(v *Volunteer, args []string) error {
-	c, o, err := t.offerFor(v, args)
+func (t *turn) decline(v *Volunteer, ref string) error {
+	c, o, err := t.offerFor(v, ref)
 	if err != nil {
 		return err
 	}
 	if o == nil {
-		ref := ""
-		if len(args) > 0 {
-			ref = NormalizeRef(args[0])
-		}
 		return t.reply(say("switchboard-offer-none", ref))
 	}
 	if err := t.release(c, o, OfferDeclined, v.UserID); err != nil {
@@ -188,7 +184,7 @@ func (t *turn) release(c *Case, o *Offer, state OfferState, actor string) error 
 	if err := t.tx.UpdateCase(t.ctx, c, StateOffered); err != nil {
 		return err
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: actor, Kind: "offer_" + string(state), At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: actor, Kind: offerEvent(state), At: t.now}); err != nil {
 		return err
 	}
 	return t.route(c)
@@ -214,13 +210,8 @@ func (t *turn) enterQueue(c *Case) error {
 	if err != nil {
 		return err
 	}
-	for _, tm := range []Timer{
-		{Kind: TimerQueueAlert, Subject: c.ID, Due: t.now.Add(t.s.cfg.QueueAlertAfter)},
-		{Kind: TimerReassure, Subject: c.ID, Due: t.now.Add(t.s.cfg.ReassureEvery)},
-	} {
-		if err := t.setTimer(tm); err != nil {
-			return err
-		}
+	if err := t.armQueueTimers(c); err != nil {
+		return err
 	}
 	position := say("switchboard-queue-position", pos)
 	if pos == 0 {
@@ -230,6 +221,20 @@ func (t *turn) enterQueue(c *Case) error {
 		return err
 	}
 	return t.route(c)
+}
+
+// armQueueTimers watches a queued case: coordinators hear when it waits too long, and
+// the requester is told now and then that they are not forgotten.
+func (t *turn) armQueueTimers(c *Case) error {
+	for _, tm := range []Timer{
+		{Kind: TimerQueueAlert, Subject: c.ID, Due: t.now.Add(t.s.cfg.QueueAlertAfter)},
+		{Kind: TimerReassure, Subject: c.ID, Due: t.now.Add(t.s.cfg.ReassureEvery)},
+	} {
+		if err := t.setTimer(tm); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fireRouting acts on the routing timers.
@@ -292,16 +297,16 @@ func (t *turn) offerByID(offerID int64) (*Offer, error) {
 // reaction takes 👍 or 👎 on an offer as !accept or !decline, when the volunteer has
 // exactly one open offer; any other reaction in a DM is left alone.
 func (t *turn) reaction(in Inbound) error {
-	r, err := t.rolesOf(in)
-	if err != nil || r.volunteer == nil {
+	who, err := t.rolesOf(in)
+	if err != nil || who.vol == nil {
 		return err
 	}
-	offers, err := t.tx.OpenOffersOf(t.ctx, r.volunteer.ID)
+	offers, err := t.tx.OpenOffersOf(t.ctx, who.vol.ID)
 	if err != nil || len(offers) != 1 {
 		return err
 	}
 	if in.Text == ReactAccept {
-		return t.accept(r.volunteer, nil)
+		return t.accept(who.vol, "")
 	}
-	return t.decline(r.volunteer, nil)
+	return t.decline(who.vol, "")
 }

@@ -16,7 +16,7 @@ func (s *Service) PagerFailed(ctx context.Context, ref, staffID, channel, reason
 			return err
 		}
 		if c != nil {
-			if err := t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: "bot", Subject: staffID, Kind: "page_failed",
+			if err := t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: "bot", Subject: staffID, Kind: EventPageFailed,
 				Detail: map[string]string{"channel": channel}, At: t.now}); err != nil {
 				return err
 			}

@@ -7,9 +7,6 @@ import (
 	"switchboard/commands"
 )
 
-// TimerPageAck fires when a page was not acknowledged in time; subject: case ID.
-const TimerPageAck = "page_ack"
-
 // chainAt is the escalation chain at t: the configured on-call list rotated so that
 // whoever is primary in the current rotation period comes first.
 func (s *Service) chainAt(t time.Time) []string {
@@ -56,7 +53,7 @@ func (t *turn) page(c *Case) error {
 			return err
 		}
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Subject: who, Kind: "paged",
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Subject: who, Kind: EventPaged,
 		Detail: map[string]string{"round": itoa(c.PageRound), "step": itoa(c.PageStep + 1)}, At: t.now}); err != nil {
 		return err
 	}
@@ -75,7 +72,7 @@ func (t *turn) pageNext(caseID int64) error {
 		c.PageRound, c.PageStep = c.PageRound+1, 0
 	}
 	if c.PageRound > t.s.cfg.MaxRounds {
-		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Kind: "paging_exhausted", At: t.now}); err != nil {
+		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Kind: EventPagingExhausted, At: t.now}); err != nil {
 			return err
 		}
 		return t.send(Matrix, t.s.cfg.StaffConversation, t.s.cfg.DefaultLanguage, false, true,
@@ -89,8 +86,8 @@ func (t *turn) pageNext(caseID int64) error {
 
 // ack is a staff member taking a staff-route case: paging stops and they get an
 // encrypted room with the requester.
-func (t *turn) ack(inv commands.Invocation) error {
-	ref := NormalizeRef(inv.Args[0])
+func (t *turn) cmdAck(a commands.Args) error {
+	ref := a.String("ref")
 	c, err := t.tx.CaseByRef(t.ctx, ref)
 	if err != nil {
 		return err
@@ -112,7 +109,7 @@ func (t *turn) ack(inv commands.Invocation) error {
 	if err := t.tx.DeleteTimer(t.ctx, TimerPageAck, c.ID); err != nil {
 		return err
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Subject: t.sender, Kind: "acked", At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Subject: t.sender, Kind: EventAcked, At: t.now}); err != nil {
 		return err
 	}
 	if err := t.followUpPages(c, ActionPageAck); err != nil {
@@ -126,7 +123,7 @@ func (t *turn) ack(inv commands.Invocation) error {
 
 // followUpPages tells the on-call tools of everyone paged about the case that it was
 // acknowledged or closed (ActionPageAck, ActionPageResolve).
-func (t *turn) followUpPages(c *Case, action string) error {
+func (t *turn) followUpPages(c *Case, action Action) error {
 	if !t.s.cfg.Pager || c.Route != RouteStaff {
 		return nil
 	}

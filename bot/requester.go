@@ -2,24 +2,11 @@ package bot
 
 import "switchboard/commands"
 
-// command runs a requester's command. Each one answers, whatever the state.
-func (t *turn) command(inv commands.Invocation) error {
-	switch inv.Cmd {
-	case commands.Help:
-		items := make([]Reply, 0, len(commands.RequesterTable))
-		for _, c := range commands.RequesterTable {
-			items = append(items, say(c.HelpKey))
-		}
-		return t.replyList(say("switchboard-help"), items)
-	case commands.Status:
-		return t.status()
-	case commands.Cancel:
-		return t.cancel()
-	case commands.Add:
-		return t.add(inv.Rest)
-	}
-	return t.reply(say("switchboard-unknown-command", commands.Prefix+inv.Cmd.Name))
-}
+// The requester's commands. Each one answers, whatever the state.
+
+func (t *turn) cmdStatus(commands.Args) error { return t.status() }
+func (t *turn) cmdCancel(commands.Args) error { return t.cancel() }
+func (t *turn) cmdAdd(a commands.Args) error  { return t.add(a.String("text")) }
 
 func (t *turn) status() error {
 	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
@@ -62,7 +49,7 @@ func (t *turn) cancel() error {
 		if err := t.tx.DeleteTimer(t.ctx, TimerIntakeExpiry, ik.ID); err != nil {
 			return err
 		}
-		if err := t.event(ik.CaseID, ik.ID, "requester", "intake_cancelled", nil); err != nil {
+		if err := t.event(ik.CaseID, ik.ID, "requester", EventIntakeCancelled, nil); err != nil {
 			return err
 		}
 		caseID = ik.CaseID
@@ -82,7 +69,7 @@ func (t *turn) cancel() error {
 		if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 			return err
 		}
-		if err := t.event(c.ID, c.IntakeID, "requester", "case_withdrawn", map[string]string{"from": string(from)}); err != nil {
+		if err := t.event(c.ID, c.IntakeID, "requester", EventCaseWithdrawn, map[string]string{"from": string(from)}); err != nil {
 			return err
 		}
 		// Paging stops with the case; the on-call tool's incident must stop too.
@@ -113,7 +100,7 @@ func (t *turn) add(text string) error {
 		if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
 			return err
 		}
-		if err := t.event(0, ik.ID, "requester", "requester_added", nil); err != nil {
+		if err := t.event(0, ik.ID, "requester", EventRequesterAdded, nil); err != nil {
 			return err
 		}
 		return t.reply(say("switchboard-add-done"), Question(*ik))
@@ -133,7 +120,7 @@ func (t *turn) add(text string) error {
 	if err := t.tx.AddToCase(t.ctx, c.ID, text, t.now); err != nil {
 		return err
 	}
-	if err := t.event(c.ID, c.IntakeID, "requester", "requester_added", nil); err != nil {
+	if err := t.event(c.ID, c.IntakeID, "requester", EventRequesterAdded, nil); err != nil {
 		return err
 	}
 	return t.reply(say("switchboard-added-to-case", c.Ref))

@@ -6,65 +6,69 @@ import (
 	"switchboard/commands"
 )
 
-// staffCommand runs !volunteer <add|confirm|mentor|promote|suspend|remove|list|show>.
-// Every change is written to the audit log with the staff member as actor.
-func (t *turn) staffCommand(inv commands.Invocation) error {
-	switch inv.Cmd {
-	case commands.Ack:
-		return t.ack(inv)
-	case commands.VolunteerCmd:
-	default:
-		return t.staffOther(inv)
+// The staff's roster commands: !volunteer add|confirm|mentor|promote|suspend|remove|
+// list|show. Every change is written to the audit log with the staff member as actor.
+
+func (t *turn) cmdRosterList(commands.Args) error { return t.rosterList() }
+
+func (t *turn) cmdRosterAdd(a commands.Args) error {
+	v, err := t.tx.Volunteer(t.ctx, a.String("user"))
+	if err != nil {
+		return err
 	}
-	sub, args := strings.ToLower(inv.Args[0]), inv.Args[1:]
-	switch sub {
-	case "list":
-		return t.rosterList()
-	case "add", "confirm", "promote", "suspend", "remove", "show", "mentor":
-	default:
-		return t.reply(say("switchboard-volunteer-usage"))
-	}
-	if len(args) == 0 || !isMatrixID(args[0]) || (sub == "mentor" && (len(args) < 2 || !isMatrixID(args[1]))) {
-		return t.reply(say("switchboard-volunteer-usage"))
-	}
-	userID := args[0]
+	return t.rosterAdd(v, a.String("user"), a.String("wiki"))
+}
+
+func (t *turn) cmdRosterShow(a commands.Args) error {
+	return t.onRoster(a, func(v *Volunteer) error { return t.describeVolunteer(v, "switchboard-volunteer-show") })
+}
+
+func (t *turn) cmdRosterConfirm(a commands.Args) error {
+	return t.onRoster(a, func(v *Volunteer) error {
+		return t.rosterMove(v, VolApplicant, VolTrainee, EventVolunteerConfirmed, "")
+	})
+}
+
+func (t *turn) cmdRosterPromote(a commands.Args) error {
+	return t.onRoster(a, func(v *Volunteer) error {
+		return t.rosterMove(v, VolTrainee, VolActive, EventVolunteerPromoted, "")
+	})
+}
+
+func (t *turn) cmdRosterSuspend(a commands.Args) error {
+	return t.onRoster(a, func(v *Volunteer) error {
+		return t.rosterMove(v, "", VolSuspended, EventVolunteerSuspended, a.String("reason"))
+	})
+}
+
+func (t *turn) cmdRosterRemove(a commands.Args) error {
+	return t.onRoster(a, func(v *Volunteer) error { return t.rosterMove(v, "", VolRemoved, EventVolunteerRemoved, "") })
+}
+
+func (t *turn) cmdRosterMentor(a commands.Args) error {
+	return t.onRoster(a, func(v *Volunteer) error { return t.rosterMentor(v, a.String("mentor")) })
+}
+
+// onRoster runs fn on the volunteer the command names, if they are on the roster.
+func (t *turn) onRoster(a commands.Args, fn func(*Volunteer) error) error {
+	userID := a.String("user")
 	v, err := t.tx.Volunteer(t.ctx, userID)
 	if err != nil {
 		return err
 	}
-	if sub == "add" {
-		return t.rosterAdd(v, userID, args[1:])
-	}
 	if v == nil || v.Status == VolRemoved {
 		return t.reply(say("switchboard-volunteer-unknown", userID))
 	}
-	switch sub {
-	case "show":
-		return t.rosterShow(v)
-	case "confirm":
-		return t.rosterMove(v, VolApplicant, VolTrainee, "volunteer_confirmed", "")
-	case "promote":
-		return t.rosterMove(v, VolTrainee, VolActive, "volunteer_promoted", "")
-	case "suspend":
-		reason := strings.Join(args[1:], " ")
-		return t.rosterMove(v, "", VolSuspended, "volunteer_suspended", reason)
-	case "remove":
-		return t.rosterMove(v, "", VolRemoved, "volunteer_removed", "")
-	}
-	return t.rosterMentor(v, args[1])
+	return fn(v)
 }
 
-func isMatrixID(s string) bool {
-	return strings.HasPrefix(s, "@") && strings.Contains(s, ":") && !strings.ContainsAny(s, " \t\n")
-}
-
-func (t *turn) rosterAdd(v *Volunteer, userID string, rest []string) error {
+func (t *turn) rosterAdd(v *Volunteer, userID, typedWiki string) error {
 	if v != nil && v.Status != VolRemoved {
 		return t.reply(say("switchboard-volunteer-exists", userID, string(v.Status)))
 	}
 	wiki := ""
-	if len(rest) > 0 {
-		name, ok := NormalizeUsername(strings.Join(rest, " "))
+	if typedWiki != "" {
+		name, ok := NormalizeUsername(typedWiki)
 		if !ok {
 			return t.reply(say("switchboard-parties-invalid"))
 		}
@@ -77,7 +81,7 @@ func (t *turn) rosterAdd(v *Volunteer, userID string, rest []string) error {
 	if err := t.tx.SaveVolunteer(t.ctx, v, t.now); err != nil {
 		return err
 	}
-	if err := t.rosterEvent(v, "volunteer_added", nil); err != nil {
+	if err := t.rosterEvent(v, EventVolunteerAdded, nil); err != nil {
 		return err
 	}
 	return t.reply(say("switchboard-volunteer-added", userID))
@@ -85,7 +89,7 @@ func (t *turn) rosterAdd(v *Volunteer, userID string, rest []string) error {
 
 // rosterMove changes a volunteer's status if it is in the expected one (from "" means
 // any status but the target).
-func (t *turn) rosterMove(v *Volunteer, from, to VolunteerStatus, kind, reason string) error {
+func (t *turn) rosterMove(v *Volunteer, from, to VolunteerStatus, kind EventKind, reason string) error {
 	if (from != "" && v.Status != from) || v.Status == to {
 		return t.reply(say("switchboard-volunteer-wrong-status", v.UserID, string(v.Status)))
 	}
@@ -122,13 +126,13 @@ func (t *turn) rosterMentor(v *Volunteer, mentorID string) error {
 	if err := t.tx.SaveVolunteer(t.ctx, v, t.now); err != nil {
 		return err
 	}
-	if err := t.rosterEvent(v, "mentor_set", map[string]string{"mentor": m.UserID}); err != nil {
+	if err := t.rosterEvent(v, EventMentorSet, map[string]string{"mentor": m.UserID}); err != nil {
 		return err
 	}
 	return t.reply(say("switchboard-mentor-set", v.UserID, m.UserID))
 }
 
-func (t *turn) rosterEvent(v *Volunteer, kind string, detail map[string]string) error {
+func (t *turn) rosterEvent(v *Volunteer, kind EventKind, detail map[string]string) error {
 	return t.tx.AppendEvent(t.ctx, Event{Actor: t.actor(), Subject: v.UserID, Kind: kind, Detail: detail, At: t.now})
 }
 
@@ -148,10 +152,6 @@ func (t *turn) rosterList() error {
 		items = append(items, say("switchboard-roster-line", v.UserID, string(v.Status), langList(v.Languages), v.CaseLimit))
 	}
 	return t.replyList(say("switchboard-roster-heading", len(vs)), items)
-}
-
-func (t *turn) rosterShow(v *Volunteer) error {
-	return t.describeVolunteer(v, "switchboard-volunteer-show")
 }
 
 func langList(l []string) string {

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
-	"switchboard/commands"
 	"switchboard/i18n"
 )
 
@@ -242,7 +240,7 @@ func (s *Service) apologise(ctx context.Context, in Inbound, queued *[]Outgoing)
 
 // storeOutgoing writes a turn's messages to the outbox, in the same transaction as the
 // change that caused them, and gives each its ID.
-func storeOutgoing(ctx context.Context, tx Tx, msgs []Outgoing) error {
+func storeOutgoing(ctx context.Context, tx OutboxStore, msgs []Outgoing) error {
 	for i := range msgs {
 		if err := tx.Enqueue(ctx, &msgs[i]); err != nil {
 			return err
@@ -269,6 +267,8 @@ type turn struct {
 	fromWaitlist bool
 	// armed is set when the turn arms a timer, so the timer loop is woken only then.
 	armed *bool
+	// caller is who gave the command being run, and where.
+	caller caller
 }
 
 // setTimer arms a timer and remembers that the timer loop must look again.
@@ -343,26 +343,14 @@ func (t *turn) inDM(in Inbound) error {
 	if !ok || err != nil {
 		return err
 	}
-	r, err := t.rolesOf(in)
+	who, err := t.rolesOf(in)
 	if err != nil {
 		return err
 	}
-	inv, ok, err := t.parse(r.table(), text)
-	if !ok || err != nil {
+	if isCommand, err := t.dispatch(who, text); isCommand || err != nil {
 		return err
 	}
-	if inv.Cmd == nil {
-		return t.message(text)
-	}
-	switch {
-	case inv.Cmd.Roles[0] == commands.Volunteer:
-		return t.volunteerCommand(r.volunteer, inv)
-	case inv.Cmd.Roles[0] == commands.Staff:
-		return t.staffCommand(inv)
-	case inv.Cmd == commands.Help:
-		return t.help(r.table())
-	}
-	return t.command(inv)
+	return t.message(text)
 }
 
 // readable sanitises a text and answers if it is empty or too long (ok false).
@@ -375,25 +363,6 @@ func (t *turn) readable(raw string) (string, bool, error) {
 		return "", false, t.reply(say("switchboard-too-long", n, t.s.cfg.MaxMessage))
 	}
 	return text, true, nil
-}
-
-// parse reads a command against the caller's table. ok is false when the parse
-// error was answered; inv.Cmd is nil for an ordinary message. A command that exists
-// but belongs to another role gets the same answer as an unknown one, so nobody learns
-// from an error what others can do.
-func (t *turn) parse(table commands.Table, text string) (inv commands.Invocation, ok bool, err error) {
-	inv, perr := table.Parse(text)
-	var unknown *commands.UnknownError
-	var missing *commands.MissingArgError
-	switch {
-	case perr == nil:
-		return inv, true, nil
-	case errors.As(perr, &unknown):
-		return inv, false, t.reply(say("switchboard-unknown-command", commands.Prefix+unknown.Name))
-	case errors.As(perr, &missing):
-		return inv, false, t.reply(say(missing.Cmd.ArgsKey))
-	}
-	return commands.Invocation{}, true, nil
 }
 
 // Sanitize drops control characters (keeping newlines and tabs) and trims the text.
@@ -443,7 +412,7 @@ func (t *turn) message(text string) error {
 		if err := t.tx.AddToCase(t.ctx, c.ID, text, t.now); err != nil {
 			return err
 		}
-		if err := t.event(c.ID, 0, "requester", "requester_added", nil); err != nil {
+		if err := t.event(c.ID, 0, "requester", EventRequesterAdded, nil); err != nil {
 			return err
 		}
 		return t.reply(say("switchboard-added-to-case", c.Ref))
@@ -568,6 +537,6 @@ func (t *turn) enqueue(o Outgoing) error {
 	return nil
 }
 
-func (t *turn) event(caseID, intakeID int64, actor, kind string, detail map[string]string) error {
+func (t *turn) event(caseID, intakeID int64, actor string, kind EventKind, detail map[string]string) error {
 	return t.tx.AppendEvent(t.ctx, Event{CaseID: caseID, IntakeID: intakeID, Actor: actor, Kind: kind, Detail: detail, At: t.now})
 }

@@ -1,18 +1,21 @@
 package bot
 
+import "strings"
+
 // transferStaff hands a staff-route case to another staff member, who is invited to the
 // room and gets the summary on joining; the previous one leaves.
-func (t *turn) transferStaff(c *Case, args []string) error {
-	if len(args) == 0 || !t.s.isStaff(args[0]) || args[0] == c.StaffID {
+func (t *turn) transferStaff(c *Case, to string) error {
+	next, _, _ := strings.Cut(to, " ")
+	if !t.s.isStaff(next) || next == c.StaffID {
 		return t.reply(say("switchboard-transfer-staff-usage"))
 	}
-	old, next := c.StaffID, args[0]
+	old := c.StaffID
 	from := c.State
 	c.StaffID, c.State, c.UpdatedAt = next, StateAccepted, t.now
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 		return err
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Subject: next, Kind: "transferred",
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Subject: next, Kind: EventTransferred,
 		Detail: map[string]string{"from": old}, At: t.now}); err != nil {
 		return err
 	}

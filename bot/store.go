@@ -24,11 +24,34 @@ type Store interface {
 	Purge(ctx context.Context, contentBefore, dedupBefore time.Time) (int, error)
 }
 
-// Tx is the view of the store inside one transaction.
+// Tx is the view of the store inside one transaction: one small interface per
+// aggregate, named for what it holds (package store has one file for each).
 type Tx interface {
+	DedupStore
+	PeopleStore
+	IntakeStore
+	CaseStore
+	RoomStore
+	RosterStore
+	RoutingStore
+	OfferStore
+	ReportStore
+	AuditStore
+	AbuseStore
+	LinkStore
+	TimerStore
+	OutboxStore
+}
+
+// DedupStore remembers which inbound events were handled.
+type DedupStore interface {
 	// MarkProcessed records an inbound event; fresh is false when it was seen before,
 	// and then the caller must change nothing.
 	MarkProcessed(ctx context.Context, platform Platform, eventID string, now time.Time) (fresh bool, err error)
+}
+
+// PeopleStore holds the people who write to the bot.
+type PeopleStore interface {
 	// Person finds or creates a person and locks their row for this transaction, so one
 	// person's messages are handled one at a time.
 	Person(ctx context.Context, platform Platform, externalID string, now time.Time) (Person, error)
@@ -42,15 +65,27 @@ type Tx interface {
 	// PersonByID loads and locks a person known by ID (for timers).
 	PersonByID(ctx context.Context, id int64) (Person, error)
 	SetLanguage(ctx context.Context, personID int64, lang string) error
+	// SetKnownName records the wiki name a person most likely has, for case links.
+	SetKnownName(ctx context.Context, personID int64, name string) error
+}
 
+// IntakeStore holds the conversations that gather requests.
+type IntakeStore interface {
 	OpenIntake(ctx context.Context, personID int64) (*Intake, error)
 	CreateIntake(ctx context.Context, ik *Intake) error
 	// UpdateIntake writes ik if the stored version is still ik.Version, then bumps it.
 	UpdateIntake(ctx context.Context, ik *Intake) error
 	Intake(ctx context.Context, id int64) (*Intake, error)
+	// IntakesSince counts the intakes the person started since then.
+	IntakesSince(ctx context.Context, personID int64, since time.Time) (int, error)
+}
 
+// CaseStore holds cases and what was added to them.
+type CaseStore interface {
 	OpenCase(ctx context.Context, personID int64) (*Case, error)
 	Case(ctx context.Context, id int64) (*Case, error)
+	// CaseByRef loads and locks a case, or nil.
+	CaseByRef(ctx context.Context, ref string) (*Case, error)
 	// CreateCase stores c and gives it a fresh reference.
 	CreateCase(ctx context.Context, c *Case) error
 	// UpdateCase writes c if its state is still from (compare-and-swap).
@@ -59,27 +94,16 @@ type Tx interface {
 	AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) error
 	// AwaitingFeedback finds the person's case closed since since without feedback, or nil.
 	AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (*Case, error)
+}
 
-	AppendEvent(ctx context.Context, e Event) error
-	// PagedStaff lists who was paged about a case (its "paged" events), each once.
-	PagedStaff(ctx context.Context, caseID int64) ([]string, error)
-	Enqueue(ctx context.Context, o *Outgoing) error
-
-	// CaseByRef and CaseByRoom load and lock a case, or nil.
-	CaseByRef(ctx context.Context, ref string) (*Case, error)
+// RoomStore finds cases by their Matrix room.
+type RoomStore interface {
+	// CaseByRoom loads and locks the case whose room this is, or nil.
 	CaseByRoom(ctx context.Context, roomID string) (*Case, error)
-	// WaitingCases lists and locks queued volunteer-route cases, oldest first, skipping
-	// those another transaction holds.
-	WaitingCases(ctx context.Context, limit int) ([]Case, error)
-	// QueuePosition counts volunteer-route cases waiting longer than c.
-	QueuePosition(ctx context.Context, c *Case) (int, error)
-	// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first.
-	WaitingList(ctx context.Context) ([]Case, error)
-	Stats(ctx context.Context, since time.Time) (Stats, error)
-	// CoverageShifts lists the shifts of everyone who can be offered cases, with their
-	// languages.
-	CoverageShifts(ctx context.Context) ([]Shift, [][]string, error)
+}
 
+// RosterStore holds volunteers, their duty (shifts) and their declared conflicts.
+type RosterStore interface {
 	Volunteer(ctx context.Context, userID string) (*Volunteer, error)
 	VolunteerByID(ctx context.Context, id int64) (*Volunteer, error)
 	SaveVolunteer(ctx context.Context, v *Volunteer, now time.Time) error
@@ -90,32 +114,74 @@ type Tx interface {
 	DeleteShift(ctx context.Context, volunteerID, shiftID int64) error
 	Conflicts(ctx context.Context, volunteerID int64) ([]string, error)
 	SetConflict(ctx context.Context, volunteerID int64, username string, on bool) (changed bool, err error)
+}
 
+// RoutingStore decides who is offered a case, and holds the queue.
+type RoutingStore interface {
 	// PickVolunteer applies the routing rule in one query; nil when nobody fits.
 	PickVolunteer(ctx context.Context, q RouteQuery) (*Volunteer, error)
+	// WaitingCases lists and locks queued volunteer-route cases, oldest first, skipping
+	// those another transaction holds.
+	WaitingCases(ctx context.Context, limit int) ([]Case, error)
+	// QueuePosition counts volunteer-route cases waiting longer than c.
+	QueuePosition(ctx context.Context, c *Case) (int, error)
+}
+
+// OfferStore holds the offers of cases to volunteers.
+type OfferStore interface {
 	CreateOffer(ctx context.Context, o *Offer) error
 	OpenOffer(ctx context.Context, caseID int64) (*Offer, error)
 	OfferByID(ctx context.Context, id int64) (*Offer, error)
 	CloseOffer(ctx context.Context, offerID int64, state OfferState, now time.Time) (bool, error)
 	OpenOffersOf(ctx context.Context, volunteerID int64) ([]Offer, error)
+}
 
+// ReportStore answers the coordinators' questions.
+type ReportStore interface {
+	// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first.
+	WaitingList(ctx context.Context) ([]Case, error)
+	Stats(ctx context.Context, since time.Time) (Stats, error)
+	// CoverageShifts lists the shifts of everyone who can be offered cases, with their
+	// languages.
+	CoverageShifts(ctx context.Context) ([]Shift, [][]string, error)
+}
+
+// AuditStore is the append-only audit log.
+type AuditStore interface {
+	AppendEvent(ctx context.Context, e Event) error
+	// PagedStaff lists who was paged about a case (its "paged" events), each once.
+	PagedStaff(ctx context.Context, caseID int64) ([]string, error)
+	AuditOf(ctx context.Context, who string, limit int) ([]Event, error)
+	AuditCase(ctx context.Context, caseID int64) ([]Event, error)
+}
+
+// AbuseStore holds blocks and the line of people waiting while intakes are over the rate.
+type AbuseStore interface {
 	SetBlock(ctx context.Context, b Block) error
 	Unblock(ctx context.Context, platform Platform, externalID string) (bool, error)
 	Blocked(ctx context.Context, platform Platform, externalID string, now time.Time) (bool, error)
 	Blocks(ctx context.Context, now time.Time) ([]Block, error)
-	IntakesSince(ctx context.Context, personID int64, since time.Time) (int, error)
 	Waitlist(ctx context.Context, w Waiting) (added bool, err error)
 	Waiting(ctx context.Context, platform Platform, sender string) (bool, error)
 	NextWaiting(ctx context.Context) (*Waiting, error)
-	SetKnownName(ctx context.Context, personID int64, name string) error
+}
+
+// LinkStore holds the links between cases that name each other's people.
+type LinkStore interface {
 	LinkedCases(ctx context.Context, c *Case, knownName string, since time.Time) ([]CaseLink, error)
 	AddLink(ctx context.Context, caseID int64, l CaseLink, now time.Time) (bool, error)
-	AuditOf(ctx context.Context, who string, limit int) ([]Event, error)
-	AuditCase(ctx context.Context, caseID int64) ([]Event, error)
+}
 
+// TimerStore holds the timers.
+type TimerStore interface {
 	SetTimer(ctx context.Context, t Timer) error
-	DeleteTimer(ctx context.Context, kind string, subject int64) error
+	DeleteTimer(ctx context.Context, kind TimerKind, subject int64) error
 	// DueTimers claims timers due by now; claimed rows are locked until the end of
 	// the transaction and deleted by the caller after acting on them.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+}
+
+// OutboxStore takes the messages a turn sends, in its transaction.
+type OutboxStore interface {
+	Enqueue(ctx context.Context, o *Outgoing) error
 }

@@ -89,7 +89,7 @@ func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queu
 		t := &turn{s: s, tx: tx, ctx: ctx, now: now, queued: queued, sender: "bot"}
 		return t.fireRouting(tm)
 	}
-	s.log.Warn().Str("kind", tm.Kind).Msg("Unknown timer kind dropped")
+	s.log.Warn().Str("kind", string(tm.Kind)).Msg("Unknown timer kind dropped")
 	return nil
 }
 

@@ -156,6 +156,8 @@ type Case struct {
 	AckedAt             time.Time
 	FeedbackRating      int
 	FeedbackComment     string
+	// PurgedAt is when retention erased the content of the ended case (zero: not yet).
+	PurgedAt time.Time
 }
 
 // Event is one row of the append-only audit log, case_events.
@@ -165,7 +167,7 @@ type Event struct {
 	Actor    string // "requester", "bot", or a platform identity of staff
 	// Subject names whom a roster event is about (a volunteer's Matrix ID).
 	Subject string
-	Kind    string
+	Kind    EventKind
 	// Detail holds non-content facts (a state name, a step); never what a person wrote.
 	Detail map[string]string
 	At     time.Time
@@ -188,27 +190,11 @@ type Outgoing struct {
 	Attempts    int
 	// Action is "" for a message, or something a bridge must do (ActionCreateRoom, …);
 	// Payload then says with what.
-	Action  string
+	Action  Action
 	Payload ActionPayload
 	// Mentions are Matrix IDs the message mentions, so their clients notify them.
 	Mentions []string
 }
-
-// Actions a bridge performs from the outbox.
-const (
-	ActionCreateRoom = "create_room"
-	ActionInvite     = "invite"
-	ActionRemove     = "remove"
-	// ActionPage (platform Pager) pages one staff member on every channel configured
-	// for them. Conversation is the staff member's Matrix ID.
-	ActionPage = "page"
-	// ActionPageAck and ActionPageResolve (platform Pager) tell the on-call tool behind
-	// a paged staff member's webhook that the case was acknowledged, or closed, so that
-	// it stops escalating on its own (PagerDuty would page the next person in its own
-	// policy). Conversation is the paged staff member's Matrix ID.
-	ActionPageAck     = "page_ack"
-	ActionPageResolve = "page_resolve"
-)
 
 // ActionPayload describes an action. It names people and rooms, never case content.
 type ActionPayload struct {
@@ -223,14 +209,9 @@ type ActionPayload struct {
 	Round int    `json:"round,omitempty"`
 }
 
-// Timer kinds. Timers are rows, so a restart loses none.
-const (
-	TimerIntakeExpiry = "intake_expiry"
-)
-
 // Timer fires once at Due for a subject (an intake or case ID).
 type Timer struct {
-	Kind    string
+	Kind    TimerKind
 	Subject int64
 	Due     time.Time
 }

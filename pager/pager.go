@@ -188,7 +188,7 @@ func (p *Pager) Send(ctx context.Context, o bot.Outgoing) error {
 		return p.followUp(ctx, o)
 	}
 	if o.Action != bot.ActionPage || !refRe.MatchString(ref) {
-		p.log.Error().Int64("outbox_id", o.ID).Str("action", o.Action).Msg("Not a page; dropping it")
+		p.log.Error().Int64("outbox_id", o.ID).Str("action", string(o.Action)).Msg("Not a page; dropping it")
 		return fmt.Errorf("pager: outbox row %d is not a page: %w", o.ID, bot.ErrPermanent)
 	}
 	staff := o.Conversation

@@ -210,7 +210,7 @@ func TestFollowUpsReachTheWebhookOnly(t *testing.T) {
 	r := newRig(t)
 	p := r.pager(nil)
 	r.send(p, r.page(1))
-	for _, action := range []string{bot.ActionPageAck, bot.ActionPageResolve} {
+	for _, action := range []bot.Action{bot.ActionPageAck, bot.ActionPageResolve} {
 		r.send(p, bot.Outgoing{ID: r.seq.Add(1), Platform: bot.Pager, Conversation: alice, Action: action,
 			Payload: bot.ActionPayload{Ref: r.ref}})
 	}

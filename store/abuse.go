@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
-
-	"github.com/lib/pq"
 
 	"switchboard/bot"
 )
@@ -61,13 +58,6 @@ func (t *Tx) Blocks(ctx context.Context, now time.Time) ([]bot.Block, error) {
 	return out, nil
 }
 
-// IntakesSince counts the intakes a person started since a moment.
-func (t *Tx) IntakesSince(ctx context.Context, personID int64, since time.Time) (int, error) {
-	var n int
-	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM intakes WHERE person_id = $1 AND created_at >= $2`, personID, ms(since))
-	return n, err
-}
-
 // Waitlist adds a first message that came in over the intake rate; false if the
 // sender is already waiting.
 func (t *Tx) Waitlist(ctx context.Context, w bot.Waiting) (bool, error) {
@@ -117,86 +107,4 @@ func (s *Store) WaitlistLength(ctx context.Context) (int, error) {
 	var n int
 	err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM intake_waitlist`)
 	return n, err
-}
-
-// SetKnownName records the wiki name a person most likely has, lower-cased: names are
-// compared case-insensitively after MediaWiki normalisation.
-func (t *Tx) SetKnownName(ctx context.Context, personID int64, name string) error {
-	name = strings.ToLower(name)
-	_, err := t.tx.ExecContext(ctx, `UPDATE people SET known_name = $2 WHERE id = $1 AND known_name <> $2`, personID, name)
-	return err
-}
-
-func lowerAll(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = strings.ToLower(n)
-	}
-	return out
-}
-
-// LinkedCases finds open or recent cases (other than c) that name c's requester as a
-// party, or whose requester c names. Returns (other case, kind).
-func (t *Tx) LinkedCases(ctx context.Context, c *bot.Case, knownName string, since time.Time) ([]bot.CaseLink, error) {
-	var rows []struct {
-		ID   int64  `db:"id"`
-		Ref  string `db:"ref"`
-		Kind string `db:"kind"`
-	}
-	err := t.tx.SelectContext(ctx, &rows, `
-		SELECT o.id, o.ref, 'requester_named' AS kind FROM cases o
-		WHERE o.id <> $1 AND $2 <> '' AND EXISTS (SELECT 1 FROM unnest(o.parties) p WHERE lower(p) = $2)
-			AND (o.state NOT IN ('withdrawn', 'closed') OR o.updated_at >= $4)
-		UNION
-		SELECT o.id, o.ref, 'names_requester' FROM cases o JOIN people p ON p.id = o.person_id
-		WHERE o.id <> $1 AND p.known_name <> '' AND p.known_name = ANY ($3::text[])
-			AND (o.state NOT IN ('withdrawn', 'closed') OR o.updated_at >= $4)`,
-		c.ID, strings.ToLower(knownName), pq.StringArray(lowerAll(c.Parties)), ms(since))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]bot.CaseLink, len(rows))
-	for i, r := range rows {
-		out[i] = bot.CaseLink{OtherID: r.ID, OtherRef: r.Ref, Kind: r.Kind}
-	}
-	return out, nil
-}
-
-// AddLink records a link; false if it was known.
-func (t *Tx) AddLink(ctx context.Context, caseID int64, l bot.CaseLink, now time.Time) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO case_links (case_id, other_id, kind, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT DO NOTHING`, caseID, l.OtherID, l.Kind, ms(now))
-	if err != nil {
-		return false, err
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
-// AuditOf lists what someone did or what was done about them, newest last.
-func (t *Tx) AuditOf(ctx context.Context, who string, limit int) ([]bot.Event, error) {
-	return t.events(ctx, `SELECT case_id, intake_id, actor, kind, detail, at, subject FROM (SELECT * FROM case_events
-		WHERE actor = $1 OR subject = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id`, who, limit)
-}
-
-// AuditCase lists a case's events, with its intake's.
-func (t *Tx) AuditCase(ctx context.Context, caseID int64) ([]bot.Event, error) {
-	return t.events(ctx, `SELECT case_id, intake_id, actor, kind, detail, at, subject FROM case_events
-		WHERE case_id = $1 OR intake_id = (SELECT intake_id FROM cases WHERE id = $1) ORDER BY id LIMIT $2`, caseID, 500)
-}
-
-func (t *Tx) events(ctx context.Context, query string, args ...any) ([]bot.Event, error) {
-	var rows []struct {
-		eventRow
-		Subject string `db:"subject"`
-	}
-	if err := t.tx.SelectContext(ctx, &rows, query, args...); err != nil {
-		return nil, err
-	}
-	out := make([]bot.Event, len(rows))
-	for i, r := range rows {
-		out[i] = r.eventRow.event()
-		out[i].Subject = r.Subject
-	}
-	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"switchboard/bot"
-	"switchboard/commands"
 	"switchboard/internal/testenv"
 )
 
@@ -40,17 +39,12 @@ func TestAccessBoundary(t *testing.T) {
 	}
 	before := state()
 
-	// Every command name of every table, with a reference where one may go.
+	// Every command and subcommand of the table, with a reference where one may go.
 	var templates []string
-	seen := map[string]bool{}
-	for _, table := range []commands.Table{commands.RequesterTable, commands.VolunteerTable, commands.StaffTable,
-		commands.CoordinatorTable, commands.CaseRoomTable} {
-		for _, c := range table {
-			if seen[c.Name] {
-				continue
-			}
-			seen[c.Name] = true
-			templates = append(templates, "!"+c.Name+" {REF}", "!"+c.Name+" show {REF}", "!"+c.Name)
+	for _, c := range bot.Commands() {
+		templates = append(templates, "!"+c.Name+" {REF}", "!"+c.Name+" show {REF}", "!"+c.Name)
+		for _, sub := range c.Sub {
+			templates = append(templates, "!"+c.Name+" "+sub.Name+" {REF}", "!"+c.Name+" "+sub.Name)
 		}
 	}
 	places := []struct{ who, conv string }{

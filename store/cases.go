@@ -44,6 +44,7 @@ type caseRow struct {
 	PageStep     int            `db:"page_step"`
 	StaffID      string         `db:"staff_id"`
 	AckedAt      int64          `db:"acked_at"`
+	PurgedAt     int64          `db:"purged_at"`
 	CreatedAt    int64          `db:"created_at"`
 	UpdatedAt    int64          `db:"updated_at"`
 }
@@ -51,7 +52,7 @@ type caseRow struct {
 const caseColumns = `id, ref, person_id, intake_id, route, state, q_harm, q_minor, q_illegal, q_offwiki,
 	description, parties, project, language, conversation, unidentified, created_at, updated_at,
 	volunteer_id, mentor_id, room_id, room_alias, queued_at, accepted_at, first_reply_at, closed_at,
-	close_reason, feedback_rating, feedback_comment, page_round, page_step, staff_id, acked_at`
+	close_reason, feedback_rating, feedback_comment, page_round, page_step, staff_id, acked_at, purged_at`
 
 func (r caseRow) toCase() *bot.Case {
 	return &bot.Case{
@@ -63,7 +64,7 @@ func (r caseRow) toCase() *bot.Case {
 		QueuedAt: fromMS(r.QueuedAt), AcceptedAt: fromMS(r.AcceptedAt), FirstReplyAt: fromMS(r.FirstReplyAt),
 		ClosedAt: fromMS(r.ClosedAt), CloseReason: r.CloseReason, FeedbackRating: int(r.Rating.Int64),
 		FeedbackComment: r.Comment, PageRound: r.PageRound, PageStep: r.PageStep, StaffID: r.StaffID,
-		AckedAt: fromMS(r.AckedAt),
+		AckedAt: fromMS(r.AckedAt), PurgedAt: fromMS(r.PurgedAt),
 		Safety:  bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
 	}
 }
@@ -153,37 +154,6 @@ func (t *Tx) AddToCase(ctx context.Context, caseID int64, text string, now time.
 	return err
 }
 
-// CaseByRoom loads and locks the case whose room this is, or nil.
-func (t *Tx) CaseByRoom(ctx context.Context, roomID string) (*bot.Case, error) {
-	if roomID == "" {
-		return nil, nil
-	}
-	return t.getCase(ctx, `room_id = $1`, roomID)
-}
-
-// WaitingCases lists and locks queued volunteer-route cases, oldest first.
-func (t *Tx) WaitingCases(ctx context.Context, limit int) ([]bot.Case, error) {
-	var rows []caseRow
-	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases
-		WHERE state = 'queued' AND route = 'volunteer' ORDER BY queued_at, id LIMIT $1
-		FOR UPDATE SKIP LOCKED`, limit); err != nil {
-		return nil, err
-	}
-	out := make([]bot.Case, len(rows))
-	for i, r := range rows {
-		out[i] = *r.toCase()
-	}
-	return out, nil
-}
-
-// QueuePosition counts volunteer-route cases that have waited longer than c.
-func (t *Tx) QueuePosition(ctx context.Context, c *bot.Case) (int, error) {
-	var n int
-	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM cases WHERE route = 'volunteer'
-		AND state IN ('queued', 'offered') AND (queued_at, id) < ($1, $2)`, ms0(c.QueuedAt), c.ID)
-	return n, err
-}
-
 // AddNote keeps a note on a case.
 func (t *Tx) AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_notes (case_id, author, text, created_at) VALUES ($1, $2, $3, $4)`,
@@ -204,43 +174,4 @@ func (t *Tx) AwaitingFeedback(ctx context.Context, personID int64, since time.Ti
 		return nil, err
 	}
 	return r.toCase(), nil
-}
-
-// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first. Staff-
-// route cases are never in it: coordinators must not learn that they exist.
-func (t *Tx) WaitingList(ctx context.Context) ([]bot.Case, error) {
-	var rows []caseRow
-	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases
-		WHERE route = 'volunteer' AND state IN ('queued', 'offered') ORDER BY queued_at, id LIMIT 200`); err != nil {
-		return nil, err
-	}
-	out := make([]bot.Case, len(rows))
-	for i, r := range rows {
-		out[i] = *r.toCase()
-	}
-	return out, nil
-}
-
-// Stats sums up volunteer-route work since a moment (staff-route cases are left out).
-func (t *Tx) Stats(ctx context.Context, since time.Time) (bot.Stats, error) {
-	var s bot.Stats
-	var p50, p90, avg sql.NullFloat64
-	err := t.tx.QueryRowxContext(ctx, `SELECT
-		(SELECT count(*) FROM cases WHERE route = 'volunteer' AND queued_at >= $1),
-		(SELECT count(*) FROM cases WHERE route = 'volunteer' AND state = 'closed' AND closed_at >= $1),
-		(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first_reply_at - queued_at) FROM cases
-			WHERE route = 'volunteer' AND first_reply_at >= $1 AND queued_at > 0),
-		(SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY first_reply_at - queued_at) FROM cases
-			WHERE route = 'volunteer' AND first_reply_at >= $1 AND queued_at > 0),
-		(SELECT avg(feedback_rating) FROM cases WHERE route = 'volunteer' AND closed_at >= $1),
-		(SELECT count(feedback_rating) FROM cases WHERE route = 'volunteer' AND closed_at >= $1),
-		(SELECT count(*) FROM offers o JOIN cases c ON c.id = o.case_id
-			WHERE c.route = 'volunteer' AND o.state = 'declined' AND o.answered_at >= $1),
-		(SELECT count(*) FROM offers o JOIN cases c ON c.id = o.case_id
-			WHERE c.route = 'volunteer' AND o.state = 'expired' AND o.answered_at >= $1)`, ms(since)).
-		Scan(&s.Opened, &s.Closed, &p50, &p90, &avg, &s.Ratings, &s.Declined, &s.Expired)
-	s.FirstReplyP50 = time.Duration(p50.Float64) * time.Millisecond
-	s.FirstReplyP90 = time.Duration(p90.Float64) * time.Millisecond
-	s.RatingAvg = avg.Float64
-	return s, err
 }

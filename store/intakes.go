@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -121,4 +122,11 @@ func (t *Tx) UpdateIntake(ctx context.Context, ik *bot.Intake) error {
 	}
 	ik.Version++
 	return nil
+}
+
+// IntakesSince counts the intakes a person started since a moment.
+func (t *Tx) IntakesSince(ctx context.Context, personID int64, since time.Time) (int, error) {
+	var n int
+	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM intakes WHERE person_id = $1 AND created_at >= $2`, personID, ms(since))
+	return n, err
 }

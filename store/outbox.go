@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/lib/pq"
 	"time"
+
+	"github.com/lib/pq"
 
 	"switchboard/bot"
 )
@@ -52,8 +53,8 @@ func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterI
 		out[i] = bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
 			Plain: r.Plain, Markdown: r.Markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts,
 			Mentions: []string(r.Mentions)}
-		if r.Action != "message" {
-			out[i].Action = r.Action
+		if r.Action != actionMessage {
+			out[i].Action = bot.Action(r.Action)
 			if err := json.Unmarshal(r.Payload, &out[i].Payload); err != nil {
 				return nil, err
 			}
@@ -76,9 +77,12 @@ func (s *Store) OutboxFailed(ctx context.Context, id int64) error {
 	return err
 }
 
-func actionName(a string) string {
+// actionMessage is how the outbox's action column names a plain message (Action "").
+const actionMessage = "message"
+
+func actionName(a bot.Action) string {
 	if a == "" {
-		return "message"
+		return actionMessage
 	}
-	return a
+	return string(a)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"switchboard/bot"
@@ -74,4 +75,12 @@ func (t *Tx) PersonRef(ctx context.Context, id int64) (bot.Person, error) {
 	var r personRow
 	err := t.tx.GetContext(ctx, &r, `SELECT id, platform, external_id, language FROM people WHERE id = $1`, id)
 	return r.person(), err
+}
+
+// SetKnownName records the wiki name a person most likely has, lower-cased: names are
+// compared case-insensitively after MediaWiki normalisation.
+func (t *Tx) SetKnownName(ctx context.Context, personID int64, name string) error {
+	name = strings.ToLower(name)
+	_, err := t.tx.ExecContext(ctx, `UPDATE people SET known_name = $2 WHERE id = $1 AND known_name <> $2`, personID, name)
+	return err
 }

@@ -18,9 +18,12 @@ func (s *Store) Purge(ctx context.Context, contentBefore, dedupBefore time.Time)
 			return err
 		}
 		defer func() { _ = tx.Rollback() }()
-		res, err := tx.ExecContext(ctx, `UPDATE cases SET description = '', parties = '{}', feedback_comment = ''
-			WHERE state IN ('closed', 'withdrawn') AND updated_at < $1
-				AND (description <> '' OR parties <> '{}' OR feedback_comment <> '')`, ms(contentBefore))
+		// purged_at marks the case as emptied even when it had nothing to erase, so
+		// !reopen knows there is nothing left to work on (the database's clock: it is a
+		// marker, compared with nothing).
+		res, err := tx.ExecContext(ctx, `UPDATE cases SET description = '', parties = '{}', feedback_comment = '',
+				purged_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+			WHERE state IN ('closed', 'withdrawn') AND updated_at < $1 AND purged_at = 0`, ms(contentBefore))
 		if err != nil {
 			return err
 		}

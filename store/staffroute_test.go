@@ -64,7 +64,7 @@ func (d *desk) followUps() string {
 	var out []string
 	for _, m := range msgs {
 		if m.Action == bot.ActionPageAck || m.Action == bot.ActionPageResolve {
-			out = append(out, m.Action+" "+m.Conversation+" "+m.Payload.Ref)
+			out = append(out, string(m.Action)+" "+m.Conversation+" "+m.Payload.Ref)
 			_ = d.st.OutboxSent(context.Background(), m.ID)
 		}
 	}

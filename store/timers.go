@@ -16,7 +16,7 @@ func (t *Tx) SetTimer(ctx context.Context, tm bot.Timer) error {
 }
 
 // DeleteTimer disarms a timer; deleting one that is not armed is fine.
-func (t *Tx) DeleteTimer(ctx context.Context, kind string, subject int64) error {
+func (t *Tx) DeleteTimer(ctx context.Context, kind bot.TimerKind, subject int64) error {
 	_, err := t.tx.ExecContext(ctx, `DELETE FROM timers WHERE kind = $1 AND subject = $2`, kind, subject)
 	return err
 }
@@ -35,7 +35,7 @@ func (t *Tx) DueTimers(ctx context.Context, now time.Time, limit int) ([]bot.Tim
 	}
 	out := make([]bot.Timer, len(rows))
 	for i, r := range rows {
-		out[i] = bot.Timer{Kind: r.Kind, Subject: r.Subject, Due: fromMS(r.Due)}
+		out[i] = bot.Timer{Kind: bot.TimerKind(r.Kind), Subject: r.Subject, Due: fromMS(r.Due)}
 	}
 	return out, nil
 }

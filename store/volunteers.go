@@ -166,23 +166,3 @@ func (t *Tx) SetConflict(ctx context.Context, volunteerID int64, username string
 	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
-
-// CoverageShifts lists the shifts of everyone who can be offered cases.
-func (t *Tx) CoverageShifts(ctx context.Context) ([]bot.Shift, [][]string, error) {
-	var rows []struct {
-		shiftRow
-		Languages pq.StringArray `db:"languages"`
-	}
-	if err := t.tx.SelectContext(ctx, &rows, `SELECT s.id, s.volunteer_id, s.weekday, s.start_min, s.end_min, s.tz,
-		v.languages FROM shifts s JOIN volunteers v ON v.id = s.volunteer_id
-		WHERE v.status = 'active' OR (v.status = 'trainee' AND v.mentor_id IS NOT NULL)
-		ORDER BY s.volunteer_id, s.id`); err != nil {
-		return nil, nil, err
-	}
-	shifts := make([]bot.Shift, len(rows))
-	langs := make([][]string, len(rows))
-	for i, r := range rows {
-		shifts[i], langs[i] = r.shift(), []string(r.Languages)
-	}
-	return shifts, langs, nil
-}

@@ -56,7 +56,7 @@ func (s *Store) CaseEvents(ctx context.Context, caseID int64) ([]bot.Event, erro
 }
 
 func (r eventRow) event() bot.Event {
-	e := bot.Event{Actor: r.Actor, Kind: r.Kind, At: time.UnixMilli(r.At)}
+	e := bot.Event{Actor: r.Actor, Kind: bot.EventKind(r.Kind), At: time.UnixMilli(r.At)}
 	if r.CaseID != nil {
 		e.CaseID = *r.CaseID
 	}
@@ -65,4 +65,32 @@ func (r eventRow) event() bot.Event {
 	}
 	_ = json.Unmarshal(r.Detail, &e.Detail)
 	return e
+}
+
+// AuditOf lists what someone did or what was done about them, newest last.
+func (t *Tx) AuditOf(ctx context.Context, who string, limit int) ([]bot.Event, error) {
+	return t.events(ctx, `SELECT case_id, intake_id, actor, kind, detail, at, subject FROM (SELECT * FROM case_events
+		WHERE actor = $1 OR subject = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id`, who, limit)
+}
+
+// AuditCase lists a case's events, with its intake's.
+func (t *Tx) AuditCase(ctx context.Context, caseID int64) ([]bot.Event, error) {
+	return t.events(ctx, `SELECT case_id, intake_id, actor, kind, detail, at, subject FROM case_events
+		WHERE case_id = $1 OR intake_id = (SELECT intake_id FROM cases WHERE id = $1) ORDER BY id LIMIT $2`, caseID, 500)
+}
+
+func (t *Tx) events(ctx context.Context, query string, args ...any) ([]bot.Event, error) {
+	var rows []struct {
+		eventRow
+		Subject string `db:"subject"`
+	}
+	if err := t.tx.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, err
+	}
+	out := make([]bot.Event, len(rows))
+	for i, r := range rows {
+		out[i] = r.eventRow.event()
+		out[i].Subject = r.Subject
+	}
+	return out, nil
 }

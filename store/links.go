@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"switchboard/bot"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+func lowerAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.ToLower(n)
+	}
+	return out
+}
+
+// LinkedCases finds open or recent cases (other than c) that name c's requester as a
+// party, or whose requester c names. Returns (other case, kind).
+func (t *Tx) LinkedCases(ctx context.Context, c *bot.Case, knownName string, since time.Time) ([]bot.CaseLink, error) {
+	var rows []struct {
+		ID   int64  `db:"id"`
+		Ref  string `db:"ref"`
+		Kind string `db:"kind"`
+	}
+	err := t.tx.SelectContext(ctx, &rows, `
+		SELECT o.id, o.ref, 'requester_named' AS kind FROM cases o
+		WHERE o.id <> $1 AND $2 <> '' AND EXISTS (SELECT 1 FROM unnest(o.parties) p WHERE lower(p) = $2)
+			AND (o.state NOT IN ('withdrawn', 'closed') OR o.updated_at >= $4)
+		UNION
+		SELECT o.id, o.ref, 'names_requester' FROM cases o JOIN people p ON p.id = o.person_id
+		WHERE o.id <> $1 AND p.known_name <> '' AND p.known_name = ANY ($3::text[])
+			AND (o.state NOT IN ('withdrawn', 'closed') OR o.updated_at >= $4)`,
+		c.ID, strings.ToLower(knownName), pq.StringArray(lowerAll(c.Parties)), ms(since))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bot.CaseLink, len(rows))
+	for i, r := range rows {
+		out[i] = bot.CaseLink{OtherID: r.ID, OtherRef: r.Ref, Kind: bot.LinkKind(r.Kind)}
+	}
+	return out, nil
+}
+
+// AddLink records a link; false if it was known.
+func (t *Tx) AddLink(ctx context.Context, caseID int64, l bot.CaseLink, now time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO case_links (case_id, other_id, kind, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, caseID, l.OtherID, l.Kind, ms(now))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
