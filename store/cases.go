@@ -65,7 +65,7 @@ func (r caseRow) toCase() *bot.Case {
 		ClosedAt: fromMS(r.ClosedAt), CloseReason: r.CloseReason, FeedbackRating: int(r.Rating.Int64),
 		FeedbackComment: r.Comment, PageRound: r.PageRound, PageStep: r.PageStep, StaffID: r.StaffID,
 		AckedAt: fromMS(r.AckedAt), PurgedAt: fromMS(r.PurgedAt),
-		Safety:  bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
+		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
 	}
 }
 
