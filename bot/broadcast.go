@@ -35,7 +35,7 @@ func (t *turn) acceptBroadcast(v *Volunteer, ref string) error {
 		return err
 	}
 	fit, err := t.tx.PickVolunteer(t.ctx, RouteQuery{CaseID: c.ID, Requester: p.ExternalID, Language: c.Language,
-		Parties: c.Parties, Now: t.now, Only: v.ID})
+		Parties: c.Parties, Now: t.now, Only: v.ID, OffersSince: c.QueuedAt})
 	if err != nil {
 		return err
 	}

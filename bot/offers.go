@@ -34,7 +34,7 @@ func (t *turn) route(c *Case) error {
 		return err
 	}
 	v, err := t.tx.PickVolunteer(t.ctx, RouteQuery{CaseID: c.ID, Requester: p.ExternalID, Language: c.Language,
-		Parties: c.Parties, Now: t.now})
+		Parties: c.Parties, Now: t.now, OffersSince: c.QueuedAt})
 	if err != nil || v == nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (t *turn) cmdReopen(a commands.Args) error {
 	case !c.PurgedAt.IsZero():
 		return t.reply(say("switchboard-reopen-purged", c.Ref))
 	}
-	busy, err := t.requesterBusy(c.PersonID)
+	busy, err := t.requesterBusy(c)
 	if err != nil {
 		return err
 	}
@@ -62,12 +62,13 @@ func (t *turn) cmdReopen(a commands.Args) error {
 	return t.route(c)
 }
 
-// requesterBusy reports whether the person has an open case or an intake under way
-// (which becomes one).
-func (t *turn) requesterBusy(personID int64) (bool, error) {
-	if c, err := t.tx.OpenCase(t.ctx, personID); err != nil || c != nil {
-		return c != nil, err
+// requesterBusy reports whether the case's requester has another case open, or an
+// intake under way that would become one (the case's own intake, still being answered
+// after a staff-route case closed, is no obstacle).
+func (t *turn) requesterBusy(c *Case) (bool, error) {
+	if open, err := t.tx.OpenCase(t.ctx, c.PersonID); err != nil || open != nil {
+		return open != nil, err
 	}
-	ik, err := t.tx.OpenIntake(t.ctx, personID)
-	return ik != nil, err
+	ik, err := t.tx.OpenIntake(t.ctx, c.PersonID)
+	return ik != nil && ik.CaseID != c.ID, err
 }

@@ -11,6 +11,9 @@ type RouteQuery struct {
 	Now       time.Time
 	// Only, when set, asks whether this one volunteer fits (broadcast mode's check).
 	Only int64
+	// OffersSince: offers of the case made before then do not exclude a volunteer (the
+	// case was reopened since; zero: every offer counts).
+	OffersSince time.Time
 }
 
 // OfferState is the outcome of offering a case to a volunteer.

@@ -14,7 +14,8 @@ import (
 // volunteers who may take cases (active, or a trainee whose mentor is active), are on
 // duty now (by hand, or in a shift they did not switch off), speak the case's language,
 // are under their limit, are not the requester, are not named in the case nor declared
-// a conflict with its parties, and were not offered this case before: the least loaded,
+// a conflict with its parties, and were not offered this case since it was last queued
+// (a reopened case starts afresh): the least loaded,
 // then the longest since their last offer. Shifts are evaluated in their own time zone
 // by PostgreSQL, so daylight-saving changes are handled by its zone database.
 // SKIP LOCKED lets concurrent routing decisions pass over a volunteer being assigned.
@@ -29,7 +30,7 @@ WHERE (v.status = 'active' OR (v.status = 'trainee' AND m.status = 'active'))
 	AND ($3 = '' OR $3 = ANY (v.languages))
 	AND NOT (v.wiki_username <> '' AND lower(v.wiki_username) = ANY ($4::text[]))
 	AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.volunteer_id = v.id AND lower(c.username) = ANY ($4::text[]))
-	AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id)
+	AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id AND o.offered_at >= $7)
 	AND ($6::bigint = 0 OR v.id = $6)
 	AND (v.on_until > $1 OR (v.off_until <= $1 AND EXISTS (
 		SELECT 1 FROM shifts s,
@@ -51,7 +52,7 @@ FOR UPDATE OF v SKIP LOCKED`
 func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (*bot.Volunteer, error) {
 	var r volunteerRow
 	err := t.tx.GetContext(ctx, &r, pickSQL, ms(q.Now), q.Requester, q.Language,
-		pq.StringArray(lowerAll(q.Parties)), q.CaseID, q.Only)
+		pq.StringArray(lowerAll(q.Parties)), q.CaseID, q.Only, ms0(q.OffersSince))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
