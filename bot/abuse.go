@@ -62,7 +62,8 @@ func KnownName(p Platform, externalID string) string {
 // linkCases records and tells staff (only) when a case's requester is named as a party
 // in another open or recent case, or the case names someone who has a case: how a
 // harasser posing as a victim shows up.
-func (t *turn) linkCases(c *Case) error {
+func (t *turn) linkCases(c *Case) (err error) {
+	defer wrapf(&err, "link case %s", c.Ref)
 	p, err := t.tx.PersonByID(t.ctx, c.PersonID)
 	if err != nil {
 		return err

@@ -14,7 +14,8 @@ func (t *turn) announce(c *Case) error {
 		say("switchboard-announce", c.Ref, c.Language, category))
 }
 
-func (t *turn) acceptBroadcast(v *Volunteer, ref string) error {
+func (t *turn) acceptBroadcast(v *Volunteer, ref string) (err error) {
+	defer wrapf(&err, "volunteer %d accepts %q", v.ID, ref)
 	if ref == "" {
 		return t.reply(say("switchboard-accept-usage"))
 	}

@@ -29,7 +29,8 @@ func (t *turn) openCaseRoom(c *Case, v *Volunteer) error {
 
 // openRoomFor invites the people working a case into its room, creating the room (with
 // the requester, if they are on Matrix) when the case has none yet.
-func (t *turn) openRoomFor(c *Case, users []string) error {
+func (t *turn) openRoomFor(c *Case, users []string) (err error) {
+	defer wrapf(&err, "open the room of case %s", c.Ref)
 	if c.RoomID != "" {
 		return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Action: ActionInvite,
 			Payload: ActionPayload{CaseID: c.ID, Room: c.RoomID, Users: users}})
@@ -53,7 +54,8 @@ func (t *turn) openRoomFor(c *Case, users []string) error {
 }
 
 // RoomCreated records the room the bridge made for a case.
-func (s *Service) RoomCreated(ctx context.Context, caseID int64, roomID string) error {
+func (s *Service) RoomCreated(ctx context.Context, caseID int64, roomID string) (err error) {
+	defer wrapf(&err, "record the room of case %d", caseID)
 	return s.inTurn(ctx, "bot", func(t *turn) error {
 		c, err := t.tx.Case(ctx, caseID)
 		if err != nil || c == nil || c.RoomID == roomID {
@@ -70,7 +72,8 @@ func (s *Service) RoomCreated(ctx context.Context, caseID int64, roomID string) 
 // Joined tells the core that someone joined a room. When the case's volunteer joins its
 // room, the intake summary is posted: only now, so nobody who has not accepted the case
 // can read it, and clients have the sender's keys by then.
-func (s *Service) Joined(ctx context.Context, in Inbound) error {
+func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
+	defer wrapf(&err, "%s joined room %s", in.Sender, in.Conversation)
 	return s.inTurn(ctx, in.Sender, func(t *turn) error {
 		fresh, err := t.tx.MarkProcessed(ctx, in.Platform, in.EventID, t.now)
 		if err != nil || !fresh {
@@ -138,7 +141,8 @@ func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) erro
 // everything). Everything else is the conversation between the people in the room:
 // the bot only notes when the worker first wrote, for the statistics, and relays it to
 // an IRC requester.
-func (t *turn) inCaseRoom(c *Case, in Inbound) error {
+func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
+	defer wrapf(&err, "in the room of case %s", c.Ref)
 	if in.Kind != KindText {
 		return nil
 	}
@@ -244,7 +248,8 @@ func (t *turn) cmdClose(a commands.Args) error {
 
 // transfer hands the case back to routing; the volunteer leaves the room, and the next
 // volunteer is invited to it and gets the summary when they join.
-func (t *turn) transfer(c *Case, v *Volunteer, reason string) error {
+func (t *turn) transfer(c *Case, v *Volunteer, reason string) (err error) {
+	defer wrapf(&err, "transfer case %s", c.Ref)
 	from := c.State
 	c.State, c.VolunteerID, c.MentorID, c.UpdatedAt = StateQueued, 0, 0, t.now
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
@@ -271,7 +276,8 @@ func (t *turn) transfer(c *Case, v *Volunteer, reason string) error {
 
 // escalate moves the case to the staff route: the volunteer (and mentor) leave the room
 // and never see the case again; staff are told.
-func (t *turn) escalate(c *Case, v *Volunteer) error {
+func (t *turn) escalate(c *Case, v *Volunteer) (err error) {
+	defer wrapf(&err, "escalate case %s", c.Ref)
 	from := c.State
 	mentor := c.MentorID
 	c.Route, c.State, c.UpdatedAt = RouteStaff, StateStaff, t.now

@@ -21,7 +21,8 @@ func (t *turn) cmdLimit(a commands.Args) error {
 
 // saveDuty stores a volunteer's change, audits it, answers, and offers waiting cases,
 // since the change may make them a match.
-func (t *turn) saveDuty(v *Volunteer, kind EventKind, detail map[string]string, answer Reply) error {
+func (t *turn) saveDuty(v *Volunteer, kind EventKind, detail map[string]string, answer Reply) (err error) {
+	defer wrapf(&err, "save the duty of volunteer %s (%s)", v.UserID, kind)
 	if err := t.tx.SaveVolunteer(t.ctx, v, t.now); err != nil {
 		return err
 	}
@@ -44,7 +45,8 @@ func (t *turn) cmdOn(a commands.Args) error {
 	return t.saveDuty(v, EventDutyOn, map[string]string{"until": until}, say("switchboard-on-done", until))
 }
 
-func (t *turn) dutyOff(v *Volunteer) error {
+func (t *turn) dutyOff(v *Volunteer) (err error) {
+	defer wrapf(&err, "switch volunteer %s off", v.UserID)
 	shifts, err := t.tx.Shifts(t.ctx, v.ID)
 	if err != nil {
 		return err

@@ -1,7 +1,8 @@
 package bot
 
 // answer applies the requester's answer to their open intake and acts on the decision.
-func (t *turn) answer(ik *Intake, text string) error {
+func (t *turn) answer(ik *Intake, text string) (err error) {
+	defer wrapf(&err, "answer intake %d at %s", ik.ID, ik.Step)
 	var d Decision
 	more := false
 	if t.platform == IRC && t.now.Sub(ik.UpdatedAt) < t.s.cfg.IRCPasteWindow {
@@ -77,7 +78,8 @@ func fillCase(c *Case, ik *Intake) {
 
 // complete ends a confirmed intake: the staff-route case already exists and gets the
 // details; an everyday request becomes a queued case.
-func (t *turn) complete(ik *Intake) error {
+func (t *turn) complete(ik *Intake) (err error) {
+	defer wrapf(&err, "complete intake %d", ik.ID)
 	if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
 		return err
 	}
@@ -129,7 +131,8 @@ func (t *turn) staffNotice(c *Case) error {
 
 // expireIntake closes an intake nobody answered. A staff-route case opened from it stays
 // open with what was gathered: staff still need to see it.
-func (t *turn) expireIntake(ik *Intake) error {
+func (t *turn) expireIntake(ik *Intake) (err error) {
+	defer wrapf(&err, "expire intake %d", ik.ID)
 	ik.Status, ik.UpdatedAt = IntakeExpired, t.now
 	if err := t.tx.UpdateIntake(t.ctx, ik); err != nil {
 		return err

@@ -6,7 +6,8 @@ import "switchboard/commands"
 const routeSweep = 20
 
 // routeWaiting offers waiting cases, oldest first, to whoever fits now.
-func (t *turn) routeWaiting(limit int) error {
+func (t *turn) routeWaiting(limit int) (err error) {
+	defer wrapf(&err, "route waiting cases")
 	if t.s.cfg.Broadcast {
 		return nil // announced once when queued; volunteers pick from the room
 	}
@@ -25,7 +26,8 @@ func (t *turn) routeWaiting(limit int) error {
 // route offers a queued case to the volunteer the routing rule picks, if any. The
 // offer says the reference, the language and a one-line category: never who asked or
 // what happened.
-func (t *turn) route(c *Case) error {
+func (t *turn) route(c *Case) (err error) {
+	defer wrapf(&err, "route case %s", c.Ref)
 	if t.s.cfg.Broadcast {
 		return t.announce(c)
 	}
@@ -95,7 +97,8 @@ func (t *turn) cmdDecline(a commands.Args) error { return t.decline(t.caller.vol
 
 // accept gives the case to the volunteer. The case moves with a compare-and-swap on
 // its state, so of two volunteers accepting at once exactly one wins.
-func (t *turn) accept(v *Volunteer, ref string) error {
+func (t *turn) accept(v *Volunteer, ref string) (err error) {
+	defer wrapf(&err, "volunteer %d accepts %q", v.ID, ref)
 	if t.s.cfg.Broadcast {
 		return t.acceptBroadcast(v, ref)
 	}
@@ -127,7 +130,8 @@ func (t *turn) accept(v *Volunteer, ref string) error {
 
 // assign moves an offered (direct) or queued (broadcast) case to the volunteer who
 // accepted it, and sets up its room.
-func (t *turn) assign(c *Case, v *Volunteer, offerID int64) error {
+func (t *turn) assign(c *Case, v *Volunteer, offerID int64) (err error) {
+	defer wrapf(&err, "assign case %s to volunteer %d", c.Ref, v.ID)
 	from := c.State
 	c.State, c.VolunteerID, c.AcceptedAt, c.UpdatedAt = StateAccepted, v.ID, t.now, t.now
 	c.MentorID = 0
@@ -154,7 +158,8 @@ func (t *turn) assign(c *Case, v *Volunteer, offerID int64) error {
 	return t.tellRequester(c, say("switchboard-volunteer-accepted", c.Ref))
 }
 
-func (t *turn) decline(v *Volunteer, ref string) error {
+func (t *turn) decline(v *Volunteer, ref string) (err error) {
+	defer wrapf(&err, "volunteer %d declines %q", v.ID, ref)
 	c, o, err := t.offerFor(v, ref)
 	if err != nil {
 		return err
@@ -170,7 +175,8 @@ func (t *turn) decline(v *Volunteer, ref string) error {
 
 // release ends an open offer without acceptance and puts the case back in the queue,
 // then offers it to the next volunteer.
-func (t *turn) release(c *Case, o *Offer, state OfferState, actor string) error {
+func (t *turn) release(c *Case, o *Offer, state OfferState, actor string) (err error) {
+	defer wrapf(&err, "release offer %d of case %s as %s", o.ID, c.Ref, state)
 	if ok, err := t.tx.CloseOffer(t.ctx, o.ID, state, t.now); err != nil || !ok {
 		return err
 	}
@@ -191,7 +197,8 @@ func (t *turn) release(c *Case, o *Offer, state OfferState, actor string) error 
 }
 
 // tellRequester writes to the requester where their request came from.
-func (t *turn) tellRequester(c *Case, r Reply) error {
+func (t *turn) tellRequester(c *Case, r Reply) (err error) {
+	defer wrapf(&err, "tell the requester of case %s", c.Ref)
 	p, err := t.tx.PersonByID(t.ctx, c.PersonID)
 	if err != nil {
 		return err
@@ -205,7 +212,8 @@ func (t *turn) tellRequester(c *Case, r Reply) error {
 
 // queued is what a requester hears when their everyday case enters the queue: where
 // it stands, honestly, and that waiting is watched.
-func (t *turn) enterQueue(c *Case) error {
+func (t *turn) enterQueue(c *Case) (err error) {
+	defer wrapf(&err, "queue case %s", c.Ref)
 	pos, err := t.tx.QueuePosition(t.ctx, c)
 	if err != nil {
 		return err
@@ -238,7 +246,8 @@ func (t *turn) armQueueTimers(c *Case) error {
 }
 
 // fireRouting acts on the routing timers.
-func (t *turn) fireRouting(tm Timer) error {
+func (t *turn) fireRouting(tm Timer) (err error) {
+	defer wrapf(&err, "fire %s timer for %d", tm.Kind, tm.Subject)
 	switch tm.Kind {
 	case TimerOfferExpiry:
 		return t.expireOffer(tm.Subject)
@@ -263,7 +272,8 @@ func (t *turn) fireRouting(tm Timer) error {
 	return nil
 }
 
-func (t *turn) expireOffer(offerID int64) error {
+func (t *turn) expireOffer(offerID int64) (err error) {
+	defer wrapf(&err, "expire offer %d", offerID)
 	o, err := t.offerByID(offerID)
 	if err != nil || o == nil {
 		return err
@@ -296,7 +306,8 @@ func (t *turn) offerByID(offerID int64) (*Offer, error) {
 
 // reaction takes 👍 or 👎 on an offer as !accept or !decline, when the volunteer has
 // exactly one open offer; any other reaction in a DM is left alone.
-func (t *turn) reaction(in Inbound) error {
+func (t *turn) reaction(in Inbound) (err error) {
+	defer wrapf(&err, "reaction to an offer")
 	who, err := t.rolesOf(in)
 	if err != nil || who.vol == nil {
 		return err

@@ -5,7 +5,8 @@ import "context"
 // PagerFailed is how the pager reports a channel that failed after its retries, so
 // staff see it in their room (reference, person and channel only). A failing channel
 // never holds up the others.
-func (s *Service) PagerFailed(ctx context.Context, ref, staffID, channel, reason string) error {
+func (s *Service) PagerFailed(ctx context.Context, ref, staffID, channel, reason string) (err error) {
+	defer wrapf(&err, "record a failed page of %s", ref)
 	return s.inTurn(ctx, "bot", func(t *turn) error {
 		if s.cfg.StaffConversation == "" {
 			s.log.Warn().Str("case", ref).Str("channel", channel).Msg("A page failed and there is no staff room to say so")

@@ -23,7 +23,8 @@ func (s *Service) chainAt(t time.Time) []string {
 
 // startPaging tells staff that a staff-route case exists and pages the primary on-call
 // person at once. Without an on-call chain, the staff room gets a notice only.
-func (t *turn) startPaging(c *Case) error {
+func (t *turn) startPaging(c *Case) (err error) {
+	defer wrapf(&err, "start paging for case %s", c.Ref)
 	if len(t.s.cfg.OnCall) == 0 {
 		return t.staffNotice(c)
 	}
@@ -62,7 +63,8 @@ func (t *turn) page(c *Case) error {
 
 // pageNext moves down the chain when nobody acknowledged in time; after the last
 // person it starts again from the top, up to MaxRounds rounds.
-func (t *turn) pageNext(caseID int64) error {
+func (t *turn) pageNext(caseID int64) (err error) {
+	defer wrapf(&err, "page next for case %d", caseID)
 	c, err := t.tx.Case(t.ctx, caseID)
 	if err != nil || c == nil || c.StaffID != "" || !c.State.Open() || c.Route != RouteStaff {
 		return err
@@ -123,7 +125,8 @@ func (t *turn) cmdAck(a commands.Args) error {
 
 // followUpPages tells the on-call tools of everyone paged about the case that it was
 // acknowledged or closed (ActionPageAck, ActionPageResolve).
-func (t *turn) followUpPages(c *Case, action Action) error {
+func (t *turn) followUpPages(c *Case, action Action) (err error) {
+	defer wrapf(&err, "follow up pages of case %s", c.Ref)
 	if !t.s.cfg.Pager || c.Route != RouteStaff {
 		return nil
 	}

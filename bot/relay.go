@@ -30,7 +30,8 @@ func (t *turn) relayIn(c *Case, text string) error {
 }
 
 // relayOut passes a volunteer's message in the room to the IRC requester.
-func (t *turn) relayOut(c *Case, senderName, text string) error {
+func (t *turn) relayOut(c *Case, senderName, text string) (err error) {
+	defer wrapf(&err, "relay to the requester of case %s", c.Ref)
 	p, err := t.tx.PersonRef(t.ctx, c.PersonID)
 	if err != nil || p.Platform != IRC {
 		return err
@@ -41,7 +42,8 @@ func (t *turn) relayOut(c *Case, senderName, text string) error {
 
 // RequesterPresence tells an IRC requester's case room when they go offline (their
 // messages are kept for them) and when they are back.
-func (s *Service) RequesterPresence(ctx context.Context, platform Platform, externalID string, online bool) error {
+func (s *Service) RequesterPresence(ctx context.Context, platform Platform, externalID string, online bool) (err error) {
+	defer wrapf(&err, "presence of %s:%s", platform, externalID)
 	return s.inTurn(ctx, "bot", func(t *turn) error {
 		p, ok, err := t.tx.FindPerson(ctx, platform, externalID)
 		if err != nil || !ok {

@@ -8,7 +8,7 @@ func (t *turn) cmdStatus(commands.Args) error { return t.status() }
 func (t *turn) cmdCancel(commands.Args) error { return t.cancel() }
 func (t *turn) cmdAdd(a commands.Args) error  { return t.add(a.String("text")) }
 
-func (t *turn) status() error {
+func (t *turn) status() (err error) {
 	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
 	if err != nil {
 		return err
@@ -35,7 +35,7 @@ func (t *turn) status() error {
 	}
 }
 
-func (t *turn) cancel() error {
+func (t *turn) cancel() (err error) {
 	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func (t *turn) cancel() error {
 	return t.reply(say("switchboard-cancel-done"))
 }
 
-func (t *turn) add(text string) error {
+func (t *turn) add(text string) (err error) {
 	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
 	if err != nil {
 		return err

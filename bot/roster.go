@@ -62,7 +62,8 @@ func (t *turn) onRoster(a commands.Args, fn func(*Volunteer) error) error {
 	return fn(v)
 }
 
-func (t *turn) rosterAdd(v *Volunteer, userID, typedWiki string) error {
+func (t *turn) rosterAdd(v *Volunteer, userID, typedWiki string) (err error) {
+	defer wrapf(&err, "add volunteer %s", userID)
 	if v != nil && v.Status != VolRemoved {
 		return t.reply(say("switchboard-volunteer-exists", userID, string(v.Status)))
 	}
@@ -89,7 +90,8 @@ func (t *turn) rosterAdd(v *Volunteer, userID, typedWiki string) error {
 
 // rosterMove changes a volunteer's status if it is in the expected one (from "" means
 // any status but the target).
-func (t *turn) rosterMove(v *Volunteer, from, to VolunteerStatus, kind EventKind, reason string) error {
+func (t *turn) rosterMove(v *Volunteer, from, to VolunteerStatus, kind EventKind, reason string) (err error) {
+	defer wrapf(&err, "move volunteer %s to %s", v.UserID, to)
 	if (from != "" && v.Status != from) || v.Status == to {
 		return t.reply(say("switchboard-volunteer-wrong-status", v.UserID, string(v.Status)))
 	}
@@ -111,7 +113,8 @@ func (t *turn) rosterMove(v *Volunteer, from, to VolunteerStatus, kind EventKind
 	return t.reply(say("switchboard-volunteer-status", v.UserID, string(to)))
 }
 
-func (t *turn) rosterMentor(v *Volunteer, mentorID string) error {
+func (t *turn) rosterMentor(v *Volunteer, mentorID string) (err error) {
+	defer wrapf(&err, "set the mentor of volunteer %s", v.UserID)
 	m, err := t.tx.Volunteer(t.ctx, mentorID)
 	if err != nil {
 		return err

@@ -279,7 +279,8 @@ func (t *turn) setTimer(tm Timer) error {
 	return t.tx.SetTimer(t.ctx, tm)
 }
 
-func (t *turn) handle(in Inbound) error {
+func (t *turn) handle(in Inbound) (err error) {
+	defer wrapf(&err, "%s event %s", in.Platform, in.EventID)
 	if in.Platform == Matrix { // the rooms the bot belongs to are Matrix rooms
 		switch in.Conversation {
 		case t.s.cfg.StaffConversation:
@@ -305,8 +306,7 @@ func (t *turn) handle(in Inbound) error {
 
 // inDM handles a private message: a requester's request, or a volunteer's or staff
 // member's command.
-func (t *turn) inDM(in Inbound) error {
-	var err error
+func (t *turn) inDM(in Inbound) (err error) {
 	blocked := false
 	if in.Kind == KindText {
 		// The block check and the person row (created and locked) in one statement.
@@ -385,7 +385,8 @@ func Sanitize(s string) string {
 
 // message is ordinary text: an answer to the intake, news for an open case, or the
 // first words of a new request.
-func (t *turn) message(text string) error {
+func (t *turn) message(text string) (err error) {
+	defer wrapf(&err, "message from person %d", t.person.ID)
 	ik, err := t.tx.OpenIntake(t.ctx, t.person.ID)
 	if err != nil {
 		return err
@@ -423,7 +424,8 @@ func (t *turn) message(text string) error {
 	return t.startIntake(text)
 }
 
-func (t *turn) startIntake(opening string) error {
+func (t *turn) startIntake(opening string) (err error) {
+	defer wrapf(&err, "start an intake for person %d", t.person.ID)
 	if n, err := t.tx.IntakesSince(t.ctx, t.person.ID, t.now.Add(-24*time.Hour)); err != nil {
 		return err
 	} else if t.s.cfg.IntakesPerDay > 0 && n >= t.s.cfg.IntakesPerDay {

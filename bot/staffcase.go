@@ -4,7 +4,8 @@ import "strings"
 
 // transferStaff hands a staff-route case to another staff member, who is invited to the
 // room and gets the summary on joining; the previous one leaves.
-func (t *turn) transferStaff(c *Case, to string) error {
+func (t *turn) transferStaff(c *Case, to string) (err error) {
+	defer wrapf(&err, "transfer staff case %s", c.Ref)
 	next, _, _ := strings.Cut(to, " ")
 	if !t.s.isStaff(next) || next == c.StaffID {
 		return t.reply(say("switchboard-transfer-staff-usage"))

@@ -66,7 +66,8 @@ func (s *Service) FireDueTimers(ctx context.Context) (int, error) {
 	return fired, nil
 }
 
-func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queued *[]Outgoing) error {
+func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queued *[]Outgoing) (err error) {
+	defer wrapf(&err, "fire %s timer for %d", tm.Kind, tm.Subject)
 	switch tm.Kind {
 	case TimerIntakeExpiry:
 		ik, err := tx.Intake(ctx, tm.Subject)

@@ -10,8 +10,9 @@ import (
 )
 
 // SetBlock blocks someone until until (zero: until unblocked).
-func (t *Tx) SetBlock(ctx context.Context, b bot.Block) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO blocks (platform, external_id, until, reason, blocked_by, blocked_at)
+func (t *Tx) SetBlock(ctx context.Context, b bot.Block) (err error) {
+	defer wrap(&err, "block %s:%s", b.Platform, b.ExternalID)
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO blocks (platform, external_id, until, reason, blocked_by, blocked_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform, external_id) DO UPDATE SET until = EXCLUDED.until,
 		reason = EXCLUDED.reason, blocked_by = EXCLUDED.blocked_by, blocked_at = EXCLUDED.blocked_at`,
 		b.Platform, b.ExternalID, ms0(b.Until), b.Reason, b.By, ms(b.At))
@@ -19,7 +20,8 @@ func (t *Tx) SetBlock(ctx context.Context, b bot.Block) error {
 }
 
 // Unblock lifts a block; false if there was none.
-func (t *Tx) Unblock(ctx context.Context, platform bot.Platform, externalID string) (bool, error) {
+func (t *Tx) Unblock(ctx context.Context, platform bot.Platform, externalID string) (_ bool, err error) {
+	defer wrap(&err, "unblock %s:%s", platform, externalID)
 	res, err := t.tx.ExecContext(ctx, `DELETE FROM blocks WHERE platform = $1 AND external_id = $2`, platform, externalID)
 	if err != nil {
 		return false, err
@@ -29,15 +31,17 @@ func (t *Tx) Unblock(ctx context.Context, platform bot.Platform, externalID stri
 }
 
 // Blocked reports whether someone is blocked at now.
-func (t *Tx) Blocked(ctx context.Context, platform bot.Platform, externalID string, now time.Time) (bool, error) {
+func (t *Tx) Blocked(ctx context.Context, platform bot.Platform, externalID string, now time.Time) (_ bool, err error) {
+	defer wrap(&err, "check block of %s:%s", platform, externalID)
 	var n int
-	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM blocks WHERE platform = $1 AND external_id = $2
+	err = t.tx.GetContext(ctx, &n, `SELECT count(*) FROM blocks WHERE platform = $1 AND external_id = $2
 		AND (until = 0 OR until > $3)`, platform, externalID, ms(now))
 	return n > 0, err
 }
 
 // Blocks lists the blocks in force.
-func (t *Tx) Blocks(ctx context.Context, now time.Time) ([]bot.Block, error) {
+func (t *Tx) Blocks(ctx context.Context, now time.Time) (_ []bot.Block, err error) {
+	defer wrap(&err, "list blocks")
 	var rows []struct {
 		Platform   string `db:"platform"`
 		ExternalID string `db:"external_id"`
@@ -60,7 +64,8 @@ func (t *Tx) Blocks(ctx context.Context, now time.Time) ([]bot.Block, error) {
 
 // Waitlist adds a first message that came in over the intake rate; false if the
 // sender is already waiting.
-func (t *Tx) Waitlist(ctx context.Context, w bot.Waiting) (bool, error) {
+func (t *Tx) Waitlist(ctx context.Context, w bot.Waiting) (_ bool, err error) {
+	defer wrap(&err, "put %s:%s on the waitlist", w.Platform, w.Sender)
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO intake_waitlist (platform, sender, conversation, opening,
 		unidentified, added_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 		w.Platform, w.Sender, w.Conversation, w.Opening, w.Unidentified, ms(w.At))
@@ -72,14 +77,16 @@ func (t *Tx) Waitlist(ctx context.Context, w bot.Waiting) (bool, error) {
 }
 
 // Waiting reports whether someone is on the waitlist.
-func (t *Tx) Waiting(ctx context.Context, platform bot.Platform, sender string) (bool, error) {
+func (t *Tx) Waiting(ctx context.Context, platform bot.Platform, sender string) (_ bool, err error) {
+	defer wrap(&err, "check waitlist for %s:%s", platform, sender)
 	var n int
-	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM intake_waitlist WHERE platform = $1 AND sender = $2`, platform, sender)
+	err = t.tx.GetContext(ctx, &n, `SELECT count(*) FROM intake_waitlist WHERE platform = $1 AND sender = $2`, platform, sender)
 	return n > 0, err
 }
 
 // NextWaiting takes the oldest waiting first message off the list (locked, deleted).
-func (t *Tx) NextWaiting(ctx context.Context) (*bot.Waiting, error) {
+func (t *Tx) NextWaiting(ctx context.Context) (_ *bot.Waiting, err error) {
+	defer wrap(&err, "take the next from the waitlist")
 	var r struct {
 		ID           int64  `db:"id"`
 		Platform     string `db:"platform"`
@@ -89,7 +96,7 @@ func (t *Tx) NextWaiting(ctx context.Context) (*bot.Waiting, error) {
 		Unidentified bool   `db:"unidentified"`
 		At           int64  `db:"added_at"`
 	}
-	err := t.tx.GetContext(ctx, &r, `DELETE FROM intake_waitlist WHERE id = (SELECT id FROM intake_waitlist
+	err = t.tx.GetContext(ctx, &r, `DELETE FROM intake_waitlist WHERE id = (SELECT id FROM intake_waitlist
 		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, platform, sender, conversation, opening,
 		unidentified, added_at`)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -103,8 +110,9 @@ func (t *Tx) NextWaiting(ctx context.Context) (*bot.Waiting, error) {
 }
 
 // WaitlistLength counts the first messages waiting.
-func (s *Store) WaitlistLength(ctx context.Context) (int, error) {
+func (s *Store) WaitlistLength(ctx context.Context) (_ int, err error) {
+	defer wrap(&err, "count the waitlist")
 	var n int
-	err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM intake_waitlist`)
+	err = s.DB.GetContext(ctx, &n, `SELECT count(*) FROM intake_waitlist`)
 	return n, err
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // AppendEvent writes one audit row.
-func (t *Tx) AppendEvent(ctx context.Context, e bot.Event) error {
+func (t *Tx) AppendEvent(ctx context.Context, e bot.Event) (err error) {
+	defer wrap(&err, "append %s event (case %d, intake %d)", e.Kind, e.CaseID, e.IntakeID)
 	detail := []byte("{}")
 	if len(e.Detail) > 0 {
 		var err error
@@ -17,15 +18,16 @@ func (t *Tx) AppendEvent(ctx context.Context, e bot.Event) error {
 			return err
 		}
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_events (case_id, intake_id, actor, kind, detail, at, subject)
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO case_events (case_id, intake_id, actor, kind, detail, at, subject)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, nullID(e.CaseID), nullID(e.IntakeID), e.Actor, e.Kind, detail, ms(e.At), e.Subject)
 	return err
 }
 
 // PagedStaff lists who was paged about a case, each once, in the order first paged.
-func (t *Tx) PagedStaff(ctx context.Context, caseID int64) ([]string, error) {
+func (t *Tx) PagedStaff(ctx context.Context, caseID int64) (_ []string, err error) {
+	defer wrap(&err, "list who was paged for case %d", caseID)
 	var who []string
-	err := t.tx.SelectContext(ctx, &who, `SELECT subject FROM case_events WHERE case_id = $1 AND kind = 'paged'
+	err = t.tx.SelectContext(ctx, &who, `SELECT subject FROM case_events WHERE case_id = $1 AND kind = 'paged'
 		GROUP BY subject ORDER BY min(id)`, caseID)
 	return who, err
 }
@@ -41,9 +43,10 @@ type eventRow struct {
 
 // CaseEvents reads a case's audit log, oldest first, including the events of the
 // intake it came from.
-func (s *Store) CaseEvents(ctx context.Context, caseID int64) ([]bot.Event, error) {
+func (s *Store) CaseEvents(ctx context.Context, caseID int64) (_ []bot.Event, err error) {
+	defer wrap(&err, "load events of case %d", caseID)
 	var rows []eventRow
-	err := s.DB.SelectContext(ctx, &rows, `SELECT case_id, intake_id, actor, kind, detail, at FROM case_events
+	err = s.DB.SelectContext(ctx, &rows, `SELECT case_id, intake_id, actor, kind, detail, at FROM case_events
 		WHERE case_id = $1 OR intake_id = (SELECT intake_id FROM cases WHERE id = $1) ORDER BY id`, caseID)
 	if err != nil {
 		return nil, err
@@ -68,13 +71,15 @@ func (r eventRow) event() bot.Event {
 }
 
 // AuditOf lists what someone did or what was done about them, newest last.
-func (t *Tx) AuditOf(ctx context.Context, who string, limit int) ([]bot.Event, error) {
+func (t *Tx) AuditOf(ctx context.Context, who string, limit int) (_ []bot.Event, err error) {
+	defer wrap(&err, "load the audit of %s", who)
 	return t.events(ctx, `SELECT case_id, intake_id, actor, kind, detail, at, subject FROM (SELECT * FROM case_events
 		WHERE actor = $1 OR subject = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id`, who, limit)
 }
 
 // AuditCase lists a case's events, with its intake's.
-func (t *Tx) AuditCase(ctx context.Context, caseID int64) ([]bot.Event, error) {
+func (t *Tx) AuditCase(ctx context.Context, caseID int64) (_ []bot.Event, err error) {
+	defer wrap(&err, "load the audit of case %d", caseID)
 	return t.events(ctx, `SELECT case_id, intake_id, actor, kind, detail, at, subject FROM case_events
 		WHERE case_id = $1 OR intake_id = (SELECT intake_id FROM cases WHERE id = $1) ORDER BY id LIMIT $2`, caseID, 500)
 }

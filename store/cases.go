@@ -82,22 +82,26 @@ func (t *Tx) getCase(ctx context.Context, where string, arg any) (*bot.Case, err
 }
 
 // OpenCase loads and locks the person's open case, or nil.
-func (t *Tx) OpenCase(ctx context.Context, personID int64) (*bot.Case, error) {
+func (t *Tx) OpenCase(ctx context.Context, personID int64) (_ *bot.Case, err error) {
+	defer wrap(&err, "load the open case of person %d", personID)
 	return t.getCase(ctx, `person_id = $1 AND state NOT IN ('withdrawn', 'closed')`, personID)
 }
 
 // Case loads and locks a case by ID, or nil.
-func (t *Tx) Case(ctx context.Context, id int64) (*bot.Case, error) {
+func (t *Tx) Case(ctx context.Context, id int64) (_ *bot.Case, err error) {
+	defer wrap(&err, "load case %d", id)
 	return t.getCase(ctx, `id = $1`, id)
 }
 
 // CaseByRef loads and locks a case by its reference, or nil.
-func (t *Tx) CaseByRef(ctx context.Context, ref string) (*bot.Case, error) {
+func (t *Tx) CaseByRef(ctx context.Context, ref string) (_ *bot.Case, err error) {
+	defer wrap(&err, "load case %s", ref)
 	return t.getCase(ctx, `ref = $1`, ref)
 }
 
 // CreateCase inserts c under a fresh random reference.
-func (t *Tx) CreateCase(ctx context.Context, c *bot.Case) error {
+func (t *Tx) CreateCase(ctx context.Context, c *bot.Case) (err error) {
+	defer wrap(&err, "create a case for intake %d", c.IntakeID)
 	for range 20 {
 		c.Ref = bot.NewRef()
 		err := t.tx.QueryRowxContext(ctx, `INSERT INTO cases (ref, person_id, intake_id, route, state, q_harm,
@@ -124,7 +128,8 @@ func nonNil(s []string) []string {
 }
 
 // UpdateCase writes c if its state is still from.
-func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) error {
+func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) (err error) {
+	defer wrap(&err, "update case %s from %s to %s", c.Ref, from, c.State)
 	res, err := t.tx.ExecContext(ctx, `UPDATE cases SET state = $3, q_harm = $4, q_minor = $5, q_illegal = $6,
 		q_offwiki = $7, description = $8, parties = $9, project = $10, language = $11, conversation = $12,
 		updated_at = $13, route = $14, volunteer_id = $15, mentor_id = $16, room_id = $17, room_alias = $18,
@@ -148,24 +153,27 @@ func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) er
 }
 
 // AddToCase keeps something the requester added to an open case.
-func (t *Tx) AddToCase(ctx context.Context, caseID int64, text string, now time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_additions (case_id, text, created_at) VALUES ($1, $2, $3)`,
+func (t *Tx) AddToCase(ctx context.Context, caseID int64, text string, now time.Time) (err error) {
+	defer wrap(&err, "add to case %d", caseID)
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO case_additions (case_id, text, created_at) VALUES ($1, $2, $3)`,
 		caseID, text, ms(now))
 	return err
 }
 
 // AddNote keeps a note on a case.
-func (t *Tx) AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_notes (case_id, author, text, created_at) VALUES ($1, $2, $3, $4)`,
+func (t *Tx) AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) (err error) {
+	defer wrap(&err, "add a note to case %d", caseID)
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO case_notes (case_id, author, text, created_at) VALUES ($1, $2, $3, $4)`,
 		caseID, author, text, ms(now))
 	return err
 }
 
 // AwaitingFeedback finds the person's most recent case closed since since that has no
 // feedback yet, or nil.
-func (t *Tx) AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (*bot.Case, error) {
+func (t *Tx) AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (_ *bot.Case, err error) {
+	defer wrap(&err, "find a case awaiting feedback from person %d", personID)
 	var r caseRow
-	err := t.tx.GetContext(ctx, &r, `SELECT `+caseColumns+` FROM cases WHERE person_id = $1 AND state = 'closed'
+	err = t.tx.GetContext(ctx, &r, `SELECT `+caseColumns+` FROM cases WHERE person_id = $1 AND state = 'closed'
 		AND feedback_rating IS NULL AND closed_at >= $2 ORDER BY closed_at DESC LIMIT 1 FOR UPDATE`, personID, ms(since))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

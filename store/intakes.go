@@ -86,17 +86,20 @@ func (t *Tx) getIntake(ctx context.Context, query string, arg any) (*bot.Intake,
 }
 
 // OpenIntake loads and locks the person's intake in progress, or nil.
-func (t *Tx) OpenIntake(ctx context.Context, personID int64) (*bot.Intake, error) {
+func (t *Tx) OpenIntake(ctx context.Context, personID int64) (_ *bot.Intake, err error) {
+	defer wrap(&err, "load the open intake of person %d", personID)
 	return t.getIntake(ctx, `person_id = $1 AND status = 'open'`, personID)
 }
 
 // Intake loads and locks an intake by ID, or nil.
-func (t *Tx) Intake(ctx context.Context, id int64) (*bot.Intake, error) {
+func (t *Tx) Intake(ctx context.Context, id int64) (_ *bot.Intake, err error) {
+	defer wrap(&err, "load intake %d", id)
 	return t.getIntake(ctx, `id = $1`, id)
 }
 
 // CreateIntake inserts ik and sets its ID.
-func (t *Tx) CreateIntake(ctx context.Context, ik *bot.Intake) error {
+func (t *Tx) CreateIntake(ctx context.Context, ik *bot.Intake) (err error) {
+	defer wrap(&err, "create an intake for person %d", ik.PersonID)
 	return t.tx.QueryRowxContext(ctx, `INSERT INTO intakes (person_id, conversation, status, step, q_harm, q_minor,
 		q_illegal, q_offwiki, description, parties, project, language, case_id, created_at, updated_at, unidentified)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
@@ -106,7 +109,8 @@ func (t *Tx) CreateIntake(ctx context.Context, ik *bot.Intake) error {
 }
 
 // UpdateIntake writes ik if nobody changed it since it was read.
-func (t *Tx) UpdateIntake(ctx context.Context, ik *bot.Intake) error {
+func (t *Tx) UpdateIntake(ctx context.Context, ik *bot.Intake) (err error) {
+	defer wrap(&err, "update intake %d", ik.ID)
 	res, err := t.tx.ExecContext(ctx, `UPDATE intakes SET conversation = $3, status = $4, step = $5,
 		q_harm = $6, q_minor = $7, q_illegal = $8, q_offwiki = $9, description = $10, parties = $11,
 		project = $12, language = $13, case_id = $14, updated_at = $15, version = version + 1
@@ -125,8 +129,9 @@ func (t *Tx) UpdateIntake(ctx context.Context, ik *bot.Intake) error {
 }
 
 // IntakesSince counts the intakes a person started since a moment.
-func (t *Tx) IntakesSince(ctx context.Context, personID int64, since time.Time) (int, error) {
+func (t *Tx) IntakesSince(ctx context.Context, personID int64, since time.Time) (_ int, err error) {
+	defer wrap(&err, "count intakes of person %d", personID)
 	var n int
-	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM intakes WHERE person_id = $1 AND created_at >= $2`, personID, ms(since))
+	err = t.tx.GetContext(ctx, &n, `SELECT count(*) FROM intakes WHERE person_id = $1 AND created_at >= $2`, personID, ms(since))
 	return n, err
 }

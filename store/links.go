@@ -19,13 +19,14 @@ func lowerAll(names []string) []string {
 
 // LinkedCases finds open or recent cases (other than c) that name c's requester as a
 // party, or whose requester c names. Returns (other case, kind).
-func (t *Tx) LinkedCases(ctx context.Context, c *bot.Case, knownName string, since time.Time) ([]bot.CaseLink, error) {
+func (t *Tx) LinkedCases(ctx context.Context, c *bot.Case, knownName string, since time.Time) (_ []bot.CaseLink, err error) {
+	defer wrap(&err, "find cases linked to %s", c.Ref)
 	var rows []struct {
 		ID   int64  `db:"id"`
 		Ref  string `db:"ref"`
 		Kind string `db:"kind"`
 	}
-	err := t.tx.SelectContext(ctx, &rows, `
+	err = t.tx.SelectContext(ctx, &rows, `
 		SELECT o.id, o.ref, 'requester_named' AS kind FROM cases o
 		WHERE o.id <> $1 AND $2 <> '' AND EXISTS (SELECT 1 FROM unnest(o.parties) p WHERE lower(p) = $2)
 			AND (o.state NOT IN ('withdrawn', 'closed') OR o.updated_at >= $4)
@@ -45,7 +46,8 @@ func (t *Tx) LinkedCases(ctx context.Context, c *bot.Case, knownName string, sin
 }
 
 // AddLink records a link; false if it was known.
-func (t *Tx) AddLink(ctx context.Context, caseID int64, l bot.CaseLink, now time.Time) (bool, error) {
+func (t *Tx) AddLink(ctx context.Context, caseID int64, l bot.CaseLink, now time.Time) (_ bool, err error) {
+	defer wrap(&err, "link case %d to %s", caseID, l.OtherRef)
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO case_links (case_id, other_id, kind, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT DO NOTHING`, caseID, l.OtherID, l.Kind, ms(now))
 	if err != nil {

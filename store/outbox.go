@@ -12,7 +12,8 @@ import (
 )
 
 // Enqueue writes a message to send and sets its ID.
-func (t *Tx) Enqueue(ctx context.Context, o *bot.Outgoing) error {
+func (t *Tx) Enqueue(ctx context.Context, o *bot.Outgoing) (err error) {
+	defer wrap(&err, "enqueue a %s for %s", actionName(o.Action), o.Platform)
 	payload := []byte("{}")
 	if o.Action != "" {
 		var err error
@@ -41,9 +42,10 @@ type outboxRow struct {
 }
 
 // PendingOutbox lists unsent messages of a platform after afterID, oldest first.
-func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterID int64, limit int) ([]bot.Outgoing, error) {
+func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterID int64, limit int) (_ []bot.Outgoing, err error) {
+	defer wrap(&err, "list the %s outbox", platform)
 	var rows []outboxRow
-	err := s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload, mentions
+	err = s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload, mentions
 		FROM outbox WHERE platform = $1 AND id > $2 ORDER BY id LIMIT $3`, platform, afterID, limit)
 	if err != nil {
 		return nil, err
@@ -64,7 +66,8 @@ func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterI
 }
 
 // OutboxSent deletes a delivered message, so its content does not stay stored.
-func (s *Store) OutboxSent(ctx context.Context, id int64) error {
+func (s *Store) OutboxSent(ctx context.Context, id int64) (err error) {
+	defer wrap(&err, "forget sent outbox row %d", id)
 	return s.retry(ctx, "outbox sent", func() error {
 		_, err := s.DB.ExecContext(ctx, `DELETE FROM outbox WHERE id = $1`, id)
 		return err
@@ -72,8 +75,9 @@ func (s *Store) OutboxSent(ctx context.Context, id int64) error {
 }
 
 // OutboxFailed counts a failed delivery attempt.
-func (s *Store) OutboxFailed(ctx context.Context, id int64) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
+func (s *Store) OutboxFailed(ctx context.Context, id int64) (err error) {
+	defer wrap(&err, "count a failed send of outbox row %d", id)
+	_, err = s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
 	return err
 }
 

@@ -13,7 +13,8 @@ type PendingEvent struct {
 }
 
 // AddPendingEvent keeps an encrypted event until it is handled.
-func (s *Store) AddPendingEvent(ctx context.Context, eventID, roomID string, raw []byte) error {
+func (s *Store) AddPendingEvent(ctx context.Context, eventID, roomID string, raw []byte) (err error) {
+	defer wrap(&err, "keep undecrypted event %s", eventID)
 	return s.retry(ctx, "keep pending event", func() error {
 		_, err := s.DB.ExecContext(ctx, `INSERT INTO matrix_pending_events (event_id, room_id, event, added_at)
 			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, eventID, roomID, raw, time.Now().UnixMilli())
@@ -22,14 +23,16 @@ func (s *Store) AddPendingEvent(ctx context.Context, eventID, roomID string, raw
 }
 
 // DeletePendingEvent forgets an event once it was handled.
-func (s *Store) DeletePendingEvent(ctx context.Context, eventID string) error {
-	_, err := s.DB.ExecContext(ctx, `DELETE FROM matrix_pending_events WHERE event_id = $1`, eventID)
+func (s *Store) DeletePendingEvent(ctx context.Context, eventID string) (err error) {
+	defer wrap(&err, "drop undecrypted event %s", eventID)
+	_, err = s.DB.ExecContext(ctx, `DELETE FROM matrix_pending_events WHERE event_id = $1`, eventID)
 	return err
 }
 
 // PendingEvents lists the events still waiting, oldest first.
-func (s *Store) PendingEvents(ctx context.Context) ([]PendingEvent, error) {
+func (s *Store) PendingEvents(ctx context.Context) (_ []PendingEvent, err error) {
+	defer wrap(&err, "list undecrypted events")
 	var out []PendingEvent
-	err := s.DB.SelectContext(ctx, &out, `SELECT event_id, room_id, event FROM matrix_pending_events ORDER BY added_at`)
+	err = s.DB.SelectContext(ctx, &out, `SELECT event_id, room_id, event FROM matrix_pending_events ORDER BY added_at`)
 	return out, err
 }

@@ -11,7 +11,8 @@ import (
 
 // WaitingList lists volunteer-route cases waiting for a volunteer, oldest first. Staff-
 // route cases are never in it: coordinators must not learn that they exist.
-func (t *Tx) WaitingList(ctx context.Context) ([]bot.Case, error) {
+func (t *Tx) WaitingList(ctx context.Context) (_ []bot.Case, err error) {
+	defer wrap(&err, "list waiting cases")
 	var rows []caseRow
 	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases
 		WHERE route = 'volunteer' AND state IN ('queued', 'offered') ORDER BY queued_at, id LIMIT 200`); err != nil {
@@ -25,10 +26,11 @@ func (t *Tx) WaitingList(ctx context.Context) ([]bot.Case, error) {
 }
 
 // Stats sums up volunteer-route work since a moment (staff-route cases are left out).
-func (t *Tx) Stats(ctx context.Context, since time.Time) (bot.Stats, error) {
+func (t *Tx) Stats(ctx context.Context, since time.Time) (_ bot.Stats, err error) {
+	defer wrap(&err, "compute stats")
 	var s bot.Stats
 	var p50, p90, avg sql.NullFloat64
-	err := t.tx.QueryRowxContext(ctx, `SELECT
+	err = t.tx.QueryRowxContext(ctx, `SELECT
 		(SELECT count(*) FROM cases WHERE route = 'volunteer' AND queued_at >= $1),
 		(SELECT count(*) FROM cases WHERE route = 'volunteer' AND state = 'closed' AND closed_at >= $1),
 		(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY first_reply_at - queued_at) FROM cases
@@ -49,7 +51,8 @@ func (t *Tx) Stats(ctx context.Context, since time.Time) (bot.Stats, error) {
 }
 
 // CoverageShifts lists the shifts of everyone who can be offered cases.
-func (t *Tx) CoverageShifts(ctx context.Context) ([]bot.Shift, [][]string, error) {
+func (t *Tx) CoverageShifts(ctx context.Context) (_ []bot.Shift, _ [][]string, err error) {
+	defer wrap(&err, "load coverage shifts")
 	var rows []struct {
 		shiftRow
 		Languages pq.StringArray `db:"languages"`

@@ -10,9 +10,10 @@ import (
 // feedback comments; the facts for statistics and the audit log stay), the answers of
 // intakes that ended before then, and event IDs processed before dedupBefore (a
 // redelivery is only ever that old). It reports how many cases it emptied.
-func (s *Store) Purge(ctx context.Context, contentBefore, dedupBefore time.Time) (int, error) {
+func (s *Store) Purge(ctx context.Context, contentBefore, dedupBefore time.Time) (_ int, err error) {
+	defer wrap(&err, "purge old content")
 	var n int
-	err := s.retry(ctx, "purge", func() error {
+	err = s.retry(ctx, "purge", func() error {
 		tx, err := s.DB.BeginTxx(ctx, nil)
 		if err != nil {
 			return err

@@ -6,7 +6,8 @@ import (
 )
 
 // CaseByRoom loads and locks the case whose room this is, or nil.
-func (t *Tx) CaseByRoom(ctx context.Context, roomID string) (*bot.Case, error) {
+func (t *Tx) CaseByRoom(ctx context.Context, roomID string) (_ *bot.Case, err error) {
+	defer wrap(&err, "load the case of room %s", roomID)
 	if roomID == "" {
 		return nil, nil
 	}

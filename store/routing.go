@@ -49,9 +49,10 @@ LIMIT 1
 FOR UPDATE OF v SKIP LOCKED`
 
 // PickVolunteer applies the routing rule; nil means nobody fits now.
-func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (*bot.Volunteer, error) {
+func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (_ *bot.Volunteer, err error) {
+	defer wrap(&err, "pick a volunteer for case %d", q.CaseID)
 	var r volunteerRow
-	err := t.tx.GetContext(ctx, &r, pickSQL, ms(q.Now), q.Requester, q.Language,
+	err = t.tx.GetContext(ctx, &r, pickSQL, ms(q.Now), q.Requester, q.Language,
 		pq.StringArray(lowerAll(q.Parties)), q.CaseID, q.Only, ms0(q.OffersSince))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -63,7 +64,8 @@ func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (*bot.Voluntee
 }
 
 // WaitingCases lists and locks queued volunteer-route cases, oldest first.
-func (t *Tx) WaitingCases(ctx context.Context, limit int) ([]bot.Case, error) {
+func (t *Tx) WaitingCases(ctx context.Context, limit int) (_ []bot.Case, err error) {
+	defer wrap(&err, "list queued cases")
 	var rows []caseRow
 	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases
 		WHERE state = 'queued' AND route = 'volunteer' ORDER BY queued_at, id LIMIT $1
@@ -78,9 +80,10 @@ func (t *Tx) WaitingCases(ctx context.Context, limit int) ([]bot.Case, error) {
 }
 
 // QueuePosition counts volunteer-route cases that have waited longer than c.
-func (t *Tx) QueuePosition(ctx context.Context, c *bot.Case) (int, error) {
+func (t *Tx) QueuePosition(ctx context.Context, c *bot.Case) (_ int, err error) {
+	defer wrap(&err, "find the queue position of %s", c.Ref)
 	var n int
-	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM cases WHERE route = 'volunteer'
+	err = t.tx.GetContext(ctx, &n, `SELECT count(*) FROM cases WHERE route = 'volunteer'
 		AND state IN ('queued', 'offered') AND (queued_at, id) < ($1, $2)`, ms0(c.QueuedAt), c.ID)
 	return n, err
 }

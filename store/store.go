@@ -182,3 +182,11 @@ func fromMS(v int64) time.Time {
 	}
 	return time.UnixMilli(v)
 }
+
+// wrap says what the store was doing when an error happened, keeping the cause for
+// errors.Is and errors.As (retries look for the driver's error through it).
+func wrap(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("store: "+format+": %w", append(args, *errp)...)
+	}
+}

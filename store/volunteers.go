@@ -49,17 +49,20 @@ func (t *Tx) getVolunteer(ctx context.Context, where string, arg any) (*bot.Volu
 }
 
 // Volunteer loads and locks a volunteer by Matrix ID, or nil.
-func (t *Tx) Volunteer(ctx context.Context, userID string) (*bot.Volunteer, error) {
+func (t *Tx) Volunteer(ctx context.Context, userID string) (_ *bot.Volunteer, err error) {
+	defer wrap(&err, "load volunteer %s", userID)
 	return t.getVolunteer(ctx, `user_id = $1`, userID)
 }
 
 // VolunteerByID loads and locks a volunteer, or nil.
-func (t *Tx) VolunteerByID(ctx context.Context, id int64) (*bot.Volunteer, error) {
+func (t *Tx) VolunteerByID(ctx context.Context, id int64) (_ *bot.Volunteer, err error) {
+	defer wrap(&err, "load volunteer %d", id)
 	return t.getVolunteer(ctx, `id = $1`, id)
 }
 
 // SaveVolunteer inserts (ID 0) or updates a volunteer.
-func (t *Tx) SaveVolunteer(ctx context.Context, v *bot.Volunteer, now time.Time) error {
+func (t *Tx) SaveVolunteer(ctx context.Context, v *bot.Volunteer, now time.Time) (err error) {
+	defer wrap(&err, "save volunteer %s", v.UserID)
 	args := []any{v.UserID, v.WikiUsername, v.Status, nullID(v.MentorID), pq.StringArray(nonNil(v.Languages)),
 		v.CaseLimit, ms0(v.OnUntil), ms0(v.OffUntil), v.DMRoom, ms0(v.LastOfferAt), ms(now)}
 	if v.ID == 0 {
@@ -67,7 +70,7 @@ func (t *Tx) SaveVolunteer(ctx context.Context, v *bot.Volunteer, now time.Time)
 			case_limit, on_until, off_until, dm_room, last_offer_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`, args...).Scan(&v.ID)
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE volunteers SET user_id = $1, wiki_username = $2, status = $3,
+	_, err = t.tx.ExecContext(ctx, `UPDATE volunteers SET user_id = $1, wiki_username = $2, status = $3,
 		mentor_id = $4, languages = $5, case_limit = $6, on_until = $7, off_until = $8, dm_room = $9,
 		last_offer_at = $10, updated_at = $11 WHERE id = $12`, append(args, v.ID)...)
 	return err
@@ -82,7 +85,8 @@ func ms0(t time.Time) int64 {
 }
 
 // Volunteers lists everyone on the roster who was not removed, by Matrix ID.
-func (t *Tx) Volunteers(ctx context.Context) ([]bot.Volunteer, error) {
+func (t *Tx) Volunteers(ctx context.Context) (_ []bot.Volunteer, err error) {
+	defer wrap(&err, "list volunteers")
 	var rows []volunteerRow
 	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+volunteerColumns+` FROM volunteers
 		WHERE status <> 'removed' ORDER BY user_id`); err != nil {
@@ -96,9 +100,10 @@ func (t *Tx) Volunteers(ctx context.Context) ([]bot.Volunteer, error) {
 }
 
 // ActiveLoad counts the cases a volunteer holds now (offered, accepted or active).
-func (t *Tx) ActiveLoad(ctx context.Context, volunteerID int64) (int, error) {
+func (t *Tx) ActiveLoad(ctx context.Context, volunteerID int64) (_ int, err error) {
+	defer wrap(&err, "count the cases of volunteer %d", volunteerID)
 	var n int
-	err := t.tx.GetContext(ctx, &n, `SELECT count(*) FROM cases WHERE volunteer_id = $1
+	err = t.tx.GetContext(ctx, &n, `SELECT count(*) FROM cases WHERE volunteer_id = $1
 		AND state IN ('offered', 'accepted', 'active')`, volunteerID)
 	return n, err
 }
@@ -117,7 +122,8 @@ func (r shiftRow) shift() bot.Shift {
 }
 
 // Shifts lists a volunteer's shifts in a stable order (the numbers !shift list shows).
-func (t *Tx) Shifts(ctx context.Context, volunteerID int64) ([]bot.Shift, error) {
+func (t *Tx) Shifts(ctx context.Context, volunteerID int64) (_ []bot.Shift, err error) {
+	defer wrap(&err, "list the shifts of volunteer %d", volunteerID)
 	var rows []shiftRow
 	if err := t.tx.SelectContext(ctx, &rows, `SELECT id, volunteer_id, weekday, start_min, end_min, tz FROM shifts
 		WHERE volunteer_id = $1 ORDER BY weekday, start_min, id`, volunteerID); err != nil {
@@ -131,29 +137,32 @@ func (t *Tx) Shifts(ctx context.Context, volunteerID int64) ([]bot.Shift, error)
 }
 
 // AddShift stores a shift.
-func (t *Tx) AddShift(ctx context.Context, s bot.Shift) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO shifts (volunteer_id, weekday, start_min, end_min, tz)
+func (t *Tx) AddShift(ctx context.Context, s bot.Shift) (err error) {
+	defer wrap(&err, "add a shift for volunteer %d", s.VolunteerID)
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO shifts (volunteer_id, weekday, start_min, end_min, tz)
 		VALUES ($1, $2, $3, $4, $5)`, s.VolunteerID, int(s.Weekday), s.Start, s.End, s.TZ)
 	return err
 }
 
 // DeleteShift removes one of a volunteer's shifts.
-func (t *Tx) DeleteShift(ctx context.Context, volunteerID, shiftID int64) error {
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM shifts WHERE id = $1 AND volunteer_id = $2`, shiftID, volunteerID)
+func (t *Tx) DeleteShift(ctx context.Context, volunteerID, shiftID int64) (err error) {
+	defer wrap(&err, "delete shift %d", shiftID)
+	_, err = t.tx.ExecContext(ctx, `DELETE FROM shifts WHERE id = $1 AND volunteer_id = $2`, shiftID, volunteerID)
 	return err
 }
 
 // Conflicts lists the wiki usernames a volunteer declared a conflict with.
-func (t *Tx) Conflicts(ctx context.Context, volunteerID int64) ([]string, error) {
+func (t *Tx) Conflicts(ctx context.Context, volunteerID int64) (_ []string, err error) {
+	defer wrap(&err, "list the conflicts of volunteer %d", volunteerID)
 	var out []string
-	err := t.tx.SelectContext(ctx, &out, `SELECT username FROM conflicts WHERE volunteer_id = $1 ORDER BY username`, volunteerID)
+	err = t.tx.SelectContext(ctx, &out, `SELECT username FROM conflicts WHERE volunteer_id = $1 ORDER BY username`, volunteerID)
 	return out, err
 }
 
 // SetConflict adds (on) or removes a declared conflict; it reports whether anything changed.
-func (t *Tx) SetConflict(ctx context.Context, volunteerID int64, username string, on bool) (bool, error) {
+func (t *Tx) SetConflict(ctx context.Context, volunteerID int64, username string, on bool) (_ bool, err error) {
+	defer wrap(&err, "set a conflict of volunteer %d", volunteerID)
 	var res sql.Result
-	var err error
 	if on {
 		res, err = t.tx.ExecContext(ctx, `INSERT INTO conflicts (volunteer_id, username) VALUES ($1, $2)
 			ON CONFLICT DO NOTHING`, volunteerID, username)
