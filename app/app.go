@@ -72,35 +72,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	} else {
 		log.Warn().Msg("service.staff-room is not set: staff will not be told of staff-route requests")
 	}
-	svc := bot.NewService(st, cat, bot.Config{
-		IntakeExpiry:      cfg.Service.IntakeExpiry.D(),
-		StaffPlatform:     bot.Matrix,
-		StaffConversation: cfg.Service.StaffRoom,
-		MaxMessage:        cfg.Service.MaxMessageLength,
-		DefaultLanguage:   cfg.Service.DefaultLanguage,
-		MatrixContact:     cfg.Bot.UserID,
-		Retention:         cfg.Service.Retention.D(),
-		IRCPasteWindow:    cfg.IRC.PasteWindow.D(),
-
-		Staff:                    cfg.Service.Staff,
-		Coordinators:             cfg.Service.Coordinators,
-		CoordinatorsConversation: cfg.Service.CoordinatorsRoom,
-		OfferExpiry:              cfg.Service.Routing.OfferExpiry.D(),
-		QueueAlertAfter:          cfg.Service.Routing.QueueAlertAfter.D(),
-		ReassureEvery:            cfg.Service.Routing.ReassureEvery.D(),
-		DefaultCaseLimit:         cfg.Service.Routing.DefaultCaseLimit,
-		Broadcast:                cfg.Service.Routing.Mode == "broadcast",
-		VolunteersConversation:   cfg.Service.Routing.VolunteersRoom,
-		OnCall:                   cfg.Service.OnCall.Chain,
-		RotationStart:            cfg.Service.OnCall.Start(),
-		RotationPeriod:           cfg.Service.OnCall.RotationPeriod.D(),
-		AckTimeout:               cfg.Service.OnCall.AckTimeout.D(),
-		MaxRounds:                cfg.Service.OnCall.MaxRounds,
-		IntakesPerDay:            cfg.Service.Abuse.IntakesPerDay,
-		IntakeRate:               float64(cfg.Service.Abuse.IntakeRate),
-		IntakeBurst:              cfg.Service.Abuse.IntakeBurst,
-		Pager:                    cfg.Pager.Enabled(),
-	}, outbox, log.With().Str("component", "core").Logger(), nil)
+	svc := bot.NewService(st, cat, cfg.Core(), outbox, log.With().Str("component", "core").Logger(), nil)
 	if err := startPager(cfg, svc, outbox, cat, log); err != nil {
 		log.Err(err).Msg("Cannot set up the pager")
 		return ErrInternal

@@ -132,37 +132,11 @@ type Service struct {
 	limMu   sync.Mutex
 }
 
-// NewService wires the core. now may be nil (wall clock); tests pass their own.
+// NewService wires the core. cfg comes from config.Config.Core(), where every default
+// is set; the core sets none of its own. now may be nil (wall clock); tests pass their own.
 func NewService(store Store, cat *i18n.Catalogue, cfg Config, outbox *Outbox, log zerolog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
-	}
-	if cfg.MaxMessage <= 0 {
-		cfg.MaxMessage = maxDescription
-	}
-	if cfg.DefaultLanguage == "" {
-		cfg.DefaultLanguage = i18n.Fallback
-	}
-	if cfg.IntakeExpiry <= 0 {
-		cfg.IntakeExpiry = 24 * time.Hour
-	}
-	if cfg.OfferExpiry <= 0 {
-		cfg.OfferExpiry = 10 * time.Minute
-	}
-	if cfg.QueueAlertAfter <= 0 {
-		cfg.QueueAlertAfter = 30 * time.Minute
-	}
-	if cfg.ReassureEvery <= 0 {
-		cfg.ReassureEvery = 2 * time.Hour
-	}
-	if cfg.AckTimeout <= 0 {
-		cfg.AckTimeout = 5 * time.Minute
-	}
-	if cfg.MaxRounds <= 0 {
-		cfg.MaxRounds = 3
-	}
-	if cfg.DefaultCaseLimit <= 0 {
-		cfg.DefaultCaseLimit = 2
 	}
 	s := &Service{store: store, cat: cat, cfg: cfg, outbox: outbox, log: log, now: now, timerWake: make(chan struct{}, 1)}
 	if cfg.IntakeRate > 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"switchboard/bot"
+	"switchboard/config"
 )
 
 // The whole way: a staff-route case makes the core page the on-call person; the
@@ -21,9 +22,9 @@ func TestCorePagesThroughTheOutbox(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	outbox := bot.NewOutbox(r.st, zerolog.Nop())
-	r.svc = bot.NewService(r.st, r.cat, bot.Config{StaffPlatform: bot.Matrix, StaffConversation: staffRoom,
-		Staff: []string{alice}, OnCall: []string{alice}, AckTimeout: 5 * time.Minute, MaxRounds: 3, Pager: true},
-		outbox, zerolog.Nop(), nil)
+	cfg := config.CoreDefaults()
+	cfg.StaffConversation, cfg.Staff, cfg.OnCall, cfg.Pager = staffRoom, []string{alice}, []string{alice}, true
+	r.svc = bot.NewService(r.st, r.cat, cfg, outbox, zerolog.Nop(), nil)
 	outbox.Register(bot.Pager, r.pager(nil))
 	done := make(chan struct{})
 	go func() { outbox.Run(ctx, 100*time.Millisecond); close(done) }()

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"switchboard/bot"
+	"switchboard/config"
 	"switchboard/i18n"
 	"switchboard/internal/testenv"
 	"switchboard/pager"
@@ -80,8 +81,9 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.st.Close() })
-	r.svc = bot.NewService(r.st, r.cat, bot.Config{StaffPlatform: bot.Matrix, StaffConversation: staffRoom,
-		Staff: []string{alice}}, nil, zerolog.Nop(), nil)
+	cfg := config.CoreDefaults()
+	cfg.StaffConversation, cfg.Staff = staffRoom, []string{alice}
+	r.svc = bot.NewService(r.st, r.cat, cfg, nil, zerolog.Nop(), nil)
 	r.ref = r.staffCase()
 	// Logs carry IDs and reasons only: never a token, a password or a topic or
 	// webhook URL (whoever has those can read or send pages).

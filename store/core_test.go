@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"switchboard/bot"
+	"switchboard/config"
 	"switchboard/i18n"
 	"switchboard/internal/testenv"
 	"switchboard/store"
@@ -56,10 +57,14 @@ func (d *desk) open() {
 	d.svc = bot.NewService(d.st, cat, d.cfg, nil, zerolog.Nop(), func() time.Time { return time.UnixMilli(d.clock.Load()) })
 }
 
+// testConfig is the shipped defaults with the rooms of the desk, and without the
+// bounds on intakes, the IRC paste window or an on-call rotation (tests that need
+// them set them).
 func testConfig() bot.Config {
-	return bot.Config{IntakeExpiry: 24 * time.Hour, StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost",
-		Staff: []string{"@staff:localhost"}, CoordinatorsConversation: "!coord:localhost",
-		OfferExpiry: 10 * time.Minute, QueueAlertAfter: 30 * time.Minute, ReassureEvery: 2 * time.Hour}
+	c := config.CoreDefaults()
+	c.StaffConversation, c.Staff, c.CoordinatorsConversation = "!staff:localhost", []string{"@staff:localhost"}, "!coord:localhost"
+	c.IntakesPerDay, c.IntakeRate, c.IntakeBurst, c.IRCPasteWindow, c.RotationPeriod = 0, 0, 0, 0, 0
+	return c
 }
 
 func (d *desk) advance(dur time.Duration) { d.clock.Add(dur.Milliseconds()) }
@@ -481,7 +486,9 @@ func TestExpiredStaffIntakeStaysWithStaff(t *testing.T) {
 // services account also hears that the request is tied to this connection.
 func TestIRCIntakeWarnings(t *testing.T) {
 	d := newDesk(t, testenv.NewDB(t))
-	d.svc = bot.NewService(d.st, mustCatalogue(t), bot.Config{MatrixContact: "@switchboard:example.net"}, nil, zerolog.Nop(), nil)
+	irc := testConfig()
+	irc.MatrixContact = "@switchboard:example.net"
+	d.svc = bot.NewService(d.st, mustCatalogue(t), irc, nil, zerolog.Nop(), nil)
 	r := d.deliver(bot.Inbound{Platform: bot.IRC, EventID: "irc-1", Sender: "carol", Conversation: "carol", Text: "hi"})
 	expect(t, r, "not end-to-end encrypted", "@switchboard:example.net", "1 of 4")
 	if has(r, "NickServ") {

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"switchboard/bot"
+	"switchboard/config"
 	"switchboard/i18n"
 	"switchboard/internal/testenv"
 	"switchboard/store"
@@ -95,8 +96,10 @@ func newDeskBotCore(t *testing.T, n *testenv.IRC, core func(*bot.Config), adjust
 		t.Fatal(err)
 	}
 	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
-	coreCfg := bot.Config{MatrixContact: "@switchboard:example.net",
-		StaffPlatform: bot.Matrix, StaffConversation: "!staff:localhost"}
+	coreCfg := config.CoreDefaults()
+	coreCfg.MatrixContact, coreCfg.StaffConversation = "@switchboard:example.net", "!staff:localhost"
+	// Tests that need them set the bounds on intakes and the paste window themselves.
+	coreCfg.IntakesPerDay, coreCfg.IntakeRate, coreCfg.IntakeBurst, coreCfg.IRCPasteWindow = 0, 0, 0, 0
 	if core != nil {
 		core(&coreCfg)
 	}
