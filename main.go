@@ -65,6 +65,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	log := newLogger(cfg.Logging, stderr)
+	for _, note := range cfg.Upgraded {
+		log.Warn().Str("change", note).Msg("The configuration file is in an older format; it still works as it is")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, cfg, log)

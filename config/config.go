@@ -16,6 +16,8 @@ import (
 
 // Config is the whole file.
 type Config struct {
+	// Version is the file's format (see upgrade.go).
+	Version    int        `yaml:"version"`
 	Homeserver Homeserver `yaml:"homeserver"`
 	Bot        Bot        `yaml:"bot"`
 	Encryption Encryption `yaml:"encryption"`
@@ -24,6 +26,10 @@ type Config struct {
 	Logging    Logging    `yaml:"logging"`
 	IRC        IRC        `yaml:"irc"`
 	Pager      Pager      `yaml:"pager"`
+
+	// Upgraded says which keys of an older format were read at their new place; the
+	// operator is told at start, so they can update the file.
+	Upgraded []string `yaml:"-"`
 }
 
 // Homeserver is the Matrix server the bot lives on.
@@ -122,6 +128,7 @@ func (e *Error) Error() string {
 // Defaults are the values an omitted key takes.
 func Defaults() Config {
 	return Config{
+		Version:  Version,
 		Bot:      Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
 		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
 		Service: Service{
@@ -162,6 +169,11 @@ func Parse(raw []byte, env func(string) (string, bool)) (*Config, error) {
 		return nil, &Error{Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if len(doc.Content) > 0 {
+		notes, err := upgrade(doc.Content[0], upgrades, Version)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Upgraded = notes
 		if err := decode(doc.Content[0], &cfg, ""); err != nil {
 			return nil, err
 		}
