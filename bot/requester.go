@@ -125,3 +125,17 @@ func (t *turn) add(text string) (err error) {
 	}
 	return t.reply(say("switchboard-added-to-case", c.Ref))
 }
+
+// tellRequester writes to the requester where their request came from.
+func (t *turn) tellRequester(c *Case, r Reply) (err error) {
+	defer wrapf(&err, "tell the requester of case %s", c.Ref)
+	p, err := t.tx.PersonByID(t.ctx, c.PersonID)
+	if err != nil {
+		return err
+	}
+	lang := p.Language
+	if lang == "" {
+		lang = t.s.cfg.DefaultLanguage
+	}
+	return t.send(p.Platform, c.Conversation, lang, false, false, r)
+}
