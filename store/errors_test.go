@@ -1,10 +1,8 @@
 package store_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,31 +12,13 @@ import (
 	"switchboard/internal/testenv"
 )
 
-// lockedBuffer is a log sink the core may write to from any goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSpace(l.b.String()), "\n")
-}
-
 // A turn that fails for a reason of ours logs one line: the event ID and the trail of
 // what was being done, down to the store's query, and never what the person wrote.
 // The person gets an apology, not silence.
 func TestFailedTurnLogsTheTrail(t *testing.T) {
 	d := newDesk(t, testenv.NewDB(t))
 	ref := d.intake(alice, room, "none", "en")
-	logs := &lockedBuffer{}
+	logs := &testenv.Logs{}
 	d.svc = bot.NewService(d.st, mustCatalogue(t), d.cfg, nil, zerolog.New(logs), func() time.Time { return time.UnixMilli(d.clock.Load()) })
 	// A fault no retry mends: the table additions go to is gone.
 	if _, err := d.st.DB.Exec(`ALTER TABLE case_additions RENAME TO case_additions_gone`); err != nil {
@@ -47,7 +27,7 @@ func TestFailedTurnLogsTheTrail(t *testing.T) {
 	const secret = "my landlord Zebulon Quux"
 	expect(t, d.send(alice, room, "!add "+secret), "something went wrong on my side")
 	var errors []map[string]any
-	for _, l := range logs.lines() {
+	for _, l := range logs.Lines() {
 		if strings.Contains(l, secret) {
 			t.Errorf("a log line holds what the person wrote: %s", l)
 		}
@@ -60,7 +40,7 @@ func TestFailedTurnLogsTheTrail(t *testing.T) {
 		}
 	}
 	if len(errors) != 1 {
-		t.Fatalf("%d error lines, want one for the failed turn: %q", len(errors), logs.lines())
+		t.Fatalf("%d error lines, want one for the failed turn: %q", len(errors), logs.Lines())
 	}
 	msg, _ := errors[0]["error"].(string)
 	for _, want := range []string{"matrix event $e", "!add: ", "store: add to case", "case_additions"} {
