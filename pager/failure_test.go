@@ -191,8 +191,8 @@ func TestStopMidPageKeepsThePage(t *testing.T) {
 	p := r.pager(nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	done, _ := r.sendAsync(ctx, p, r.page(1))
-	r.ntfy.WaitFor(t, 1, 5*time.Second)
-	r.hook.WaitFor(t, 1, 5*time.Second)
+	r.ntfy.WaitFor(t, 1, 15*time.Second)
+	r.hook.WaitFor(t, 1, 15*time.Second)
 	cancel()
 	select {
 	case err := <-done:
