@@ -71,7 +71,10 @@ func TestCorePagesThroughTheOutbox(t *testing.T) {
 		if err := json.Unmarshal(q.Body, &ev); err != nil {
 			t.Fatal(err)
 		}
-		round, _ := ev.Payload.CustomDetails["round"].(float64)
+		round, ok := ev.Payload.CustomDetails["round"].(float64)
+		if !ok {
+			t.Fatalf("a webhook page without its round: %s", q.Body)
+		}
 		rounds = append(rounds, round)
 	}
 	if len(rounds) != 2 || rounds[0] != 1 || rounds[1] != 2 || len(r.ntfy.Requests()) != 2 {
