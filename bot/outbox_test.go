@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -54,45 +55,62 @@ func (s *awaySender) Send(_ context.Context, o Outgoing) error {
 	return nil
 }
 
-func TestOutboxKeepsMessagesForAwayRecipients(t *testing.T) {
-	st := &memStore{rows: map[int64]Outgoing{
-		1: {ID: 1, Platform: IRC, Conversation: "away"},
-		2: {ID: 2, Platform: IRC, Conversation: "here"},
-		3: {ID: 3, Platform: IRC, Conversation: "away"},
-	}}
-	s := &awaySender{away: true}
-	o := NewOutbox(st, zerolog.Nop())
-	o.Register(IRC, s)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go o.Run(ctx, 50*time.Millisecond)
-	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.got) == 1 })
-	st.mu.Lock()
-	if len(st.rows) != 2 {
-		t.Errorf("messages for an away recipient must stay queued; %d left", len(st.rows))
-	}
-	st.mu.Unlock()
-	s.mu.Lock()
-	s.away = false
-	s.mu.Unlock()
-	o.Kick()
-	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.got) == 3 })
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.got[1] != 1 || s.got[2] != 3 {
-		t.Errorf("order within a conversation lost: %v", s.got)
-	}
+// runOutbox runs o in the test's bubble until the test ends, and then waits for Run
+// to return (it returns only once every worker has).
+func runOutbox(t *testing.T, o *Outbox, poll time.Duration) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { o.Run(ctx, poll); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done // in a bubble: a Run that never returns is reported as a deadlock
+	})
+	synctest.Wait() // Run has started and polled once
 }
 
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 5 s")
+func TestOutboxKeepsMessagesForAwayRecipients(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := &memStore{rows: map[int64]Outgoing{
+			1: {ID: 1, Platform: IRC, Conversation: "away"},
+			2: {ID: 2, Platform: IRC, Conversation: "here"},
+			3: {ID: 3, Platform: IRC, Conversation: "away"},
+		}}
+		s := &awaySender{away: true}
+		o := NewOutbox(st, zerolog.Nop())
+		o.Register(IRC, s)
+		runOutbox(t, o, 50*time.Millisecond)
+		// Every worker is idle now: the first poll was dealt with completely.
+		s.mu.Lock()
+		if len(s.got) != 1 || s.got[0] != 2 {
+			t.Errorf("sent %v, want only the message for the one who is here", s.got)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		s.mu.Unlock()
+		st.mu.Lock()
+		if len(st.rows) != 2 {
+			t.Errorf("messages for an away recipient must stay queued; %d left", len(st.rows))
+		}
+		st.mu.Unlock()
+		time.Sleep(time.Second) // on the bubble's clock: twenty polls, the recipient still away
+		synctest.Wait()
+		s.mu.Lock()
+		if len(s.got) != 1 {
+			t.Errorf("sent %v while the recipient was away", s.got)
+		}
+		s.away = false
+		s.mu.Unlock()
+		o.Kick()
+		synctest.Wait()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.got) != 3 || s.got[1] != 1 || s.got[2] != 3 {
+			t.Errorf("after the recipient came back, sent %v; want 2, then 1 and 3 in order", s.got)
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if len(st.rows) != 0 {
+			t.Errorf("%d messages left after they were sent", len(st.rows))
+		}
+	})
 }
 
 // gateSender holds every send until released, counting how many run at once.
@@ -101,6 +119,7 @@ type gateSender struct {
 	mu       sync.Mutex
 	inFlight int
 	most     int
+	sent     int
 	release  chan struct{}
 }
 
@@ -114,9 +133,11 @@ func (g *gateSender) Send(ctx context.Context, _ Outgoing) error {
 	select {
 	case <-g.release:
 	case <-ctx.Done():
+		return ErrUnavailable
 	}
 	g.mu.Lock()
 	g.inFlight--
+	g.sent++
 	g.mu.Unlock()
 	return nil
 }
@@ -128,66 +149,113 @@ func TestOutboxParallelPerSender(t *testing.T) {
 	for _, tc := range []struct {
 		parallel, want int
 	}{{0, defaultParallel}, {256, 20}} {
-		st := &memStore{rows: map[int64]Outgoing{}}
-		var msgs []Outgoing
-		for i := range 20 {
-			msgs = append(msgs, Outgoing{ID: int64(i + 1), Platform: IRC, Conversation: string(rune('a' + i))})
-		}
-		g := &gateSender{parallel: tc.parallel, release: make(chan struct{})}
-		o := NewOutbox(st, zerolog.Nop())
-		if tc.parallel == 0 {
-			o.Register(IRC, struct{ Sender }{g}) // hides Parallel: the default
-		} else {
-			o.Register(IRC, g)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { o.Run(ctx, time.Hour); close(done) }()
-		waitFor(t, func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.started })
-		o.Push(msgs)
-		waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.inFlight == tc.want })
-		time.Sleep(50 * time.Millisecond)
-		g.mu.Lock()
-		most := g.most
-		g.mu.Unlock()
-		if most != tc.want {
-			t.Errorf("bound %d: %d sends at once, want %d", tc.parallel, most, tc.want)
-		}
-		close(g.release)
-		waitFor(t, func() bool { st.mu.Lock(); defer st.mu.Unlock(); return len(st.rows) == 0 })
-		cancel()
-		<-done // Run returns only once every worker has
+		synctest.Test(t, func(t *testing.T) {
+			st := &memStore{rows: map[int64]Outgoing{}}
+			var msgs []Outgoing
+			for i := range 20 {
+				msgs = append(msgs, Outgoing{ID: int64(i + 1), Platform: IRC, Conversation: string(rune('a' + i))})
+			}
+			g := &gateSender{parallel: tc.parallel, release: make(chan struct{})}
+			o := NewOutbox(st, zerolog.Nop())
+			if tc.parallel == 0 {
+				o.Register(IRC, struct{ Sender }{g}) // hides Parallel: the default
+			} else {
+				o.Register(IRC, g)
+			}
+			runOutbox(t, o, time.Hour)
+			o.Push(msgs)
+			// Every worker is now either sending or waiting for a slot, for good.
+			synctest.Wait()
+			g.mu.Lock()
+			inFlight, most := g.inFlight, g.most
+			g.mu.Unlock()
+			if inFlight != tc.want || most != tc.want {
+				t.Errorf("bound %d: %d sends at once (at most %d), want %d", tc.parallel, inFlight, most, tc.want)
+			}
+			close(g.release)
+			synctest.Wait()
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if g.sent != len(msgs) || g.most != tc.want {
+				t.Errorf("bound %d: %d of %d sent, at most %d at once; want all, %d at once", tc.parallel, g.sent, len(msgs), g.most, tc.want)
+			}
+		})
 	}
+}
+
+// orderSender records what it sent and how many sends of one conversation ran at
+// once; while hold is open, every send waits for it.
+type orderSender struct {
+	mu       sync.Mutex
+	got      []int64
+	inFlight map[string]int
+	hold     chan struct{}
+}
+
+func (s *orderSender) Send(_ context.Context, o Outgoing) error {
+	s.mu.Lock()
+	s.inFlight[o.Conversation]++
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inFlight[o.Conversation]--
+	s.got = append(s.got, o.ID)
+	return nil
 }
 
 // One conversation's messages go one at a time and in order, whatever the bound.
 func TestOutboxKeepsOrderWithinAConversation(t *testing.T) {
-	st := &memStore{rows: map[int64]Outgoing{}}
-	s := &awaySender{}
-	o := NewOutbox(st, zerolog.Nop())
-	o.Register(IRC, s)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go o.Run(ctx, time.Hour)
-	waitFor(t, func() bool { o.mu.Lock(); defer o.mu.Unlock(); return o.started })
-	var msgs []Outgoing
-	for i := range 200 {
-		msgs = append(msgs, Outgoing{ID: int64(i + 1), Platform: IRC, Conversation: []string{"x", "y"}[i%2]})
-	}
-	for len(msgs) > 0 { // in several pushes, so a worker may end and start again
-		n := min(7, len(msgs))
-		o.Push(msgs[:n])
-		msgs = msgs[n:]
-		time.Sleep(time.Millisecond)
-	}
-	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.got) == 200 })
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	last := map[int64]int64{}
-	for _, id := range s.got {
-		if id <= last[id%2] {
-			t.Fatalf("message %d after %d in its conversation", id, last[id%2])
+	synctest.Test(t, func(t *testing.T) {
+		st := &memStore{rows: map[int64]Outgoing{}}
+		s := &orderSender{inFlight: map[string]int{}}
+		o := NewOutbox(st, zerolog.Nop())
+		o.Register(IRC, s)
+		runOutbox(t, o, time.Hour)
+		var msgs []Outgoing
+		for i := range 200 {
+			msgs = append(msgs, Outgoing{ID: int64(i + 1), Platform: IRC, Conversation: []string{"x", "y"}[i%2]})
 		}
-		last[id%2] = id
-	}
+		for i := 0; len(msgs) > 0; i++ { // in several pushes, so a worker may end and start again
+			n := min(7, len(msgs))
+			o.Push(msgs[:n])
+			msgs = msgs[n:]
+			if i%2 == 1 {
+				synctest.Wait() // every worker is done and gone: the next push starts new ones
+			}
+		}
+		synctest.Wait()
+		s.mu.Lock()
+		if len(s.got) != 200 {
+			t.Fatalf("%d of 200 sent", len(s.got))
+		}
+		last := map[int64]int64{}
+		for _, id := range s.got {
+			if id <= last[id%2] {
+				t.Fatalf("message %d after %d in its conversation", id, last[id%2])
+			}
+			last[id%2] = id
+		}
+		// With sends held, each conversation has one under way and the rest wait.
+		s.hold = make(chan struct{})
+		s.mu.Unlock()
+		o.Push([]Outgoing{{ID: 201, Platform: IRC, Conversation: "x"}, {ID: 202, Platform: IRC, Conversation: "y"},
+			{ID: 203, Platform: IRC, Conversation: "x"}, {ID: 204, Platform: IRC, Conversation: "y"}})
+		synctest.Wait()
+		s.mu.Lock()
+		if s.inFlight["x"] != 1 || s.inFlight["y"] != 1 {
+			t.Errorf("sends under way: x %d, y %d; want one each", s.inFlight["x"], s.inFlight["y"])
+		}
+		close(s.hold)
+		s.mu.Unlock()
+		synctest.Wait()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.got) != 204 {
+			t.Errorf("%d of 204 sent after the hold", len(s.got))
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,24 +45,53 @@ func (r *rig) sendAsync(ctx context.Context, p *pager.Pager, o bot.Outgoing) (<-
 	return done, t0
 }
 
-// othersArriveWithin checks that ntfy (when wantNtfy) and e-mail arrive while the
-// failing channel is still being tried, within limit of the start.
-func (r *rig) othersArriveWithin(done <-chan error, t0 time.Time, limit time.Duration, wantNtfy, wantHook bool) {
+// holdRetries makes p wait between attempts until release is called, and records
+// the waits it was asked for.
+func holdRetries(p *pager.Pager) (release func(), waits func() []time.Duration) {
+	var mu sync.Mutex
+	var asked []time.Duration
+	gate := make(chan struct{})
+	pager.SetSleep(p, func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		asked = append(asked, d)
+		mu.Unlock()
+		select {
+		case <-gate:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	var once sync.Once
+	return func() { once.Do(func() { close(gate) }) }, func() []time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]time.Duration(nil), asked...)
+	}
+}
+
+// othersArrive checks that ntfy and e-mail arrive while the failing channel is
+// held before its retry: were they waiting for it, they would never come.
+func (r *rig) othersArrive(done <-chan error) {
 	r.t.Helper()
-	if wantNtfy {
-		r.ntfy.WaitFor(r.t, 1, limit)
-	}
-	if wantHook {
-		r.hook.WaitFor(r.t, 1, limit)
-	}
-	r.mail.WaitMessages(r.t, "alice@oncall.test", 1, limit)
-	if took := time.Since(t0); took > limit {
-		r.t.Errorf("the working channels took %v, want under %v", took, limit)
-	}
+	r.ntfy.WaitFor(r.t, 1, 15*time.Second)
+	r.mail.WaitMessages(r.t, "alice@oncall.test", 1, 15*time.Second)
 	select {
 	case err := <-done:
 		r.t.Fatalf("Send returned (%v) before the failing channel was done with", err)
 	default:
+	}
+}
+
+// result waits for Send to end.
+func (r *rig) result(done <-chan error) error {
+	r.t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(60 * time.Second):
+		r.t.Fatal("Send did not return")
+		return nil
 	}
 }
 
@@ -70,14 +100,21 @@ func (r *rig) othersArriveWithin(done <-chan error, t0 time.Time, limit time.Dur
 func TestWebhookFailingIsReportedOthersArrive(t *testing.T) {
 	r := newRig(t)
 	r.hook.FailAlways(http.StatusInternalServerError)
-	p := r.pager(func(c *pager.Config) { c.RetryBackoff = 300 * time.Millisecond }) // 4 attempts: ≥ 2.1s
-	done, t0 := r.sendAsync(t.Context(), p, r.page(1))
-	r.othersArriveWithin(done, t0, 1500*time.Millisecond, true, false)
-	if err := <-done; err != nil {
+	p := r.pager(func(c *pager.Config) { c.RetryBackoff = 300 * time.Millisecond })
+	release, waits := holdRetries(p)
+	defer release()
+	done, _ := r.sendAsync(t.Context(), p, r.page(1))
+	r.hook.WaitFor(t, 1, 15*time.Second)
+	r.othersArrive(done)
+	release()
+	if err := r.result(done); err != nil {
 		t.Fatalf("Send: %v; want nil, so the outbox does not page the working channels again", err)
 	}
 	if n := len(r.hook.Requests()); n != 4 {
 		t.Errorf("webhook tried %d times, want 4", n)
+	}
+	if w := waits(); len(w) != 3 || w[0] != 300*time.Millisecond || w[1] != 600*time.Millisecond || w[2] != 1200*time.Millisecond {
+		t.Errorf("waits between attempts %v, want 300ms doubling", w)
 	}
 	r.expectFailure("webhook", "HTTP 500 (4 attempts)")
 	if len(r.ntfy.Requests()) != 1 || len(r.mail.Messages(t, "alice@oncall.test")) != 1 {
@@ -121,20 +158,27 @@ func TestSMTPRefusedIsReported(t *testing.T) {
 }
 
 // A backend that accepts the connection and never answers holds up only itself: the
-// others arrive well within its timeout, and it is reported as timed out.
+// others arrive while it is still being tried, and it is reported as timed out.
 func TestHangingBackendDoesNotDelayOthers(t *testing.T) {
 	r := newRig(t)
 	r.hook.Hang(true)
+	const timeout = 1500 * time.Millisecond
 	p := r.pager(func(c *pager.Config) {
-		c.Timeout, c.Attempts, c.RetryBackoff = 1500*time.Millisecond, 2, 100*time.Millisecond
+		c.Timeout, c.Attempts, c.RetryBackoff = timeout, 2, 100*time.Millisecond
 	})
+	release, waits := holdRetries(p)
+	defer release()
 	done, t0 := r.sendAsync(t.Context(), p, r.page(1))
-	r.othersArriveWithin(done, t0, time.Second, true, false)
-	if err := <-done; err != nil {
+	r.othersArrive(done)
+	release()
+	if err := r.result(done); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(t0); took < 3100*time.Millisecond {
+	if took := time.Since(t0); took < 2*timeout {
 		t.Errorf("Send took %v; the hanging webhook should have had two full timeouts", took)
+	}
+	if n, w := len(r.hook.Requests()), waits(); n != 2 || len(w) != 1 {
+		t.Errorf("webhook tried %d times after %d waits, want 2 after 1", n, len(w))
 	}
 	r.expectFailure("webhook", "timed out (2 attempts)")
 }
@@ -147,15 +191,15 @@ func TestStopMidPageKeepsThePage(t *testing.T) {
 	p := r.pager(nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	done, _ := r.sendAsync(ctx, p, r.page(1))
-	r.ntfy.WaitFor(t, 1, 5*time.Second)
-	r.hook.WaitFor(t, 1, 5*time.Second)
+	r.ntfy.WaitFor(t, 1, 15*time.Second)
+	r.hook.WaitFor(t, 1, 15*time.Second)
 	cancel()
 	select {
 	case err := <-done:
 		if !errors.Is(err, bot.ErrUnavailable) {
 			t.Errorf("Send = %v, want bot.ErrUnavailable", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatal("Send did not return when its context ended")
 	}
 	if f := r.failures(); len(f) != 0 {

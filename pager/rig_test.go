@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/mail"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,21 +35,29 @@ const (
 
 // rig is the pager against real servers: the core over PostgreSQL (for PagerFailed
 // and the staff-room notice), recorders for ntfy and the webhook, Mailpit for SMTP,
-// and a staff-route case whose requester told a story the pages must not show.
+// and a staff-route case whose requester told a story the pages must not show. The
+// pages sent are the rows the core wrote for that case, as the outbox would hand
+// them over: so whatever the core puts into a page row reaches the pager.
 type rig struct {
-	t    *testing.T
-	st   *store.Store
-	svc  *bot.Service
-	cat  *i18n.Catalogue
-	ntfy *testenv.Recorder
-	hook *testenv.Recorder
-	mail *testenv.Mailpit
-	ref  string
-	seq  atomic.Int64
-	logs logBuffer
+	t     *testing.T
+	st    *store.Store
+	svc   *bot.Service
+	cat   *i18n.Catalogue
+	ntfy  *testenv.Recorder
+	hook  *testenv.Recorder
+	mail  *testenv.Mailpit
+	ref   string
+	pages map[int]bot.Outgoing // the core's page rows for alice, by round
+	seq   atomic.Int64
+	clock atomic.Int64 // the core's, in Unix milliseconds
+	logs  logBuffer
+
+	// given is every other row the pager was handed (through recordRows).
+	givenMu sync.Mutex
+	given   []bot.Outgoing
 }
 
-// logBuffer collects the pager's log, which is checked for secrets.
+// logBuffer collects the pager's and the core's log, which is checked for secrets.
 type logBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -81,39 +90,115 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.st.Close() })
-	cfg := config.CoreDefaults()
-	cfg.StaffConversation, cfg.Staff = staffRoom, []string{alice}
-	r.svc = bot.NewService(r.st, r.cat, cfg, nil, zerolog.Nop(), nil)
+	r.clock.Store(time.Now().UnixMilli())
+	r.svc = r.core(nil)
 	r.ref = r.staffCase()
 	// Logs carry IDs and reasons only: never a token, a password or a topic or
-	// webhook URL (whoever has those can read or send pages).
+	// webhook URL (whoever has those can read or send pages), nor what the requester
+	// told. The core's log is checked with the pager's.
 	t.Cleanup(func() {
-		log := r.logs.String()
-		for _, secret := range []string{"tk_secret_token", "smtp-secret", "sb-k2f9x7q4", "R0UTINGKEY", r.ntfy.URL(), r.hook.URL(), secretStory, secretParty} {
-			if strings.Contains(log, secret) {
-				t.Errorf("the pager's log shows %q", secret)
+		log := strings.ToLower(r.logs.String())
+		for _, secret := range append([]string{"tk_secret_token", "smtp-secret", "sb-k2f9x7q4", "R0UTINGKEY", r.ntfy.URL(), r.hook.URL()}, told...) {
+			if strings.Contains(log, strings.ToLower(secret)) {
+				t.Errorf("the log shows %q", secret)
 			}
 		}
 	})
 	return r
 }
 
-// staffCase walks a requester through an intake with a "yes" on the safety list and
-// a story naming people, and returns the staff-route case's reference.
-func (r *rig) staffCase() string {
+// told is what the requester told, whole and in parts: no page and no log line may
+// show any of it.
+var told = []string{secretStory, "Jane Secretname", "Secretname", secretParty, "Harasser", "Wikiname"}
+
+// core is the core paging alice, on the rig's clock and log; outbox may be nil (the
+// rows then wait in the database).
+func (r *rig) core(outbox *bot.Outbox) *bot.Service {
+	cfg := config.CoreDefaults()
+	cfg.StaffConversation, cfg.Staff, cfg.OnCall, cfg.Pager = staffRoom, []string{alice}, []string{alice}, true
+	return bot.NewService(r.st, r.cat, cfg, outbox, zerolog.New(&r.logs), func() time.Time { return time.UnixMilli(r.clock.Load()) })
+}
+
+// tell has sender say each text in turn in conv, through svc.
+func (r *rig) tell(svc *bot.Service, sender, conv string, texts ...string) {
 	r.t.Helper()
-	for _, text := range []string{"hello", "yes", "no", "no", "no", secretStory, secretParty, "en.wikipedia.org", "en", "yes"} {
-		in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$e%d", r.seq.Add(1)), Sender: requester,
-			Conversation: "!dm:localhost", Text: text}
-		if err := r.svc.Handle(context.Background(), in); err != nil {
+	for _, text := range texts {
+		in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$e%d", r.seq.Add(1)), Sender: sender,
+			Conversation: conv, Text: text}
+		if err := svc.Handle(context.Background(), in); err != nil {
 			r.t.Fatalf("Handle(%q): %v", text, err)
 		}
 	}
+}
+
+// story is an intake after the first "yes": the rest of the safety list, a story
+// naming people, the wiki and the language, confirmed.
+var story = []string{"no", "no", "no", secretStory, secretParty, "en.wikipedia.org", "en", "yes"}
+
+// staffCase walks a requester through an intake with a "yes" on the safety list and
+// a story naming people, and returns the staff-route case's reference. The core pages
+// alice at the first "yes", before the story, and again when nobody acknowledged in
+// time, with the story told: both page rows are taken out of the outbox for the
+// tests to send.
+func (r *rig) staffCase() string {
+	r.t.Helper()
+	r.tell(r.svc, requester, "!dm:localhost", "hello", "yes")
+	r.tell(r.svc, requester, "!dm:localhost", story...)
 	var ref string
 	if err := r.st.DB.Get(&ref, `SELECT ref FROM cases WHERE route = 'staff' AND description = $1`, secretStory); err != nil {
 		r.t.Fatalf("no staff-route case holding the story: %v", err)
 	}
+	r.clock.Add((6 * time.Minute).Milliseconds())
+	if n, err := r.svc.FireDueTimers(context.Background()); err != nil || n == 0 {
+		r.t.Fatalf("the unacknowledged page did not page again: %d timers, %v", n, err)
+	}
+	// From here on the tests send the case's pages themselves.
+	if _, err := r.st.DB.Exec(`DELETE FROM timers WHERE kind = $1`, bot.TimerPageAck); err != nil {
+		r.t.Fatal(err)
+	}
+	r.pages = map[int]bot.Outgoing{}
+	for _, o := range r.takePages() {
+		if o.Conversation != alice || o.Payload.Ref != ref {
+			r.t.Fatalf("a page not for alice about %s: %+v", ref, o)
+		}
+		r.pages[o.Payload.Round] = o
+	}
+	if len(r.pages) != 2 || r.pages[1].ID == 0 || r.pages[2].ID == 0 {
+		r.t.Fatalf("want a page row for rounds 1 and 2, got %+v", r.pages)
+	}
 	return ref
+}
+
+// recordRows is a Sender that notes every row before the pager sends it, so the rows
+// the outbox hands over are scanned for secrets too.
+type recordRows struct {
+	r *rig
+	p *pager.Pager
+}
+
+func (s recordRows) Send(ctx context.Context, o bot.Outgoing) error {
+	s.r.givenMu.Lock()
+	s.r.given = append(s.r.given, o)
+	s.r.givenMu.Unlock()
+	return s.p.Send(ctx, o)
+}
+
+// takePages takes the page rows out of the outbox.
+func (r *rig) takePages() []bot.Outgoing {
+	r.t.Helper()
+	rows, err := r.st.PendingOutbox(context.Background(), bot.Pager, 0, 1000)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, o := range rows {
+		if o.Action != bot.ActionPage {
+			r.t.Fatalf("not a page: %+v", o)
+		}
+		if err := r.st.OutboxSent(context.Background(), o.ID); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	return rows
 }
 
 // contact is alice on all three channels of the rig.
@@ -144,10 +229,15 @@ func (r *rig) pager(change func(*pager.Config)) *pager.Pager {
 	return p
 }
 
-// page is the outbox row the core writes to page alice.
+// page is the outbox row the core wrote to page alice in round 1 (before the story
+// was told) or 2 (after).
 func (r *rig) page(round int) bot.Outgoing {
-	return bot.Outgoing{ID: r.seq.Add(1), Platform: bot.Pager, Conversation: alice, Action: bot.ActionPage,
-		Payload: bot.ActionPayload{Ref: r.ref, Round: round}}
+	r.t.Helper()
+	o, ok := r.pages[round]
+	if !ok {
+		r.t.Fatalf("the core wrote no page for round %d", round)
+	}
+	return o
 }
 
 // send pages and returns how long Send took.
@@ -160,6 +250,22 @@ func (r *rig) send(p *pager.Pager, o bot.Outgoing) time.Duration {
 		r.t.Fatalf("Send: %v", err)
 	}
 	return time.Since(t0)
+}
+
+// waitMail waits until the e-mails for address satisfy done, and returns them.
+func (r *rig) waitMail(address string, timeout time.Duration, done func([]*mail.Message) bool) []*mail.Message {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		msgs := r.mail.Messages(r.t, address)
+		if done(msgs) {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("after %v, %d e-mails for %s, not the awaited ones", timeout, len(msgs), address)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // failures returns the staff room's notices about failed pages.

@@ -24,7 +24,9 @@ func BenchmarkHandle(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	_, _ = d.st.DB.Exec(`DELETE FROM outbox`)
+	if _, err := d.st.DB.Exec(`DELETE FROM outbox`); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func newDeskB(b *testing.B) *desk {

@@ -1,8 +1,10 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -32,6 +34,8 @@ type desk struct {
 	clock atomic.Int64
 	seq   atomic.Int64
 	cfg   bot.Config
+	// storeLog, when set, receives the store's log (to see it wait for the database).
+	storeLog io.Writer
 }
 
 func newDesk(t *testing.T, dsn string) *desk {
@@ -49,7 +53,11 @@ func (d *desk) open() {
 		d.t.Fatal(err)
 	}
 	ctx := context.Background()
-	d.st, err = store.Open(ctx, d.dsn, store.Options{}, zerolog.Nop())
+	log := zerolog.Nop()
+	if d.storeLog != nil {
+		log = zerolog.New(d.storeLog)
+	}
+	d.st, err = store.Open(ctx, d.dsn, store.Options{}, log)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -105,6 +113,47 @@ func (d *desk) drain(conv string) []string {
 		}
 	}
 	return out
+}
+
+// drainAll takes every committed message and action, of every platform and
+// conversation, out of the outbox.
+func (d *desk) drainAll() []bot.Outgoing {
+	d.t.Helper()
+	var out []bot.Outgoing
+	for _, p := range []bot.Platform{bot.Matrix, bot.IRC, bot.Pager} {
+		msgs, err := d.st.PendingOutbox(context.Background(), p, 0, 1000)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if err := d.st.OutboxSent(context.Background(), m.ID); err != nil {
+				d.t.Fatal(err)
+			}
+		}
+		out = append(out, msgs...)
+	}
+	return out
+}
+
+// shown is everything of an outbox row that reaches its recipient.
+func shown(m bot.Outgoing) string {
+	return fmt.Sprintf("%s\n%s\n%+v", m.Plain, m.Markdown, m.Payload)
+}
+
+// expectNone fails for every text that shows one of the forbidden strings
+// (case-insensitively), and when there was nothing to look at.
+func expectNone(t testing.TB, texts []string, forbidden ...string) {
+	t.Helper()
+	if len(texts) == 0 {
+		t.Fatal("nothing was sent to look at")
+	}
+	for _, s := range texts {
+		for _, f := range forbidden {
+			if strings.Contains(strings.ToLower(s), strings.ToLower(f)) {
+				t.Errorf("a message shows %q: %q", f, s)
+			}
+		}
+	}
 }
 
 func (d *desk) count(query string, args ...any) int {
@@ -181,6 +230,10 @@ func TestEverydayIntakeCreatesQueuedCase(t *testing.T) {
 
 func TestAnyYesOpensStaffCaseAtOnceWithoutContentInNotice(t *testing.T) {
 	d := newDesk(t, testenv.NewDB(t))
+	// The person the requester will name already asked for help: the finished intake
+	// then brings staff a cross-case link, a notice written after the story is known.
+	d.intake("@harasser_name:localhost", "!dm-harasser:localhost", "none", "en")
+	d.drainAll()
 	d.send(alice, room, "hello")
 	d.send(alice, room, "no")
 	r := d.send(alice, room, "yes") // a minor is involved
@@ -206,12 +259,23 @@ func TestAnyYesOpensStaffCaseAtOnceWithoutContentInNotice(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'staff' AND description = $1`, secret); n != 1 {
 		t.Error("the staff case did not get the details")
 	}
-	if strings.Contains(notice[0], "Secretname") || strings.Contains(notice[0], "Harasser") {
-		t.Error("the staff notice leaks case content")
+	// Everything sent to anyone but the requester herself, now that she told her
+	// story: the staff notices, the link among them.
+	var staffSaw, elsewhere []string
+	for _, m := range d.drainAll() {
+		switch m.Conversation {
+		case room:
+		case "!staff:localhost":
+			staffSaw = append(staffSaw, shown(m))
+		default:
+			elsewhere = append(elsewhere, shown(m))
+		}
 	}
-	if n := d.count(`SELECT count(*) FROM outbox`); n != 0 {
-		t.Errorf("only one staff notice expected, %d more", n)
+	expect(t, staffSaw, "Cross-case link")
+	if len(staffSaw) != 1 || len(elsewhere) != 0 {
+		t.Errorf("after the first notice, want only the link notice; staff saw %q, others %q", staffSaw, elsewhere)
 	}
+	expectNone(t, append(append(notice, staffSaw...), elsewhere...), secret, "Secretname", "Jane", "threatens", "Harasser")
 }
 
 func TestDuplicateDeliveryChangesNothing(t *testing.T) {
@@ -322,7 +386,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if err := d.svc.Handle(context.Background(), bot.Inbound{Platform: bot.Matrix, EventID: "$lang", Sender: alice, Conversation: room, Text: "en"}); err != nil {
 		t.Fatal(err)
 	}
-	msgs, _ := d.st.PendingOutbox(context.Background(), bot.Matrix, 0, 10)
+	msgs, err := d.st.PendingOutbox(context.Background(), bot.Matrix, 0, 10)
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("no summary: %d messages, %v", len(msgs), err)
+	}
 	summary := msgs[len(msgs)-1]
 	if !strings.Contains(summary.Plain, "<img src=x onerror=alert(1)> **bold**") || !strings.Contains(summary.Markdown, `\<img src\=x onerror\=alert\(1\)\> \*\*bold\*\*`) {
 		t.Errorf("summary: plain %q, markdown %q", summary.Plain, summary.Markdown)
@@ -354,8 +421,8 @@ func TestIntakeExpiresByTimer(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM intakes WHERE status = 'expired'`); n != 1 {
 		t.Error("intake not expired")
 	}
-	if n, _ := d.svc.FireDueTimers(context.Background()); n != 0 {
-		t.Error("a timer fired twice")
+	if n, err := d.svc.FireDueTimers(context.Background()); err != nil || n != 0 {
+		t.Errorf("a timer fired twice: %d, %v", n, err)
 	}
 }
 
@@ -371,23 +438,71 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 }
 
 // One person's messages arriving at once are serialised: exactly one intake, and
-// each answer applied once.
+// each answer applied exactly once, to the intake as the one before left it.
 func TestConcurrentMessagesOfOnePerson(t *testing.T) {
 	d := newDesk(t, testenv.NewDB(t))
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$c%d", i), Sender: alice, Conversation: room, Text: "hello"}
-			if err := d.svc.Handle(context.Background(), in); err != nil {
-				t.Error(err)
-			}
-		}()
+	atOnce := func(text string, n int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$%s%d", text, i), Sender: alice, Conversation: room, Text: text}
+				if err := d.svc.Handle(context.Background(), in); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	intake := func() (step string, version int) {
+		t.Helper()
+		if err := d.st.DB.QueryRow(`SELECT step, version FROM intakes`).Scan(&step, &version); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	count := func(replies []string, s string) int {
+		n := 0
+		for _, r := range replies {
+			n += strings.Count(r, s)
+		}
+		return n
+	}
+
+	// Ten first messages: one starts the intake, the nine others meet its first
+	// question and are not an answer to it.
+	atOnce("hello", 10)
 	if n := d.count(`SELECT count(*) FROM intakes`); n != 1 {
-		t.Errorf("%d intakes", n)
+		t.Fatalf("%d intakes", n)
+	}
+	r := d.drain(room)
+	if g := count(r, "not an emergency service"); g != 1 || len(r) < 10 {
+		t.Errorf("%d greetings in %d replies, want one greeting and an answer to each message: %q", g, len(r), r)
+	}
+	step0, v0 := intake()
+	if step0 != string(bot.StepHarm) {
+		t.Fatalf("the intake is at %s after greetings only", step0)
+	}
+
+	// Four answers at once, each applied once: the intake moves four questions on,
+	// each question is answered once and asked once.
+	atOnce("no", 4)
+	if step, v := intake(); step != string(bot.StepDescription) || v != v0+4 {
+		t.Errorf("after four answers the intake is at %s, version %d; want %s, version %d", step, v, bot.StepDescription, v0+4)
+	}
+	var answered []string
+	if err := d.st.DB.Select(&answered, `SELECT detail->>'step' FROM case_events WHERE actor = 'requester'
+		AND detail ? 'step' ORDER BY detail->>'step'`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(answered, ","), "q_harm,q_illegal,q_minor,q_offwiki"; got != want {
+		t.Errorf("answer events for steps %s, want %s", got, want)
+	}
+	r = d.drain(room)
+	for _, q := range []string{"2 of 4", "3 of 4", "4 of 4", "what happened"} {
+		if n := count(r, q); n != 1 {
+			t.Errorf("%q asked %d times: %q", q, n, r)
+		}
 	}
 }
 
@@ -395,27 +510,44 @@ func TestConcurrentMessagesOfOnePerson(t *testing.T) {
 // retries, and the message is handled once the database is back.
 func TestDatabaseRestartMidRun(t *testing.T) {
 	pg := testenv.NewPostgres(t)
-	d := newDesk(t, pg.NewDatabase(t))
+	away := newLogSignal("Database unavailable")
+	d := &desk{t: t, dsn: pg.NewDatabase(t), cfg: testConfig(), storeLog: away}
+	d.clock.Store(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli())
+	d.open()
 	d.send(alice, room, "hi")
 	if err := pg.Down(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan []string)
-	go func() { done <- d.send(alice, room, "no") }()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- d.svc.Handle(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$during", Sender: alice, Conversation: room, Text: "no"})
+	}()
 	select {
-	case r := <-done:
-		t.Fatalf("answered while the database was down: %q", r)
-	case <-time.After(1500 * time.Millisecond):
+	case <-away.seen: // the core met the database gone and waits for it
+	case err := <-done:
+		t.Fatalf("Handle returned (%v) while the database was down", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the core did not notice the database going away")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Handle returned (%v) while the database was down", err)
+	default:
 	}
 	if err := pg.Up(); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case r := <-done:
-		expect(t, r, "2 of 4")
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Handle: %v", err)
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the message was not handled after the database came back")
 	}
+	expect(t, d.drain(room), "2 of 4")
 	expect(t, d.send(alice, room, "no"), "3 of 4")
 }
 
@@ -426,17 +558,58 @@ func TestOpenWaitsForDatabase(t *testing.T) {
 	if err := pg.Down(); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		time.Sleep(time.Second)
-		_ = pg.Up()
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, dsn, store.Options{}, zerolog.Nop())
-	if err != nil {
+	type opened struct {
+		st  *store.Store
+		err error
+	}
+	away := newLogSignal("Database unavailable")
+	done := make(chan opened, 1)
+	go func() {
+		st, err := store.Open(ctx, dsn, store.Options{}, zerolog.New(away))
+		done <- opened{st, err}
+	}()
+	select {
+	case <-away.seen: // it tried, found nothing, and waits
+	case o := <-done:
+		if o.st != nil {
+			o.st.Close()
+		}
+		t.Fatalf("Open returned (%v) while the database was down", o.err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Open did not report the database missing")
+	}
+	if err := pg.Up(); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		o.st.Close()
+	case <-time.After(30 * time.Second):
+		t.Fatal("Open did not return after the database came back")
+	}
+}
+
+// logSignal is a log that closes seen at the first line containing want.
+type logSignal struct {
+	want []byte
+	once sync.Once
+	seen chan struct{}
+}
+
+func newLogSignal(want string) *logSignal {
+	return &logSignal{want: []byte(want), seen: make(chan struct{})}
+}
+
+func (l *logSignal) Write(p []byte) (int, error) {
+	if bytes.Contains(p, l.want) {
+		l.once.Do(func() { close(l.seen) })
+	}
+	return len(p), nil
 }
 
 // The language a person chooses picks the catalogue from then on; keys a translation

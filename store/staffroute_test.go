@@ -31,8 +31,9 @@ func (d *desk) staffCase(who, conv string) string {
 	return ref
 }
 
-// pages lists who was paged in the staff room (by mention) and through the pager.
-func (d *desk) pages() (mentions, pager []string) {
+// pages takes the pages out of the outbox and lists who was paged in the staff room
+// (by mention) and through the pager; rows are the pages themselves.
+func (d *desk) pages() (mentions, pager []string, rows []bot.Outgoing) {
 	d.t.Helper()
 	for _, p := range []bot.Platform{bot.Matrix, bot.Pager} {
 		msgs, err := d.st.PendingOutbox(context.Background(), p, 0, 1000)
@@ -48,7 +49,10 @@ func (d *desk) pages() (mentions, pager []string) {
 			default:
 				continue
 			}
-			_ = d.st.OutboxSent(context.Background(), m.ID)
+			rows = append(rows, m)
+			if err := d.st.OutboxSent(context.Background(), m.ID); err != nil {
+				d.t.Fatal(err)
+			}
 		}
 	}
 	return
@@ -65,7 +69,9 @@ func (d *desk) followUps() string {
 	for _, m := range msgs {
 		if m.Action == bot.ActionPageAck || m.Action == bot.ActionPageResolve {
 			out = append(out, string(m.Action)+" "+m.Conversation+" "+m.Payload.Ref)
-			_ = d.st.OutboxSent(context.Background(), m.ID)
+			if err := d.st.OutboxSent(context.Background(), m.ID); err != nil {
+				d.t.Fatal(err)
+			}
 		}
 	}
 	return strings.Join(out, ",")
@@ -78,9 +84,18 @@ func TestPagingChainAndAck(t *testing.T) {
 		c.OnCall, c.AckTimeout, c.MaxRounds, c.Pager = []string{"@s1:localhost", "@s2:localhost"}, 5*time.Minute, 2, true
 	})
 	ref := d.staffCase(alice, room)
-	m, p := d.pages()
+	m, p, _ := d.pages()
 	if strings.Join(m, ",") != "@s1:localhost" || strings.Join(p, ",") != "@s1:localhost" {
 		t.Fatalf("first page: mentions %v pager %v", m, p)
+	}
+	// While staff are paged, the requester tells what happened: every page from now
+	// on is about a case that holds her story.
+	const secret, party = "My neighbour Jane Secretname insults me daily", "Harasser_Wikiname"
+	for _, a := range []string{"no", "no", "no", secret, party, "en.wikipedia.org", "en", "yes"} {
+		d.send(alice, room, a)
+	}
+	if n := d.count(`SELECT count(*) FROM cases WHERE ref = $1 AND description = $2`, ref, secret); n != 1 {
+		t.Fatal("the staff case does not hold the story")
 	}
 	fire := func() {
 		t.Helper()
@@ -89,29 +104,40 @@ func TestPagingChainAndAck(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	var paged []string
 	fire()
-	if m, _ := d.pages(); strings.Join(m, ",") != "@s2:localhost" {
-		t.Fatalf("second page: %v", m)
+	m, p, rows := d.pages()
+	if strings.Join(m, ",") != "@s2:localhost" || strings.Join(p, ",") != "@s2:localhost" {
+		t.Fatalf("second page: mentions %v pager %v", m, p)
+	}
+	for _, r := range rows {
+		paged = append(paged, shown(r))
 	}
 	fire()
-	if m, _ := d.pages(); strings.Join(m, ",") != "@s1:localhost" {
+	if m, p, rows = d.pages(); strings.Join(m, ",") != "@s1:localhost" || strings.Join(p, ",") != "@s1:localhost" {
 		var ev []string
-		_ = d.st.DB.Select(&ev, `SELECT kind || ' ' || subject || ' ' || detail::text FROM case_events ORDER BY id`)
-		var tm []string
-		_ = d.st.DB.Select(&tm, `SELECT kind || ' ' || due_at FROM timers`)
-		t.Fatalf("round two starts at the top: %v\n%s\n%v now %d", m, strings.Join(ev, "\n"), tm, d.clock.Load())
-	}
-	// The page says the reference and where to act, nothing of the case.
-	notice := d.drain(staffRoom)
-	for _, n := range notice {
-		if strings.Contains(n, "insult") || strings.Contains(n, alice) {
-			t.Errorf("a page leaks content: %q", n)
+		if err := d.st.DB.Select(&ev, `SELECT kind || ' ' || subject || ' ' || detail::text FROM case_events ORDER BY id`); err != nil {
+			t.Fatal(err)
 		}
+		var tm []string
+		if err := d.st.DB.Select(&tm, `SELECT kind || ' ' || due_at FROM timers`); err != nil {
+			t.Fatal(err)
+		}
+		t.Fatalf("round two starts at the top: %v %v\n%s\n%v now %d", m, p, strings.Join(ev, "\n"), tm, d.clock.Load())
 	}
+	for _, r := range rows {
+		paged = append(paged, shown(r))
+	}
+	// The pages say the reference and where to act, nothing of the case.
+	paged = append(paged, d.drain(staffRoom)...)
+	if len(paged) < 4 {
+		t.Fatalf("want two mentions and two pager rows to look at, got %q", paged)
+	}
+	expectNone(t, paged, secret, "Secretname", "insults", "Harasser", "Wikiname", alice)
 	expect(t, d.send("@s2:localhost", staffRoom, "!ack "+strings.ToLower(ref)), "is with @s2:localhost", "Paging has stopped")
 	expect(t, d.send("@s1:localhost", staffRoom, "!ack "+ref), "already acknowledged by @s2:localhost")
 	fire()
-	if m, p := d.pages(); len(m)+len(p) != 0 {
+	if m, p, _ := d.pages(); len(m)+len(p) != 0 {
 		t.Errorf("paging went on after !ack: %v %v", m, p)
 	}
 	acts := d.actions()
@@ -119,8 +145,12 @@ func TestPagingChainAndAck(t *testing.T) {
 		t.Fatalf("staff room: %+v", acts)
 	}
 	ctx := context.Background()
-	_ = d.svc.RoomCreated(ctx, acts[0].Payload.CaseID, "!staffcase:localhost")
-	_ = d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$sj", Sender: "@s2:localhost", Conversation: "!staffcase:localhost"})
+	if err := d.svc.RoomCreated(ctx, acts[0].Payload.CaseID, "!staffcase:localhost"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$sj", Sender: "@s2:localhost", Conversation: "!staffcase:localhost"}); err != nil {
+		t.Fatal(err)
+	}
 	expect(t, d.drain("!staffcase:localhost"), ref)
 	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'paged'`); n != 3 {
 		t.Errorf("%d paged events", n)
@@ -155,7 +185,7 @@ func TestWithdrawnStaffCaseResolvesThePage(t *testing.T) {
 		c.OnCall, c.AckTimeout, c.MaxRounds, c.Pager = []string{"@s1:localhost"}, 5*time.Minute, 2, true
 	})
 	ref := d.staffCase(alice, room)
-	if _, p := d.pages(); strings.Join(p, ",") != "@s1:localhost" {
+	if _, p, _ := d.pages(); strings.Join(p, ",") != "@s1:localhost" {
 		t.Fatalf("paged: %v", p)
 	}
 	expect(t, d.send(alice, room, "!cancel"), "withdrawn")
@@ -171,7 +201,7 @@ func TestRotation(t *testing.T) {
 		c.OnCall, c.RotationStart, c.RotationPeriod = []string{"@s1:localhost", "@s2:localhost", "@s3:localhost"}, start, 7*24*time.Hour
 	})
 	d.staffCase(alice, room)
-	if m, _ := d.pages(); strings.Join(m, ",") != "@s2:localhost" {
+	if m, _, _ := d.pages(); strings.Join(m, ",") != "@s2:localhost" {
 		t.Fatalf("second week's primary: %v", m)
 	}
 }
@@ -202,10 +232,9 @@ func TestBlocks(t *testing.T) {
 func TestIntakeLimits(t *testing.T) {
 	d := newDesk(t, testenv.NewDB(t))
 	d.reconfigure(func(c *bot.Config) { c.IntakesPerDay = 2 })
-	for i := range 2 {
+	for range 2 {
 		expect(t, d.send(alice, room, "hello"), "1 of 4")
 		expect(t, d.send(alice, room, "!cancel"), "withdrawn")
-		_ = i
 	}
 	expect(t, d.send(alice, room, "hello"), "several requests today")
 	if n := d.count(`SELECT count(*) FROM intakes`); n != 2 {
@@ -235,23 +264,50 @@ func TestFloodGetsBusyAnswerAndLine(t *testing.T) {
 	if started := d.count(`SELECT count(*) FROM intakes`); started+waiting != n || waiting < n-100 {
 		t.Fatalf("%d started, %d waiting, of %d", started, waiting, n)
 	}
-	// The line is worked through at the rate, oldest first, and nobody is lost.
+	// The line is worked through at the rate, oldest first, and nobody is lost; the
+	// first words of whoever's intake has started are no longer kept in the line.
+	keptAfterStart := func() int {
+		return d.count(`SELECT count(*) FROM intake_waitlist w JOIN people p ON p.platform = w.platform
+			AND p.external_id = w.sender JOIN intakes i ON i.person_id = p.id`)
+	}
+	line := func() []string {
+		var senders []string
+		if err := d.st.DB.Select(&senders, `SELECT sender FROM intake_waitlist ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		return senders
+	}
+	checkedMidway := 0
 	for step := 0; d.count(`SELECT count(*) FROM intake_waitlist`) > 0; step++ {
 		if step > 60 { // the burst (20) caps what one pass can start
 			t.Fatal("the line does not drain")
 		}
+		before := line()
 		d.advance(time.Minute)
-		if _, err := d.svc.DrainWaitlist(context.Background()); err != nil {
+		started, err := d.svc.DrainWaitlist(context.Background())
+		if err != nil {
 			t.Fatal(err)
 		}
+		if started == 0 {
+			t.Fatalf("pass %d started no waiting intake", step)
+		}
+		if n := keptAfterStart(); n != 0 {
+			t.Fatalf("after pass %d, %d people with an intake are still in the line", step, n)
+		}
+		if after := line(); strings.Join(after, ",") != strings.Join(before[min(started, len(before)):], ",") {
+			t.Fatalf("pass %d started %d, but not the oldest: %d waited, %d wait", step, started, len(before), len(after))
+		}
+		if d.count(`SELECT count(*) FROM intake_waitlist`) > 0 {
+			checkedMidway++
+		}
+	}
+	if checkedMidway == 0 {
+		t.Error("the line emptied in one pass: nothing was checked while people still waited")
 	}
 	if k := d.count(`SELECT count(*) FROM intakes`); k != n {
 		t.Errorf("%d intakes for %d people", k, n)
 	}
 	expect(t, d.drain("!dm-p499:localhost"), "1 of 4")
-	if n := d.count(`SELECT count(*) FROM intake_waitlist WHERE opening <> ''`); n != 0 {
-		t.Error("waiting text kept after the intake started")
-	}
 }
 
 // Cross-case links, both directions, told to staff only.

@@ -148,11 +148,14 @@ func TestRoutingPicksTheRightVolunteer(t *testing.T) {
 	if has(offer, "insulting") || has(offer, alice) || has(offer, "Troll") {
 		t.Errorf("the offer leaks case content: %q", offer)
 	}
-	// The requester is never their own volunteer.
+	// The requester is never their own volunteer, although nobody else would come
+	// before them: the others who fit are off duty, and right already has an offer.
+	expect(t, d.send("@named:localhost", "!dm-named:localhost", "!off"), "off duty")
+	expect(t, d.send("@conflicted:localhost", "!dm-conflicted:localhost", "!off"), "off duty")
 	d.volunteer("@selfhelp:localhost", "en", "!on")
 	selfRef := d.intake("@selfhelp:localhost", "!dm-selfhelp:localhost", "none", "en")
-	if _, who := d.caseState(selfRef); who == "@selfhelp:localhost" {
-		t.Error("a volunteer was offered their own request")
+	if st, who := d.caseState(selfRef); st != "offered" || who != "@right:localhost" {
+		t.Errorf("their own request: case %s, offered to %q; want it offered to @right:localhost", st, who)
 	}
 }
 
@@ -219,7 +222,9 @@ func TestAcceptRaceHasOneWinner(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			if i == 2 {
-				_, _ = d.svc.FireDueTimers(context.Background())
+				if _, err := d.svc.FireDueTimers(context.Background()); err != nil {
+					t.Error(err)
+				}
 				return
 			}
 			in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$race%d", i), Sender: "@a:localhost", Conversation: a, Text: "!accept " + ref}
@@ -257,7 +262,9 @@ func (d *desk) actions() []bot.Outgoing {
 	for _, m := range msgs {
 		if m.Action != "" {
 			out = append(out, m)
-			_ = d.st.OutboxSent(context.Background(), m.ID)
+			if err := d.st.OutboxSent(context.Background(), m.ID); err != nil {
+				d.t.Fatal(err)
+			}
 		}
 	}
 	return out
@@ -335,8 +342,12 @@ func TestTransferAndEscalate(t *testing.T) {
 	d.send("@a:localhost", a, "!accept")
 	acts := d.actions()
 	ctx := context.Background()
-	_ = d.svc.RoomCreated(ctx, acts[0].Payload.CaseID, "!case:localhost")
-	_ = d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$j", Sender: "@a:localhost", Conversation: "!case:localhost"})
+	if err := d.svc.RoomCreated(ctx, acts[0].Payload.CaseID, "!case:localhost"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$j", Sender: "@a:localhost", Conversation: "!case:localhost"}); err != nil {
+		t.Fatal(err)
+	}
 	b := d.volunteer("@b:localhost", "en", "!on")
 	d.drain(b)
 	r := d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$t", Sender: "@a:localhost", Conversation: "!case:localhost", Text: "!transfer need a break", Group: true})
@@ -353,7 +364,9 @@ func TestTransferAndEscalate(t *testing.T) {
 	if len(acts) != 1 || acts[0].Action != bot.ActionInvite || acts[0].Payload.Room != "!case:localhost" {
 		t.Fatalf("the new volunteer must be invited to the same room: %+v", acts)
 	}
-	_ = d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$j3", Sender: "@b:localhost", Conversation: "!case:localhost"})
+	if err := d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$j3", Sender: "@b:localhost", Conversation: "!case:localhost"}); err != nil {
+		t.Fatal(err)
+	}
 	expect(t, d.drain("!case:localhost"), "insulting")
 	// The old volunteer's commands about it say only that it is not theirs.
 	expect(t, d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$old", Sender: "@a:localhost", Conversation: "!case:localhost", Text: "!close resolved", Group: true}), "not something you can do")
@@ -508,8 +521,12 @@ func TestRelayForIRCRequester(t *testing.T) {
 		t.Fatalf("an IRC requester's room has the volunteer only: %+v", acts)
 	}
 	ctx := context.Background()
-	_ = d.svc.RoomCreated(ctx, acts[0].Payload.CaseID, "!relay:localhost")
-	_ = d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$rj", Sender: "@a:localhost", Conversation: "!relay:localhost"})
+	if err := d.svc.RoomCreated(ctx, acts[0].Payload.CaseID, "!relay:localhost"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$rj", Sender: "@a:localhost", Conversation: "!relay:localhost"}); err != nil {
+		t.Fatal(err)
+	}
 	expect(t, d.drain("!relay:localhost"), "insults me", "appear here marked (IRC)")
 	d.drain("carol")
 	additions := d.count(`SELECT count(*) FROM case_additions`)
