@@ -133,3 +133,22 @@ func ParseLanguage(text string) (code string, ok bool) {
 	}
 	return "", false
 }
+
+// greetingWords make up an opening that says nothing yet ("hi", "hello there").
+var greetingWords = map[string]bool{
+	"hi": true, "hello": true, "hey": true, "hallo": true, "hola": true, "bonjour": true, "salut": true,
+	"good": true, "morning": true, "afternoon": true, "evening": true, "there": true, "help": true,
+	"please": true, "switchboard": true, "anyone": true, "ciao": true, "moin": true, "servus": true,
+}
+
+// IsGreeting reports whether an opening is only a greeting: nothing a handler needs to
+// read, so it is not kept with the request.
+func IsGreeting(s string) bool {
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
+	for _, w := range words {
+		if !greetingWords[w] {
+			return false
+		}
+	}
+	return true
+}

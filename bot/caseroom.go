@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"strings"
 
 	"switchboard/commands"
 )
@@ -65,6 +64,9 @@ func (s *Service) RoomCreated(ctx context.Context, caseID int64, roomID string) 
 		if err := t.tx.UpdateCase(ctx, c, c.State); err != nil {
 			return err
 		}
+		if err := t.tx.RecordRoom(ctx, c.ID, roomID, t.now); err != nil {
+			return err
+		}
 		return t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: "bot", Kind: EventRoomCreated, At: t.now})
 	})
 }
@@ -100,12 +102,11 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 			return err
 		}
 		t.platform, t.conv = Matrix, c.RoomID
-		parties := strings.Join(c.Parties, ", ")
-		if parties == "" {
-			parties = "—"
+		rs, err := t.caseSummary(c)
+		if err != nil {
+			return err
 		}
-		rs := []Reply{say("switchboard-room-summary", c.Ref, c.Project, parties, c.Language, c.Description),
-			say("switchboard-room-help")}
+		rs = append(rs, say("switchboard-room-help"))
 		if p, err := t.tx.PersonRef(ctx, c.PersonID); err != nil {
 			return err
 		} else if p.Platform == IRC {
@@ -155,7 +156,9 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 		}
 		canWork = worker != nil
 	}
-	canWork = canWork && c.State.Open()
+	// A case is worked from its current room only; a room it left is not a place to act.
+	current := c.RoomID == in.Conversation
+	canWork = canWork && c.State.Open() && current
 	text := Sanitize(in.Text)
 	who := caller{Caller: commands.Caller{Roles: commands.Anyone, Place: commands.CaseRoom}, room: c, worker: worker}
 	if canWork {
@@ -165,7 +168,14 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 		return err
 	}
 	if !canWork {
-		return nil
+		requester, err := t.tx.PersonRef(t.ctx, c.PersonID)
+		if err != nil || requester.Platform != Matrix || requester.ExternalID != in.Sender {
+			return err
+		}
+		if current && worked(c) {
+			return nil // the conversation with whoever works the case: they read it here
+		}
+		return t.inOtherRoom(c, text)
 	}
 	if c.FirstReplyAt.IsZero() {
 		c.FirstReplyAt = t.now

@@ -19,14 +19,18 @@ func relayActive(c *Case, p Person) bool {
 	return p.Platform == IRC && c.RoomID != "" && (c.State == StateAccepted || c.State == StateActive)
 }
 
-// relayIn passes an IRC requester's message into the case room.
+// relayIn passes a requester's message into the case room, marked as theirs: from IRC,
+// or from their direct chat with the bot when they did not write in the room.
 func (t *turn) relayIn(c *Case, text string) error {
-	name := t.person.ExternalID
+	name, via := t.person.ExternalID, "IRC"
 	if t.unidentified {
 		name = "requester (unidentified)"
 	}
+	if t.person.Platform == Matrix {
+		via = "direct message"
+	}
 	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID,
-		Plain: name + " (IRC): " + text, Markdown: "**" + escape(name) + "** (IRC): " + escape(text)})
+		Plain: name + " (" + via + "): " + text, Markdown: "**" + escape(name) + "** (" + via + "): " + escape(text)})
 }
 
 // relayOut passes a volunteer's message in the room to the IRC requester.

@@ -380,17 +380,8 @@ func (t *turn) message(text string) (err error) {
 	if err != nil {
 		return err
 	}
-	if c != nil && relayActive(c, t.person) {
-		return t.relayIn(c, text)
-	}
 	if c != nil {
-		if err := t.tx.AddToCase(t.ctx, c.ID, text, t.now); err != nil {
-			return err
-		}
-		if err := t.event(c.ID, 0, "requester", EventRequesterAdded, nil); err != nil {
-			return err
-		}
-		return t.reply(say("switchboard-added-to-case", c.Ref))
+		return t.followUp(c, text)
 	}
 	if done, err := t.feedback(text); done || err != nil {
 		return err
@@ -405,20 +396,32 @@ func (t *turn) startIntake(opening string) (err error) {
 	} else if t.s.cfg.IntakesPerDay > 0 && n >= t.s.cfg.IntakesPerDay {
 		return t.reply(say("switchboard-intake-limit"))
 	}
-	if waiting, err := t.tx.Waiting(t.ctx, t.platform, t.person.ExternalID); err != nil || waiting {
+	urgent := t.urgent(opening)
+	if urgent {
+		// Safety before the line: whoever says it is urgent starts now, with everything
+		// they wrote while waiting.
+		w, err := t.tx.TakeWaiting(t.ctx, t.platform, t.person.ExternalID)
 		if err != nil {
 			return err
 		}
-		return t.reply(say("switchboard-busy-still"))
+		if w != nil {
+			opening = w.Opening + "\n\n" + opening
+		}
+	} else if waiting, err := t.tx.AddToWaiting(t.ctx, t.platform, t.person.ExternalID, opening); err != nil || waiting {
+		if err != nil {
+			return err
+		}
+		// Kept with their place in line: nothing a waiting person writes is dropped.
+		return t.reply(say("switchboard-busy-still", t.urgentWord()))
 	}
-	if !t.fromWaitlist && !t.s.allowIntake(t.now) {
+	if !t.fromWaitlist && !urgent && !t.s.allowIntake(t.now) {
 		// Over the global rate: a calm answer now and a place in line, never silence.
 		w := Waiting{Platform: t.platform, Sender: t.person.ExternalID, Conversation: t.conv, Opening: opening,
 			Unidentified: t.unidentified, At: t.now}
 		if _, err := t.tx.Waitlist(t.ctx, w); err != nil {
 			return err
 		}
-		return t.reply(say("switchboard-busy"))
+		return t.reply(say("switchboard-busy", t.urgentWord()))
 	}
 	d := NewIntake(t.person.ID, t.conv, opening)
 	ik := d.Intake
@@ -433,6 +436,12 @@ func (t *turn) startIntake(opening string) (err error) {
 	if err := t.armExpiry(ik.ID); err != nil {
 		return err
 	}
+	if ik.Description == "" && !IsGreeting(opening) {
+		// An opening too short to be the story is still kept for whoever takes the case.
+		if err := t.tx.AddAddition(t.ctx, Addition{IntakeID: ik.ID, Text: opening, At: t.now}); err != nil {
+			return err
+		}
+	}
 	replies := d.Replies
 	if t.platform == IRC {
 		// Said early and plainly: IRC is readable by the network's operators.
@@ -443,6 +452,24 @@ func (t *turn) startIntake(opening string) (err error) {
 		replies = append(append(append([]Reply{}, replies[0]), extra...), replies[1:]...)
 	}
 	return t.reply(replies...)
+}
+
+// urgentWord is what a person in the busy line writes to start at once.
+func (t *turn) urgentWord() string {
+	w, _ := t.s.cat.Render(t.lang(), "switchboard-urgent-word")
+	return w
+}
+
+// urgent reports whether a first message asks to skip the busy line: it says the word
+// (in the person's language or in English).
+func (t *turn) urgent(text string) bool {
+	text = strings.ToLower(text)
+	for _, w := range []string{t.urgentWord(), "urgent"} {
+		if w != "" && strings.Contains(text, strings.ToLower(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *turn) armExpiry(intakeID int64) error {

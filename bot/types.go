@@ -160,6 +160,15 @@ type Case struct {
 	PurgedAt time.Time
 }
 
+// Addition is something the requester wrote after the intake (a message, !add), or an
+// answer the intake could not read: kept until whoever holds the case has seen it.
+type Addition struct {
+	CaseID   int64
+	IntakeID int64
+	Text     string
+	At       time.Time
+}
+
 // Event is one row of the append-only audit log, case_events.
 type Event struct {
 	CaseID   int64 // 0 when the event is about an intake only

@@ -152,12 +152,38 @@ func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) (e
 	return nil
 }
 
-// AddToCase keeps something the requester added to an open case.
-func (t *Tx) AddToCase(ctx context.Context, caseID int64, text string, now time.Time) (err error) {
-	defer wrap(&err, "add to case %d", caseID)
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO case_additions (case_id, text, created_at) VALUES ($1, $2, $3)`,
-		caseID, text, ms(now))
+// AddAddition keeps something the requester added: to a case, or to the intake that
+// becomes one.
+func (t *Tx) AddAddition(ctx context.Context, a bot.Addition) (err error) {
+	defer wrap(&err, "add to case %d (intake %d)", a.CaseID, a.IntakeID)
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO case_additions (case_id, intake_id, text, created_at) VALUES ($1, $2, $3, $4)`,
+		nullID(a.CaseID), nullID(a.IntakeID), a.Text, ms(a.At))
 	return err
+}
+
+// AttachAdditions gives a new case what was added during its intake.
+func (t *Tx) AttachAdditions(ctx context.Context, intakeID, caseID int64) (err error) {
+	defer wrap(&err, "attach the additions of intake %d to case %d", intakeID, caseID)
+	_, err = t.tx.ExecContext(ctx, `UPDATE case_additions SET case_id = $2 WHERE intake_id = $1 AND case_id IS NULL`,
+		intakeID, caseID)
+	return err
+}
+
+// Additions lists what was added to a case, oldest first.
+func (t *Tx) Additions(ctx context.Context, caseID int64) (_ []bot.Addition, err error) {
+	defer wrap(&err, "list the additions of case %d", caseID)
+	var rows []struct {
+		Text string `db:"text"`
+		At   int64  `db:"created_at"`
+	}
+	if err := t.tx.SelectContext(ctx, &rows, `SELECT text, created_at FROM case_additions WHERE case_id = $1 ORDER BY id`, caseID); err != nil {
+		return nil, err
+	}
+	out := make([]bot.Addition, len(rows))
+	for i, r := range rows {
+		out[i] = bot.Addition{CaseID: caseID, Text: r.Text, At: fromMS(r.At)}
+	}
+	return out, nil
 }
 
 // AddNote keeps a note on a case.
