@@ -82,7 +82,8 @@ var stepLabels = map[Step]string{
 
 // caseSummary is what the handler of a case reads on joining its room: every answer of
 // the intake (from the intake itself while the requester is still answering), which
-// safety question was answered yes, and everything added since, in order.
+// safety question was answered yes, and everything added since, in order. It is sent
+// to t.conv; the replies it returns follow it in the same message.
 func (t *turn) caseSummary(c *Case) ([]Reply, error) {
 	safety, description, parties, project, language := c.Safety, c.Description, c.Parties, c.Project, c.Language
 	stillAnswering := false
@@ -104,14 +105,18 @@ func (t *turn) caseSummary(c *Case) ([]Reply, error) {
 		return nil, err
 	}
 	if len(additions) > 0 {
-		var b strings.Builder
-		for _, a := range additions {
-			b.WriteString("\n- ")
-			b.WriteString(a.At.UTC().Format("2006-01-02 15:04 UTC"))
-			b.WriteString(": ")
-			b.WriteString(escape(strings.ReplaceAll(a.Text, "\n", " ")))
+		items := make([]Reply, len(additions))
+		for i, a := range additions {
+			items[i] = say("switchboard-room-addition-line", a.At.UTC().Format("2006-01-02 15:04 UTC"), a.Text)
 		}
-		rs = append(rs, say("switchboard-room-additions", len(additions), b.String()))
+		// The summary's message so far, then the list: replyList joins them into one.
+		if err := t.reply(rs...); err != nil {
+			return nil, err
+		}
+		rs = nil
+		if err := t.replyList(say("switchboard-room-additions", len(additions)), items); err != nil {
+			return nil, err
+		}
 	}
 	if stillAnswering {
 		rs = append(rs, say("switchboard-room-still-answering"))
@@ -119,7 +124,8 @@ func (t *turn) caseSummary(c *Case) ([]Reply, error) {
 	return rs, nil
 }
 
-// safetyLine renders the four safety answers, the yes ones first.
+// safetyLine renders the four safety answers, the yes ones first (in capitals: the
+// line is a parameter, so it cannot carry emphasis of its own).
 func (t *turn) safetyLine(lang string, s Safety) string {
 	var yes, rest []string
 	for _, q := range []struct {
@@ -133,7 +139,7 @@ func (t *turn) safetyLine(lang string, s Safety) string {
 			rest = append(rest, label+": "+v)
 		case *q.v:
 			v, _ := t.s.cat.Render(lang, "switchboard-answer-yes")
-			yes = append(yes, "**"+label+": "+v+"**")
+			yes = append(yes, label+": "+v)
 		default:
 			v, _ := t.s.cat.Render(lang, "switchboard-answer-no")
 			rest = append(rest, label+": "+v)
