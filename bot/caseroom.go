@@ -71,9 +71,10 @@ func (s *Service) RoomCreated(ctx context.Context, caseID int64, roomID string) 
 	})
 }
 
-// Joined tells the core that someone joined a room. When the case's volunteer joins its
-// room, the intake summary is posted: only now, so nobody who has not accepted the case
-// can read it, and clients have the sender's keys by then.
+// Joined tells the core that someone joined a room. Someone who has no place in a case's
+// room is removed at once. When the case's volunteer joins its room, the intake summary
+// is posted: only now, so nobody who has not accepted the case can read it, and clients
+// have the sender's keys by then.
 func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 	defer wrapf(&err, "%s joined room %s", in.Sender, in.Conversation)
 	return s.inTurn(ctx, in.Sender, func(t *turn) error {
@@ -82,8 +83,14 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 			return err
 		}
 		c, err := t.tx.CaseByRoom(ctx, in.Conversation)
-		if err != nil || c == nil || c.State != StateAccepted {
+		if err != nil || c == nil {
 			return err
+		}
+		if out, err := t.intruder(c, in.Conversation, in.Sender); out || err != nil {
+			return err
+		}
+		if c.State != StateAccepted || c.RoomID != in.Conversation {
+			return nil
 		}
 		if c.Route == RouteStaff && c.StaffID != in.Sender {
 			return nil
@@ -253,6 +260,9 @@ func (t *turn) cmdClose(a commands.Args) error {
 	if err := t.reply(say("switchboard-closed-room", c.Ref)); err != nil {
 		return err
 	}
+	if err := t.enforceMembers(c, c.RoomID); err != nil {
+		return err
+	}
 	return t.tellRequester(c, say("switchboard-feedback-ask", c.Ref))
 }
 
@@ -275,10 +285,20 @@ func (t *turn) transfer(c *Case, v *Volunteer, reason string) (err error) {
 	if err := t.reply(say("switchboard-transferred-room", c.Ref)); err != nil {
 		return err
 	}
-	if err := t.removeWorkers(c, v); err != nil {
+	return t.requeue(c)
+}
+
+// requeue puts a case whose workers left back in the queue: the room keeps only the
+// requester until the next volunteer is invited, the queue's timers watch it again,
+// and it is offered on.
+func (t *turn) requeue(c *Case) error {
+	if err := t.enforceMembers(c, c.RoomID); err != nil {
 		return err
 	}
 	if err := t.tellRequester(c, say("switchboard-transferred-requester", c.Ref)); err != nil {
+		return err
+	}
+	if err := t.armQueueTimers(c); err != nil {
 		return err
 	}
 	return t.route(c)
@@ -288,12 +308,17 @@ func (t *turn) transfer(c *Case, v *Volunteer, reason string) (err error) {
 // and never see the case again; staff are told.
 func (t *turn) escalate(c *Case, v *Volunteer) (err error) {
 	defer wrapf(&err, "escalate case %s", c.Ref)
-	from := c.State
-	mentor := c.MentorID
-	c.Route, c.State, c.UpdatedAt = RouteStaff, StateStaff, t.now
+	from, oldRoom := c.State, c.RoomID
+	// The staff get a room of their own on !ack; this one keeps only the requester.
+	c.Route, c.State, c.UpdatedAt, c.RoomID = RouteStaff, StateStaff, t.now, ""
 	c.VolunteerID, c.MentorID = 0, 0
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 		return err
+	}
+	for _, tm := range []TimerKind{TimerQueueAlert, TimerReassure} {
+		if err := t.tx.DeleteTimer(t.ctx, tm, c.ID); err != nil {
+			return err
+		}
 	}
 	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: EventEscalated, At: t.now}); err != nil {
 		return err
@@ -301,30 +326,11 @@ func (t *turn) escalate(c *Case, v *Volunteer) (err error) {
 	if err := t.reply(say("switchboard-escalated-room", c.Ref)); err != nil {
 		return err
 	}
-	c.MentorID = mentor
-	if err := t.removeWorkers(c, v); err != nil {
+	if err := t.enforceMembers(c, oldRoom); err != nil {
 		return err
 	}
-	c.MentorID = 0
 	if err := t.startPaging(c); err != nil {
 		return err
 	}
 	return t.tellRequester(c, say("switchboard-escalated-requester", c.Ref))
-}
-
-// removeWorkers takes the volunteer (and their mentor) out of the case room.
-func (t *turn) removeWorkers(c *Case, v *Volunteer) error {
-	users := []string{v.UserID}
-	if c.MentorID != 0 && c.MentorID != v.ID {
-		if m, err := t.tx.VolunteerByID(t.ctx, c.MentorID); err != nil {
-			return err
-		} else if m != nil {
-			users = append(users, m.UserID)
-		}
-	}
-	if c.RoomID == "" {
-		return nil
-	}
-	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Action: ActionRemove,
-		Payload: ActionPayload{CaseID: c.ID, Room: c.RoomID, Users: users}})
 }

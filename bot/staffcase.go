@@ -26,9 +26,8 @@ func (t *turn) transferStaff(c *Case, to string) (err error) {
 	if err := t.openRoomFor(c, []string{next}); err != nil {
 		return err
 	}
-	if old == "" || c.RoomID == "" {
+	if old == "" {
 		return nil
 	}
-	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Action: ActionRemove,
-		Payload: ActionPayload{CaseID: c.ID, Room: c.RoomID, Users: []string{old}}})
+	return t.enforceMembers(c, c.RoomID)
 }

@@ -97,8 +97,13 @@ type CaseStore interface {
 	// Additions lists what was added to a case, oldest first.
 	Additions(ctx context.Context, caseID int64) ([]Addition, error)
 	AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) error
+	// CasesWorkedBy lists and locks the open volunteer-route cases the volunteer works
+	// or mentors.
+	CasesWorkedBy(ctx context.Context, volunteerID int64) ([]Case, error)
 	// AwaitingFeedback finds the person's case closed since since without feedback, or nil.
 	AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (*Case, error)
+	// RecentlyClosed finds the person's case closed most recently since since, or nil.
+	RecentlyClosed(ctx context.Context, personID int64, since time.Time) (*Case, error)
 }
 
 // RoomStore finds cases by their Matrix room.

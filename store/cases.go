@@ -194,6 +194,38 @@ func (t *Tx) AddNote(ctx context.Context, caseID int64, author, text string, now
 	return err
 }
 
+// CasesWorkedBy lists and locks the open volunteer-route cases a volunteer works or
+// mentors.
+func (t *Tx) CasesWorkedBy(ctx context.Context, volunteerID int64) (_ []bot.Case, err error) {
+	defer wrap(&err, "list the cases of volunteer %d", volunteerID)
+	var rows []caseRow
+	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases WHERE (volunteer_id = $1 OR mentor_id = $1)
+		AND route = 'volunteer' AND state IN ('accepted', 'active') ORDER BY id FOR UPDATE`, volunteerID); err != nil {
+		return nil, err
+	}
+	out := make([]bot.Case, len(rows))
+	for i, r := range rows {
+		out[i] = *r.toCase()
+	}
+	return out, nil
+}
+
+// RecentlyClosed finds and locks the person's case closed most recently since since,
+// or nil.
+func (t *Tx) RecentlyClosed(ctx context.Context, personID int64, since time.Time) (_ *bot.Case, err error) {
+	defer wrap(&err, "find the case person %d closed last", personID)
+	var r caseRow
+	err = t.tx.GetContext(ctx, &r, `SELECT `+caseColumns+` FROM cases WHERE person_id = $1 AND state = 'closed'
+		AND closed_at >= $2 ORDER BY closed_at DESC LIMIT 1 FOR UPDATE`, personID, ms(since))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.toCase(), nil
+}
+
 // AwaitingFeedback finds the person's most recent case closed since since that has no
 // feedback yet, or nil.
 func (t *Tx) AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (_ *bot.Case, err error) {
