@@ -95,6 +95,9 @@ func (t *turn) cancel() (err error) {
 		if err := t.followUpPages(c, ActionPageResolve); err != nil {
 			return err
 		}
+		if err := t.withdrawn(c); err != nil {
+			return err
+		}
 	}
 	if ik == nil && c == nil {
 		return t.reply(say("switchboard-cancel-none"))
@@ -151,4 +154,26 @@ func (t *turn) tellRequester(c *Case, r Reply) (err error) {
 		lang = t.s.cfg.DefaultLanguage
 	}
 	return t.send(p.Platform, c.Conversation, lang, false, false, r)
+}
+
+// withdrawn ends what a withdrawn case still had going: an open offer, and whoever was
+// working it in its room (who is told, without a word of why).
+func (t *turn) withdrawn(c *Case) error {
+	if o, err := t.tx.OpenOffer(t.ctx, c.ID); err != nil {
+		return err
+	} else if o != nil {
+		if _, err := t.tx.CloseOffer(t.ctx, o.ID, OfferWithdrawn, t.now); err != nil {
+			return err
+		}
+		if err := t.tx.DeleteTimer(t.ctx, TimerOfferExpiry, o.ID); err != nil {
+			return err
+		}
+	}
+	if c.RoomID == "" {
+		return nil
+	}
+	if err := t.send(Matrix, c.RoomID, t.s.cfg.DefaultLanguage, true, true, say("switchboard-withdrawn-room", c.Ref)); err != nil {
+		return err
+	}
+	return t.enforceMembers(c, c.RoomID)
 }

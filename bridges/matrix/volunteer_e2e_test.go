@@ -121,7 +121,8 @@ func TestVolunteerCaseEndToEnd(t *testing.T) {
 	}
 	right.c.Expect(t, caseRoom, "is closed")
 	alice.expect("How did it go")
-	alice.answer("4 it helped", "Thank you for your feedback")
+	alice.answer("4", "Thank you for your feedback")
+	alice.answer("!feedback it helped", "kept your comment")
 	if n := b.count(`SELECT count(*) FROM cases WHERE ref = $1 AND state = 'closed' AND feedback_rating = 4
 		AND first_reply_at > 0`, ref); n != 1 {
 		t.Error("close, first reply or feedback not stored")
