@@ -26,6 +26,11 @@ func TestServerRestartLosesNoMessage(t *testing.T) {
 	r.answer("no", "2 of 4")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// Delivery is at least once: a message whose lines the server had not yet
+	// confirmed when the link died is sent again. Crash only once everything
+	// sent is confirmed, so that anything sent again is a fault.
+	confirmed := func() { waitFor(t, func() bool { return b.count(`SELECT count(*) FROM outbox`) == 0 }) }
+	confirmed()
 
 	if err := n.Down(); err != nil {
 		t.Fatal(err)
@@ -53,6 +58,7 @@ func TestServerRestartLosesNoMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return strings.Contains(strings.Join(names(ctx, t, r.c, channel), " "), b.nick) })
+	confirmed()
 
 	// Again, and this time the requester returns on another nick: the bot cannot
 	// know it is them until they write, then both replies come, in order.
