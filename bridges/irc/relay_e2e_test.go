@@ -33,13 +33,7 @@ func TestRelayEndToEnd(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := runApp(t, &cfg)
-	for !strings.Contains(logs.String(), "Connected to IRC") || !strings.Contains(logs.String(), "Switchboard is running") {
-		if ctx.Err() != nil {
-			t.Fatal("the bot did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	runApp(t, &cfg).waitFor(t, 90*time.Second, "Connected to IRC", "Switchboard is running")
 	matrixSay := func(c *testenv.Client, room interface{ String() string }, text, want string) testenv.Msg {
 		t.Helper()
 		r := idOf(room)
@@ -110,9 +104,9 @@ func TestRelayEndToEnd(t *testing.T) {
 	}
 	t.Logf("relay room → IRC: %v", time.Since(start))
 
-	// Offline: kept, the room is told, delivered when back.
+	// Offline: kept, the room is told, delivered when back. Quit returns once the
+	// server has dropped the nick, so the bot's send finds it gone.
 	req.Quit()
-	time.Sleep(time.Second)
 	if _, err := vol.Send(ctx, inv.Room, "Are you still there?"); err != nil {
 		t.Fatal(err)
 	}
