@@ -38,7 +38,10 @@ func (t *turn) openRoomFor(c *Case, users []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if p.Platform == Matrix {
+	// Whether the requester shares the room is decided now, for the case's life: a
+	// change of configuration never moves a requester into, or out of, a room.
+	c.Relayed = !t.s.cfg.SharedRooms
+	if p.Platform == Matrix && !c.Relayed {
 		users = append(users, p.ExternalID)
 	}
 	var key [8]byte
@@ -118,6 +121,8 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 			return err
 		} else if p.Platform == IRC {
 			rs = append(rs, say("switchboard-relay-intro"))
+		} else if c.Relayed {
+			rs = append(rs, say("switchboard-relay-intro-relayed", t.pseudonym(c, in.Sender)))
 		}
 		return t.reply(rs...)
 	})
@@ -295,7 +300,11 @@ func (t *turn) requeue(c *Case) error {
 	if err := t.enforceMembers(c, c.RoomID); err != nil {
 		return err
 	}
-	if err := t.tellRequester(c, say("switchboard-transferred-requester", c.Ref)); err != nil {
+	key := "switchboard-transferred-requester"
+	if c.Relayed {
+		key = "switchboard-transferred-requester-relayed"
+	}
+	if err := t.tellRequester(c, say(key, c.Ref)); err != nil {
 		return err
 	}
 	if err := t.armQueueTimers(c); err != nil {

@@ -158,6 +158,8 @@ func buildTable() commands.Table[*turn] {
 			HelpKey: "switchboard-help-note", UsageKey: "switchboard-note-usage", Run: (*turn).cmdNote},
 		{Name: "escalate", Roles: worker, Places: commands.CaseRoom,
 			HelpKey: "switchboard-help-escalate", Run: (*turn).cmdEscalate},
+		{Name: "reveal", Roles: worker, Places: commands.CaseRoom,
+			HelpKey: "switchboard-help-reveal", Run: (*turn).cmdReveal},
 	}
 }
 

@@ -63,6 +63,8 @@ const (
 	EventIntruderRemoved    EventKind = "intruder_removed"
 	EventOfferWithdrawn     EventKind = "offer_withdrawn"
 	EventUnassigned         EventKind = "unassigned"
+	EventRelayed            EventKind = "relayed"
+	EventRevealed           EventKind = "revealed"
 )
 
 // offerEvent is the audit event of an offer ending without acceptance.

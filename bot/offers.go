@@ -132,6 +132,9 @@ func (t *turn) assign(c *Case, v *Volunteer, offerID int64) (err error) {
 	if err := t.reply(say("switchboard-accept-won", c.Ref)); err != nil {
 		return err
 	}
+	if c.Relayed {
+		return t.tellRequester(c, say("switchboard-volunteer-accepted-relayed", c.Ref))
+	}
 	return t.tellRequester(c, say("switchboard-volunteer-accepted", c.Ref))
 }
 

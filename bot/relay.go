@@ -2,25 +2,31 @@ package bot
 
 import (
 	"context"
+	"hash/fnv"
 
+	"switchboard/commands"
 	"switchboard/i18n"
 )
 
 func escape(s string) string { return i18n.EscapeMarkdown(s) }
 
-// The relay joins an IRC requester to their case room on Matrix: what they write to
-// the bot while a volunteer (or staff) has the case goes into the room, marked as
-// theirs; what the volunteer writes in the room reaches them by private message,
-// prefixed with the volunteer's name. Relayed text is passed on, never stored or logged.
+// The relay joins a requester to the room where their case is worked without putting
+// them in it: an IRC requester always, and a Matrix requester in relayed mode (the
+// default), where the case room holds the helpers only. What the requester writes to
+// the bot while someone works the case goes into the room, marked as theirs; what a
+// helper writes there reaches the requester's direct chat under a pseudonym that is
+// stable for the case ("Helper Ash"), never their account or display name, unless they
+// !reveal themselves. Relayed text is passed on, never stored or logged; the audit log
+// keeps who relayed what to whom, without the words.
 
-// relayActive reports whether the case is being worked in a room the requester is not
-// in (an IRC requester), so their messages belong there.
-func relayActive(c *Case, p Person) bool {
-	return p.Platform == IRC && c.RoomID != "" && (c.State == StateAccepted || c.State == StateActive)
+// relayed reports whether the case is worked in a room the requester is not in, so
+// their messages belong there.
+func relayed(c *Case, p Person) bool {
+	return (p.Platform == IRC || c.Relayed) && c.RoomID != "" && (c.State == StateAccepted || c.State == StateActive)
 }
 
 // relayIn passes a requester's message into the case room, marked as theirs: from IRC,
-// or from their direct chat with the bot when they did not write in the room.
+// or from their direct chat with the bot.
 func (t *turn) relayIn(c *Case, text string) error {
 	name, via := t.person.ExternalID, "IRC"
 	if t.unidentified {
@@ -29,19 +35,86 @@ func (t *turn) relayIn(c *Case, text string) error {
 	if t.person.Platform == Matrix {
 		via = "direct message"
 	}
+	if err := t.event(c.ID, 0, "requester", EventRelayed, map[string]string{"to": "workers"}); err != nil {
+		return err
+	}
 	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID,
 		Plain: name + " (" + via + "): " + text, Markdown: "**" + escape(name) + "** (" + via + "): " + escape(text)})
 }
 
-// relayOut passes a volunteer's message in the room to the IRC requester.
+// relayOut passes a helper's message in the room to a requester who is not in it. In a
+// shared room an IRC requester sees the helper's display name, as the Matrix requester
+// beside them does; in a relayed case, only the pseudonym.
 func (t *turn) relayOut(c *Case, senderName, text string) (err error) {
 	defer wrapf(&err, "relay to the requester of case %s", c.Ref)
 	p, err := t.tx.PersonRef(t.ctx, c.PersonID)
-	if err != nil || p.Platform != IRC {
+	if err != nil || !relayed(c, p) {
 		return err
 	}
-	return t.enqueue(Outgoing{Platform: IRC, Conversation: c.Conversation, Plain: senderName + ": " + text,
-		Markdown: senderName + ": " + text})
+	name := senderName
+	if c.Relayed {
+		name = t.pseudonym(c, t.sender)
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Kind: EventRelayed,
+		Detail: map[string]string{"to": "requester"}, At: t.now}); err != nil {
+		return err
+	}
+	if p.Platform == IRC {
+		return t.enqueue(Outgoing{Platform: IRC, Conversation: c.Conversation, Plain: name + ": " + text,
+			Markdown: name + ": " + text})
+	}
+	// A helper's words keep their formatting: Markdown, rendered without raw HTML.
+	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.Conversation, Plain: name + ": " + text,
+		Markdown: "**" + escape(name) + ":** " + text})
+}
+
+// helperNames give pseudonyms: short, easy to read, not anyone's account.
+var helperNames = []string{"Ash", "Birch", "Cedar", "Elm", "Fern", "Hazel", "Iris", "Juniper", "Laurel",
+	"Linden", "Maple", "Olive", "Poplar", "Rowan", "Sage", "Willow", "Alder", "Aspen", "Clover", "Heather"}
+
+// pseudonym names a helper to the requester: the same for the whole case, and
+// different helpers of one case (a volunteer, their mentor, staff after an escalation)
+// usually differ. It says the role, not who.
+func (t *turn) pseudonym(c *Case, userID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(c.Ref))
+	h.Write([]byte{0})
+	h.Write([]byte(userID))
+	key := "switchboard-pseudonym-helper"
+	if c.Route == RouteStaff {
+		key = "switchboard-pseudonym-staff"
+	}
+	lang := t.s.cfg.DefaultLanguage
+	name, _ := t.s.cat.Render(lang, key, helperNames[h.Sum32()%uint32(len(helperNames))])
+	return name
+}
+
+// cmdReveal lets a helper tell the requester who they are, in a relayed case: their
+// choice, audited.
+func (t *turn) cmdReveal(commands.Args) error {
+	c := t.caller.room
+	if !c.Relayed {
+		return t.reply(say("switchboard-reveal-shared"))
+	}
+	p, err := t.tx.PersonRef(t.ctx, c.PersonID)
+	if err != nil {
+		return err
+	}
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Subject: t.sender, Kind: EventRevealed, At: t.now}); err != nil {
+		return err
+	}
+	lang := p.Language
+	if lang == "" {
+		lang = t.s.cfg.DefaultLanguage
+	}
+	who := t.sender
+	if t.senderName != "" && t.senderName != t.sender {
+		who = t.senderName + " (" + t.sender + ")"
+	}
+	if err := t.send(p.Platform, c.Conversation, lang, false, false, say("switchboard-revealed", t.pseudonym(c, t.sender), who)); err != nil {
+		return err
+	}
+	return t.reply(say("switchboard-reveal-done", c.Ref))
 }
 
 // RequesterPresence tells an IRC requester's case room when they go offline (their
@@ -54,7 +127,7 @@ func (s *Service) RequesterPresence(ctx context.Context, platform Platform, exte
 			return err
 		}
 		c, err := t.tx.OpenCase(ctx, p.ID)
-		if err != nil || c == nil || !relayActive(c, p) {
+		if err != nil || c == nil || p.Platform != IRC || !relayed(c, p) {
 			return err
 		}
 		key := "switchboard-relay-away"

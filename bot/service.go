@@ -54,6 +54,10 @@ type Config struct {
 	// eligible volunteer to !accept wins, instead of offering them to one at a time.
 	Broadcast              bool
 	VolunteersConversation string
+	// SharedRooms puts a Matrix requester in the case room with the helpers. Otherwise
+	// (relayed, the default) the case room holds the helpers only and the bot relays
+	// between it and the requester's direct chat, with the helpers under a pseudonym.
+	SharedRooms bool
 
 	// OnCall is the escalation chain of staff Matrix IDs; the primary rotates every
 	// RotationPeriod from RotationStart. A page not acknowledged within AckTimeout goes
@@ -160,7 +164,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 			}
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, platform: in.Platform, conv: in.Conversation, now: now,
-			queued: &queued, unidentified: in.Unidentified, sender: in.Sender, armed: &armed}
+			queued: &queued, unidentified: in.Unidentified, sender: in.Sender, armed: &armed, senderName: in.SenderName}
 		if err := t.handle(in); err != nil {
 			return err
 		}
@@ -243,6 +247,8 @@ type turn struct {
 	armed *bool
 	// caller is who gave the command being run, and where.
 	caller caller
+	// senderName is how the sender shows in the room (a display name), when known.
+	senderName string
 }
 
 // setTimer arms a timer and remembers that the timer loop must look again.

@@ -158,6 +158,9 @@ type Case struct {
 	FeedbackComment     string
 	// PurgedAt is when retention erased the content of the ended case (zero: not yet).
 	PurgedAt time.Time
+	// Relayed: the case's rooms hold its helpers only, and the bot relays between them
+	// and the requester's direct chat (fixed when its first room is made).
+	Relayed bool
 }
 
 // Addition is something the requester wrote after the intake (a message, !add), or an
