@@ -156,7 +156,8 @@ func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) erro
 // an IRC requester.
 func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 	defer wrapf(&err, "in the room of case %s", c.Ref)
-	if in.Kind != KindText {
+	nonText := in.Kind == KindMedia || in.Kind == KindReaction || in.Kind == KindRedaction
+	if in.Kind != KindText && !nonText {
 		return nil
 	}
 	var worker *Volunteer
@@ -171,6 +172,12 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 	// A case is worked from its current room only; a room it left is not a place to act.
 	current := c.RoomID == in.Conversation
 	canWork = canWork && c.State.Open() && current
+	if nonText { // a worker's file, reaction or redaction reaches a requester who is not here
+		if !canWork {
+			return nil
+		}
+		return t.relayOut(c, nameOr(in), "")
+	}
 	text := Sanitize(in.Text)
 	who := caller{Caller: commands.Caller{Roles: commands.Anyone, Place: commands.CaseRoom}, room: c, worker: worker}
 	if canWork {

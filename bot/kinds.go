@@ -110,6 +110,11 @@ const (
 	// policy). Conversation is the paged staff member's Matrix ID.
 	ActionPageAck     Action = "page_ack"
 	ActionPageResolve Action = "page_resolve"
+	// ActionRelay (platform Matrix) passes one event of a relayed case to the other side:
+	// a message (Plain, Markdown) that may reply to an earlier one, an edit, a reaction,
+	// a redaction or a file (Payload). The bridge records the relayed event's
+	// counterpart, so later edits, replies and redactions find it.
+	ActionRelay Action = "relay"
 )
 
 // LinkKind says how two cases name each other's people.

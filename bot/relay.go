@@ -25,8 +25,8 @@ func relayed(c *Case, p Person) bool {
 	return (p.Platform == IRC || c.Relayed) && c.RoomID != "" && (c.State == StateAccepted || c.State == StateActive)
 }
 
-// relayIn passes a requester's message into the case room, marked as theirs: from IRC,
-// or from their direct chat with the bot.
+// relayIn passes a requester's message (or edit, reply, reaction, redaction, file)
+// into the case room, marked as theirs: from IRC, or from their direct chat.
 func (t *turn) relayIn(c *Case, text string) error {
 	name, via := t.person.ExternalID, "IRC"
 	if t.unidentified {
@@ -38,13 +38,45 @@ func (t *turn) relayIn(c *Case, text string) error {
 	if err := t.event(c.ID, 0, "requester", EventRelayed, map[string]string{"to": "workers"}); err != nil {
 		return err
 	}
-	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID,
-		Plain: name + " (" + via + "): " + text, Markdown: "**" + escape(name) + "** (" + via + "): " + escape(text)})
+	o := Outgoing{Platform: Matrix, Conversation: c.RoomID,
+		Plain: name + " (" + via + "): " + text, Markdown: "**" + escape(name) + "** (" + via + "): " + escape(text)}
+	if t.person.Platform == IRC {
+		return t.enqueue(o) // IRC has no edits, replies or files to follow
+	}
+	return t.enqueue(t.asRelay(o, c, name+" ("+via+")"))
 }
 
-// relayOut passes a helper's message in the room to a requester who is not in it. In a
-// shared room an IRC requester sees the helper's display name, as the Matrix requester
-// beside them does; in a relayed case, only the pseudonym.
+// asRelay makes a message an ActionRelay that carries what the event being handled
+// does to an earlier one, or its file, and lets the bridge record its counterpart.
+func (t *turn) asRelay(o Outgoing, c *Case, who string) Outgoing {
+	in := t.in
+	o.Action = ActionRelay
+	o.Payload = ActionPayload{CaseID: c.ID, Source: in.EventID, SourceRoom: in.Conversation, Relation: in.Relation, Media: in.Media}
+	if in.Kind == KindMedia && in.Media != nil {
+		o.Plain, o.Markdown = who+": "+in.Media.Name, "**"+escape(who)+":** "+escape(in.Media.Name)
+	}
+	return o
+}
+
+// relayNonText passes on a reaction, redaction or file that a requester sent in their
+// direct chat, when their case is relayed; done is false otherwise.
+func (t *turn) relayNonText(in Inbound) (done bool, err error) {
+	p, ok, err := t.tx.FindPerson(t.ctx, in.Platform, in.Sender)
+	if err != nil || !ok {
+		return false, err
+	}
+	c, err := t.tx.OpenCase(t.ctx, p.ID)
+	if err != nil || c == nil || !relayed(c, p) {
+		return false, err
+	}
+	t.person = p
+	return true, t.relayIn(c, "")
+}
+
+// relayOut passes a helper's message (or edit, reply, reaction, redaction, file) in
+// the room to a requester who is not in it. In a shared room an IRC requester sees the
+// helper's display name, as the Matrix requester beside them does; in a relayed case,
+// only the pseudonym.
 func (t *turn) relayOut(c *Case, senderName, text string) (err error) {
 	defer wrapf(&err, "relay to the requester of case %s", c.Ref)
 	p, err := t.tx.PersonRef(t.ctx, c.PersonID)
@@ -60,12 +92,39 @@ func (t *turn) relayOut(c *Case, senderName, text string) (err error) {
 		return err
 	}
 	if p.Platform == IRC {
-		return t.enqueue(Outgoing{Platform: IRC, Conversation: c.Conversation, Plain: name + ": " + text,
-			Markdown: name + ": " + text})
+		line, ok := t.ircLine(name, text)
+		if !ok {
+			return nil
+		}
+		return t.enqueue(Outgoing{Platform: IRC, Conversation: c.Conversation, Plain: line, Markdown: line})
 	}
 	// A helper's words keep their formatting: Markdown, rendered without raw HTML.
-	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.Conversation, Plain: name + ": " + text,
-		Markdown: "**" + escape(name) + ":** " + text})
+	o := Outgoing{Platform: Matrix, Conversation: c.Conversation, Plain: name + ": " + text,
+		Markdown: "**" + escape(name) + ":** " + text}
+	return t.enqueue(t.asRelay(o, c, name))
+}
+
+// ircLine says on IRC what a helper did on Matrix: IRC has no edits, reactions,
+// redactions or files, so they become plain lines.
+func (t *turn) ircLine(name, text string) (string, bool) {
+	lang := t.s.cfg.DefaultLanguage
+	switch {
+	case t.in.Kind == KindMedia && t.in.Media != nil:
+		s, _ := t.s.cat.Render(lang, "switchboard-relay-irc-file", name, t.in.Media.Name)
+		return s, true
+	case t.in.Kind == KindReaction:
+		s, _ := t.s.cat.Render(lang, "switchboard-relay-irc-reaction", name, t.in.Relation.Key)
+		return s, true
+	case t.in.Kind == KindRedaction:
+		s, _ := t.s.cat.Render(lang, "switchboard-relay-irc-redaction", name)
+		return s, true
+	case t.in.Relation.Kind == RelEdit:
+		s, _ := t.s.cat.Render(lang, "switchboard-relay-irc-edit", name, text)
+		return s, true
+	case text == "":
+		return "", false
+	}
+	return name + ": " + text, true
 }
 
 // helperNames give pseudonyms: short, easy to read, not anyone's account.

@@ -219,6 +219,12 @@ type ActionPayload struct {
 	// A page says only this and where to act: phones show pages on locked screens.
 	Ref   string `json:"ref,omitempty"`
 	Round int    `json:"round,omitempty"`
+	// For relayed events (ActionRelay): the event relayed and the room it came from, so
+	// the bridge can record its counterpart; what it does to an earlier one; its file.
+	Source     string   `json:"source,omitempty"`
+	SourceRoom string   `json:"source_room,omitempty"`
+	Relation   Relation `json:"relation,omitempty"`
+	Media      *Media   `json:"media,omitempty"`
 }
 
 // Timer fires once at Due for a subject (an intake or case ID).

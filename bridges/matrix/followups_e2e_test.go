@@ -40,6 +40,7 @@ func waitGone(t *testing.T, c *testenv.Client, room id.RoomID, user id.UserID) {
 func TestFollowUpsAndMembershipEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := newBot(t, testenv.Homeserver(t), testenv.NewDB(t))
+	b.cfg.Service.CaseRooms = "shared" // the requester is in the case room
 	staff, staffRoom := staffRoomFor(t, b)
 	b.start()
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)

@@ -36,6 +36,8 @@ func (b *Bridge) act(ctx context.Context, o bot.Outgoing) error {
 		return nil
 	case bot.ActionMembers:
 		return b.enforceMembers(ctx, o.Payload)
+	case bot.ActionRelay:
+		return b.relay(ctx, o)
 	}
 	return fmt.Errorf("%w: unknown action %q", bot.ErrPermanent, o.Action)
 }

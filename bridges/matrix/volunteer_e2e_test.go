@@ -46,6 +46,7 @@ func (p person) cmd(text, want string) testenv.Msg {
 func TestVolunteerCaseEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := newBot(t, testenv.Homeserver(t), testenv.NewDB(t))
+	b.cfg.Service.CaseRooms = "shared" // the requester is in the case room
 	staff, staffRoom := staffRoomFor(t, b)
 	b.start()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -189,6 +190,7 @@ func TestOfferSurvivesRestart(t *testing.T) {
 func TestTransferAndEscalateInRoom(t *testing.T) {
 	t.Parallel()
 	b := newBot(t, testenv.Homeserver(t), testenv.NewDB(t))
+	b.cfg.Service.CaseRooms = "shared" // the requester is in the case room
 	staff, staffRoom := staffRoomFor(t, b)
 	b.start()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)

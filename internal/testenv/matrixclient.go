@@ -67,6 +67,8 @@ type Client struct {
 	invites       []Invite
 	inviteCursor  int
 	undecryptable []id.EventID
+	// events is every timeline event seen per room, decrypted where it could be.
+	events map[id.RoomID][]*event.Event
 }
 
 // pickleKey only protects crypto state in a throwaway test database.
@@ -137,6 +139,7 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 		cursor:        map[id.RoomID]int{},
 		seen:          map[id.EventID]bool{},
 		joining:       map[id.RoomID]bool{},
+		events:        map[id.RoomID][]*event.Event{},
 	}
 	helper.DecryptErrorCallback = c.onUndecryptable
 	if err := helper.Init(ctx); err != nil {
@@ -146,6 +149,7 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 	cli.Crypto = helper
 	syncer.OnEventType(event.EventMessage, c.onMessage)
 	syncer.OnEventType(event.StateMember, c.onMember)
+	syncer.OnEvent(c.onAny)
 
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	go c.syncLoop()
