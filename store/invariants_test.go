@@ -334,7 +334,7 @@ func (s *sim) checkMessage(m bot.Outgoing) {
 func (s *sim) allowed(roomID string) map[string]bool {
 	var c struct {
 		Route, State, RoomID, Staff, Requester, Platform, Volunteer, Mentor string
-		Relayed                                                           bool
+		Relayed                                                             bool
 	}
 	err := s.d.st.DB.QueryRow(`SELECT c.route, c.state, c.room_id, c.staff_id, p.external_id, p.platform,
 			coalesce(v.user_id, ''), coalesce(m.user_id, ''), c.relayed
