@@ -176,7 +176,7 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 		if !canWork {
 			return nil
 		}
-		return t.relayOut(c, nameOr(in), "")
+		return t.relayOut(c, "")
 	}
 	text := Sanitize(in.Text)
 	who := caller{Caller: commands.Caller{Roles: commands.Anyone, Place: commands.CaseRoom}, room: c, worker: worker}
@@ -202,7 +202,7 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 			return err
 		}
 	}
-	return t.relayOut(c, nameOr(in), text)
+	return t.relayOut(c, text)
 }
 
 // The commands of whoever works a case, in its room: t.caller.room is the case.

@@ -74,19 +74,16 @@ func (t *turn) relayNonText(in Inbound) (done bool, err error) {
 }
 
 // relayOut passes a helper's message (or edit, reply, reaction, redaction, file) in
-// the room to a requester who is not in it. In a shared room an IRC requester sees the
-// helper's display name, as the Matrix requester beside them does; in a relayed case,
-// only the pseudonym.
-func (t *turn) relayOut(c *Case, senderName, text string) (err error) {
+// the room to a requester who is not in it, under the helper's pseudonym for the case.
+// Never the display name, not even in a shared room: it is the helper's to choose and
+// could read "Switchboard" or anyone's name.
+func (t *turn) relayOut(c *Case, text string) (err error) {
 	defer wrapf(&err, "relay to the requester of case %s", c.Ref)
 	p, err := t.tx.PersonRef(t.ctx, c.PersonID)
 	if err != nil || !relayed(c, p) {
 		return err
 	}
-	name := senderName
-	if c.Relayed {
-		name = t.pseudonym(c, t.sender)
-	}
+	name := t.pseudonym(c, t.sender)
 	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Kind: EventRelayed,
 		Detail: map[string]string{"to": "requester"}, At: t.now}); err != nil {
 		return err
@@ -195,12 +192,4 @@ func (s *Service) RequesterPresence(ctx context.Context, platform Platform, exte
 		}
 		return t.send(Matrix, c.RoomID, s.cfg.DefaultLanguage, true, true, say(key))
 	})
-}
-
-// nameOr is the sender's display name, or their ID.
-func nameOr(in Inbound) string {
-	if in.SenderName != "" {
-		return in.SenderName
-	}
-	return in.Sender
 }

@@ -574,8 +574,25 @@ func (t *turn) replyList(heading Reply, items []Reply) error {
 // is the bot's own, so it goes into a code block as it is.
 func (t *turn) replyCode(heading Reply, text string) error {
 	plain, md := t.s.cat.Render(t.lang(), heading.Key, heading.Params...)
+	fence := codeFence(text)
 	return t.enqueue(Outgoing{Platform: t.platform, Conversation: t.conv,
-		Plain: plain + "\n\n" + text, Markdown: md + "\n\n```\n" + text + "```"})
+		Plain: plain + "\n\n" + text, Markdown: md + "\n\n" + fence + "\n" + text + "\n" + fence})
+}
+
+// codeFence is a fence no run of backticks in text can close (CommonMark closes a
+// fence only with as many backticks or more): text typed by people (an audit reason)
+// cannot break out of the block and be rendered as Markdown.
+func codeFence(text string) string {
+	longest, run := 0, 0
+	for _, r := range text {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
 }
 
 func (t *turn) lang() string {
