@@ -383,8 +383,8 @@ func (s *sim) checkState() {
 			WHERE o.case_id = c.id AND o.state = 'open') > 1`},
 		{"a case offered to or held by a volunteer it names", `SELECT c.ref FROM cases c JOIN volunteers v
 			ON v.id IN (c.volunteer_id, c.mentor_id)
-			WHERE c.state IN ('offered', 'accepted', 'active') AND (lower(v.wiki_username) = ANY (SELECT lower(p) FROM unnest(c.parties) p)
-				OR EXISTS (SELECT 1 FROM conflicts f WHERE f.volunteer_id = v.id AND lower(f.username) = ANY (SELECT lower(p) FROM unnest(c.parties) p)))`},
+			WHERE c.state IN ('offered', 'accepted', 'active') AND (v.wiki_key = ANY (c.party_keys)
+				OR EXISTS (SELECT 1 FROM conflicts f WHERE f.volunteer_id = v.id AND f.name_key = ANY (c.party_keys)))`},
 	} {
 		var refs []string
 		if err := s.d.st.DB.Select(&refs, q.sql); err != nil {
