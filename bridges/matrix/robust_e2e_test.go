@@ -201,15 +201,20 @@ func TestBotDeviceIsCrossSigned(t *testing.T) {
 	if err := b.db().QueryRow(`SELECT recovery_key FROM matrix_session`).Scan(&sealed); err != nil || len(sealed) < 40 {
 		t.Fatalf("recovery key not kept: %v", err)
 	}
-	var device string
-	_ = b.db().QueryRow(`SELECT device_id FROM matrix_session`).Scan(&device)
+	deviceID := func() string {
+		t.Helper()
+		var device string
+		if err := b.db().QueryRow(`SELECT device_id FROM matrix_session`).Scan(&device); err != nil || device == "" {
+			t.Fatalf("no device ID stored (%q): %v", device, err)
+		}
+		return device
+	}
+	device := deviceID()
 	b.stop()
 	b.start()
 	alice.answer("no", "2 of 4")
 	check()
-	var after string
-	_ = b.db().QueryRow(`SELECT device_id FROM matrix_session`).Scan(&after)
-	if after != device {
+	if after := deviceID(); after != device {
 		t.Errorf("device changed across a restart: %s -> %s", device, after)
 	}
 }
