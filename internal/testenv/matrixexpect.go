@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -63,16 +62,6 @@ func (c *Client) Expect(tb testing.TB, room id.RoomID, substr string) Msg {
 		tb.Fatalf("expected a message containing %q: %v", substr, err)
 	}
 	return m
-}
-
-// ExpectNone fails the test if anyone else posts in room within d.
-func (c *Client) ExpectNone(tb testing.TB, room id.RoomID, d time.Duration) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	if m, err := c.WaitFor(ctx, room, func(Msg) bool { return true }); err == nil {
-		tb.Fatalf("expected silence in %s, got a message from %s (%d bytes)", room, m.Sender, len(m.Body))
-	}
 }
 
 // ExpectNext waits up to ExpectTimeout for the next message from someone else
