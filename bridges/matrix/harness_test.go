@@ -34,7 +34,7 @@ type testBot struct {
 type syncBuffer struct {
 	mu      sync.Mutex
 	buf     bytes.Buffer
-	changed chan struct{} // closed and replaced on every write
+	changed chan struct{} // made by a waiter, closed by the next write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
