@@ -225,7 +225,10 @@ func TestTransferAndEscalateInRoom(t *testing.T) {
 	if _, err := first.c.Send(ctx, caseRoom, "!transfer going on holiday"); err != nil {
 		t.Fatal(err)
 	}
-	first.c.Expect(t, caseRoom, "goes back to the queue")
+	// The requester, who stays, reads the answers here: the volunteer is removed right
+	// after them, and under load Dendrite 0.13.8's /sync can then leave the room's last
+	// events, answer and removal alike, out of that volunteer's stream for good.
+	alice.c.Expect(t, caseRoom, "goes back to the queue")
 	if err := alice.c.WaitMembership(ctx, caseRoom, first.c.UserID(), event.MembershipLeave); err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +242,7 @@ func TestTransferAndEscalateInRoom(t *testing.T) {
 	if _, err := second.c.Send(ctx, caseRoom, "!escalate"); err != nil {
 		t.Fatal(err)
 	}
-	second.c.Expect(t, caseRoom, "passed to staff")
+	alice.c.Expect(t, caseRoom, "passed to staff")
 	if err := alice.c.WaitMembership(ctx, caseRoom, second.c.UserID(), event.MembershipLeave); err != nil {
 		t.Fatal(err)
 	}

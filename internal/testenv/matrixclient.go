@@ -67,7 +67,6 @@ type Client struct {
 	invites       []Invite
 	inviteCursor  int
 	undecryptable []id.EventID
-	members       map[id.RoomID]map[id.UserID]event.Membership
 	ciphertexts   map[id.RoomID][]id.UserID // senders of m.room.encrypted, decryptable or not
 }
 
@@ -139,7 +138,6 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 		cursor:        map[id.RoomID]int{},
 		seen:          map[id.EventID]bool{},
 		joining:       map[id.RoomID]bool{},
-		members:       map[id.RoomID]map[id.UserID]event.Membership{},
 		ciphertexts:   map[id.RoomID][]id.UserID{},
 	}
 	helper.DecryptErrorCallback = c.onUndecryptable
@@ -150,7 +148,6 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 	cli.Crypto = helper
 	syncer.OnEventType(event.EventMessage, c.onMessage)
 	syncer.OnEventType(event.EventEncrypted, c.onEncrypted)
-	syncer.OnEventType(event.StateMember, c.recordMembership)
 	syncer.OnEventType(event.StateMember, c.onMember)
 
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -249,18 +246,6 @@ func (c *Client) onEncrypted(_ context.Context, evt *event.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ciphertexts[evt.RoomID] = append(c.ciphertexts[evt.RoomID], evt.Sender)
-	c.notifyLocked()
-}
-
-// recordMembership keeps everyone's latest membership in the rooms the client
-// sees, for tests that wait for someone to join or leave.
-func (c *Client) recordMembership(_ context.Context, evt *event.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.members[evt.RoomID] == nil {
-		c.members[evt.RoomID] = map[id.UserID]event.Membership{}
-	}
-	c.members[evt.RoomID][id.UserID(evt.GetStateKey())] = evt.Content.AsMember().Membership
 	c.notifyLocked()
 }
 

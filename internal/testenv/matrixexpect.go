@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -83,24 +84,35 @@ func (c *Client) ExpectNext(tb testing.TB, room id.RoomID, substr string) Msg {
 	return m
 }
 
-// WaitMembership waits until the client has seen user's membership in room
-// become want (someone joining, leaving or being removed).
+// WaitMembership waits until user's membership in room is want (someone
+// joining, leaving or being removed) in the homeserver's room state. It asks
+// the server rather than trusting the sync stream: under load, Dendrite 0.13.8
+// was seen to leave a removal out of /sync, for good, both for the member
+// removed and for one who stayed. It asks again whenever the client records
+// something, and at least every membershipPoll.
 func (c *Client) WaitMembership(ctx context.Context, room id.RoomID, user id.UserID, want event.Membership) error {
 	for {
 		c.mu.Lock()
-		got, changed := c.members[room][user], c.changed
+		changed := c.changed
 		c.mu.Unlock()
-		if got == want {
+		var m event.MemberEventContent
+		err := c.cli.StateEvent(ctx, room, event.StateMember, user.String(), &m)
+		if err == nil && m.Membership == want {
 			return nil
 		}
 		select {
 		case <-changed:
+		case <-time.After(membershipPoll):
 		case <-ctx.Done():
-			return fmt.Errorf("testenv: %s waiting for %s to be %s in %s (last seen: %q): %w",
-				c.cli.UserID, user, want, room, got, ctx.Err())
+			return fmt.Errorf("testenv: %s waiting for %s to be %s in %s (last seen: %q, %v): %w",
+				c.cli.UserID, user, want, room, m.Membership, err, ctx.Err())
 		}
 	}
 }
+
+// membershipPoll bounds how long a membership change can go unnoticed when
+// the sync stream does not bring it.
+const membershipPoll = 200 * time.Millisecond
 
 // WaitEncrypted waits until the client has seen an encrypted event from sender
 // in room, whether or not it could decrypt it.
