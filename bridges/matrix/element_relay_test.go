@@ -119,7 +119,6 @@ func TestElementRelayedCase(t *testing.T) {
 	b := newBot(t, hs, testenv.NewDB(t))
 	staff, staffRoom := staffRoomFor(t, b)
 	b.start()
-	waitRunning(t, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 	defer cancel()
 	vol := startAgent(t, hs, "vel")
