@@ -210,7 +210,7 @@ func (s *sim) say(in bot.Inbound, followed *simRequester) {
 		s.texts++
 		words := strings.TrimPrefix(in.Text, "!add ")
 		for _, m := range out {
-			if m.Action != "" {
+			if m.Action != "" && m.Action != bot.ActionRelay {
 				continue
 			}
 			if m.Conversation == in.Conversation || (s.rooms[m.Conversation] != nil && strings.Contains(m.Plain, words)) {
@@ -271,7 +271,7 @@ func (s *sim) deliver(see func([]bot.Outgoing)) {
 			for _, u := range m.Payload.Users {
 				delete(s.rooms[m.Payload.Room], u)
 			}
-		case "":
+		case "", bot.ActionRelay:
 			s.checkMessage(m)
 		}
 	}

@@ -54,8 +54,8 @@ func BenchmarkCaseRoom(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-		must(say(staff, staffRoom, c+vol.UserID().String(), vol.UserID().String()))
+	for _, c := range testenv.Enrol(vol.UserID().String()) {
+		must(say(staff, staffRoom, c, vol.UserID().String()))
 	}
 	must(say(vol, volDM, "!languages en", "You help in"))
 	must(say(vol, volDM, "!limit 10", "at most"))

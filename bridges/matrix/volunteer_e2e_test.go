@@ -64,7 +64,7 @@ func TestVolunteerCaseEndToEnd(t *testing.T) {
 	applicant := newPerson(t, b, "vapplicant")
 	for _, v := range []person{conflicted, offduty, right} {
 		uid := v.c.UserID().String()
-		staffSay("!volunteer add "+uid, "on the roster")
+		staffSay(testenv.Enrol(uid)[0], "on the roster")
 		staffSay("!volunteer confirm "+uid, "now trainee")
 		staffSay("!volunteer promote "+uid, "now active")
 		v.cmd("!languages en", "You help in: en")
@@ -159,8 +159,8 @@ func TestOfferSurvivesRestart(t *testing.T) {
 	first := newPerson(t, b, "vfirst")
 	second := newPerson(t, b, "vsecond")
 	for _, v := range []person{first, second} {
-		for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-			if _, err := staff.Send(ctx, staffRoom, c+v.c.UserID().String()); err != nil {
+		for _, c := range testenv.Enrol(v.c.UserID().String()) {
+			if _, err := staff.Send(ctx, staffRoom, c); err != nil {
 				t.Fatal(err)
 			}
 			staff.Expect(t, staffRoom, v.c.UserID().String())
@@ -201,8 +201,8 @@ func TestTransferAndEscalateInRoom(t *testing.T) {
 	defer cancel()
 	first, second := newPerson(t, b, "vone"), newPerson(t, b, "vtwo")
 	for _, v := range []person{first, second} {
-		for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-			if _, err := staff.Send(ctx, staffRoom, c+v.c.UserID().String()); err != nil {
+		for _, c := range testenv.Enrol(v.c.UserID().String()) {
+			if _, err := staff.Send(ctx, staffRoom, c); err != nil {
 				t.Fatal(err)
 			}
 			staff.Expect(t, staffRoom, v.c.UserID().String())
