@@ -46,7 +46,7 @@ func ParseYesNo(text string) (yes, ok bool) {
 }
 
 // noneWords mean "no usernames to give".
-var noneWords = wordSet("none no nobody n/a na - nothing unknown keine aucun")
+var noneWords = wordSet("none no nobody n/a na - nothing unknown keine keiner niemand aucun ninguno ninguna nadie")
 
 // maxParties bounds a list so one message cannot flood the case.
 const maxParties = 20
@@ -115,6 +115,9 @@ var languages = map[string]string{
 	"arabic": "ar", "हिन्दी": "hi", "hindi": "hi", "türkçe": "tr", "turkish": "tr",
 	"فارسی": "fa", "persian": "fa", "indonesia": "id", "indonesian": "id",
 	"bahasa indonesia": "id", "עברית": "he", "hebrew": "he", "한국어": "ko", "korean": "ko",
+	// How German and Spanish speakers name the catalogues' languages.
+	"englisch": "en", "spanisch": "es", "inglés": "en", "ingles": "en", "alemán": "de", "aleman": "de",
+	"castellano": "es", "schweizerdeutsch": "gsw",
 }
 
 // ParseLanguage turns "Deutsch", "german" or "de" into a language code.
