@@ -66,6 +66,11 @@ const (
 	EventUnassigned         EventKind = "unassigned"
 	EventRelayed            EventKind = "relayed"
 	EventRevealed           EventKind = "revealed"
+	// The library of text modules (no case: staff changed it) and their use in a case.
+	EventTextAdded   EventKind = "text_added"
+	EventTextEdited  EventKind = "text_edited"
+	EventTextRemoved EventKind = "text_removed"
+	EventTextPosted  EventKind = "text_posted"
 )
 
 // offerEvent is the audit event of an offer ending without acceptance.

@@ -185,6 +185,10 @@ func substitute(tpl string, params []any, markdown bool) string {
 	})
 }
 
+// PlainText is Markdown written by people the bot trusts (a text module staff wrote)
+// without its emphasis markers, for plain bodies and IRC.
+func PlainText(markdown string) string { return stripEmphasis(markdown) }
+
 func stripEmphasis(s string) string {
 	return strings.NewReplacer("**", "", "`", "").Replace(s)
 }
