@@ -121,6 +121,10 @@ const (
 	// a redaction or a file (Payload). The bridge records the relayed event's
 	// counterpart, so later edits, replies and redactions find it.
 	ActionRelay Action = "relay"
+	// ActionImage (platform Matrix) posts an image the core drew (Payload.Media with
+	// Data, Plain as its caption), such as the coverage heat map: uploaded encrypted, as
+	// a relayed file is.
+	ActionImage Action = "image"
 )
 
 // LinkKind says how two cases name each other's people.
