@@ -257,7 +257,7 @@ func TestAnyYesOpensStaffCaseAtOnceWithoutContentInNotice(t *testing.T) {
 	d.send(alice, room, "Harasser_name")
 	d.send(alice, room, "de.wikipedia.org")
 	d.send(alice, room, "de")
-	expect(t, d.send(alice, room, "ja"), "Wikimedia Foundation staff")
+	expect(t, d.send(alice, room, "ja"), "Mitarbeitenden der Wikimedia Foundation") // she chose German
 	if n := d.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'staff' AND description = $1`, secret); n != 1 {
 		t.Error("the staff case did not get the details")
 	}
