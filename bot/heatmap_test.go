@@ -81,7 +81,14 @@ func TestHeatMapShowsTheGrid(t *testing.T) {
 				}
 				// A corner of the cell: the count's digit is drawn in its middle.
 				at := image.Pt(r.Min.X+1, r.Min.Y+1)
-				if got, want := rgba(img, at), heatColour(n); got != [4]uint8{want.R, want.G, want.B, want.A} {
+				want := heatGap // what each value must look like, said here, not by heatColour
+				switch {
+				case n == Past:
+					want = heatPast
+				case n > 0:
+					want = heatScale[min(n, len(heatScale))-1]
+				}
+				if got := rgba(img, at); got != [4]uint8{want.R, want.G, want.B, want.A} {
 					t.Fatalf("%s day %d hour %d (value %d): colour %v at %v, want %v", g.Languages[l], d, hour, n, got, at, want)
 				}
 				switch {
