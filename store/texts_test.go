@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -174,5 +175,30 @@ func TestTextModuleInASharedRoom(t *testing.T) {
 	intro := strings.Join(d.drain("!case:localhost"), "\n")
 	if !strings.Contains(intro, "Welcome to the private room") || strings.Contains(intro, "Checklist") {
 		t.Errorf("the second volunteer's room after the checklist was removed: %q", intro)
+	}
+}
+
+// TestTextModuleForIRCRequester: on IRC the text arrives as plain lines under the
+// helper's pseudonym, without Markdown markers.
+func TestTextModuleForIRCRequester(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	a := d.volunteer("@a:localhost", "en", "!on")
+	irc := func(text string) []string {
+		return d.deliver(bot.Inbound{Platform: bot.IRC, EventID: fmt.Sprintf("irc%d", d.seq.Add(1)), Sender: "carol",
+			Conversation: "carol", Text: text})
+	}
+	for _, s := range []string{"hello", "no", "no", "no", "no", "Someone insults me on talk pages", "none", "en.wikipedia.org", "en"} {
+		irc(s)
+	}
+	expect(t, irc("yes"), "Your request is open")
+	d.send("@a:localhost", a, "!accept")
+	d.roomFor("!relay:localhost")
+	d.joins("@a:localhost", "!relay:localhost")
+	d.drainAll()
+	expect(t, d.inRoom("@a:localhost", "!relay:localhost", "!text diffs"), "Sent to the requester as Helper ")
+	toCarol := d.drain("carol")
+	if len(toCarol) != 1 || !strings.Contains(toCarol[0], ": Collecting diffs. A diff is a link to one edit.") ||
+		strings.Contains(toCarol[0], "**") || !strings.HasPrefix(toCarol[0], "Helper ") {
+		t.Errorf("on IRC she got %q", toCarol)
 	}
 }
