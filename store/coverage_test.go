@@ -22,7 +22,7 @@ func TestCoverageHeatMap(t *testing.T) {
 	d.drainAll()
 	const coordRoom = "!coord:localhost"
 	in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$c%d", d.seq.Add(1)), Sender: "@coord:localhost",
-		Conversation: coordRoom, Text: "!coverage", Group: true}
+		Conversation: coordRoom, Text: "!coverage", Group: true, Device: bot.DeviceVerified}
 	if err := d.svc.Handle(t.Context(), in); err != nil {
 		t.Fatal(err)
 	}

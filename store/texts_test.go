@@ -142,6 +142,24 @@ func TestTextModulesInARelayedCase(t *testing.T) {
 		WHERE c.ref = $1 AND e.kind = 'text_posted' AND e.actor = '@a:localhost'`, ref); n != 2 {
 		t.Errorf("%d text_posted audit rows, want 2", n)
 	}
+	// From a session its owner did not verify, nothing reaches her.
+	unverified := bot.Inbound{Platform: bot.Matrix, EventID: "$unverified-text", Sender: "@a:localhost",
+		Conversation: "!case:localhost", Text: "!text diffs", Group: true}
+	if err := d.svc.Handle(t.Context(), unverified); err != nil {
+		t.Fatal(err)
+	}
+	refused := false
+	for _, m := range d.drainAll() {
+		switch {
+		case m.Conversation == room:
+			t.Errorf("a text from an unverified session reached her: %q", m.Plain)
+		case m.Conversation == "!case:localhost" && strings.Contains(m.Plain, "verified session"):
+			refused = true
+		}
+	}
+	if !refused {
+		t.Error("the unverified session was not told to verify")
+	}
 	// Removed in German, it falls back to English.
 	expect(t, d.send(staff, staffRoom, "!text remove noticeboard de"), "Removed the text noticeboard (de)")
 	if toHer, _ = sent("!text noticeboard"); len(toHer) != 1 || !strings.HasPrefix(toHer[0].Plain, pseudonym+": Reporting at a noticeboard.") {
