@@ -20,7 +20,7 @@ import (
 // is audited. A newly accepted case's volunteer gets the checklist text in the room.
 
 // TextName names a text module. The ones Switchboard ships are seeded by the store's
-// migration (store/upgrades/15-text-modules.sql), in English; staff may change or
+// migration (store/upgrades/10-text-modules.sql), in English; staff may change or
 // remove them like any other.
 type TextName string
 

@@ -1,4 +1,4 @@
--- v14 -> v15: Text modules: a library of short guidance texts, one per name and language, that staff keep and volunteers post into case rooms
+-- v9 -> v10: Text modules: a library of short guidance texts, one per name and language, that staff keep and volunteers post into case rooms
 -- updated_by is the staff member who last changed a text; empty for a text Switchboard shipped.
 CREATE TABLE text_modules (
 	name       TEXT   NOT NULL CHECK (name ~ '^[a-z0-9][a-z0-9-]{0,31}$'),
