@@ -1,0 +1,136 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"switchboard/bot"
+)
+
+// The invariants checked every few simulated minutes: nobody falls through. The first
+// six are those of store's TestLifecycleInvariants, over a whole week instead of random
+// steps; the last asks the core's own routing rule whether a waiting case could have
+// been offered to someone.
+var orphanChecks = []struct{ kind, what, sql string }{
+	{"orphan", "a queued case without its reassurance", `SELECT ref FROM cases c WHERE route = 'volunteer' AND state IN ('queued', 'offered')
+		AND NOT EXISTS (SELECT 1 FROM timers WHERE kind = 'reassure' AND subject = c.id)`},
+	{"orphan", "an offered case whose offer cannot expire", `SELECT c.ref FROM cases c WHERE state = 'offered' AND NOT EXISTS (
+		SELECT 1 FROM offers o JOIN timers t ON t.kind = 'offer_expiry' AND t.subject = o.id WHERE o.case_id = c.id AND o.state = 'open')`},
+	{"orphan", "a worked case without its worker", `SELECT ref FROM cases WHERE state IN ('accepted', 'active')
+		AND ((route = 'volunteer' AND volunteer_id IS NULL) OR (route = 'staff' AND staff_id = ''))`},
+	{"orphan", "a staff-route case nobody is paged for", `SELECT ref FROM cases c WHERE route = 'staff' AND state IN ('intake', 'staff')
+		AND staff_id = '' AND NOT EXISTS (SELECT 1 FROM timers WHERE kind = 'page_ack' AND subject = c.id)
+		AND NOT EXISTS (SELECT 1 FROM case_events WHERE case_id = c.id AND kind = 'paging_exhausted')`},
+	{"orphan", "a case with two open offers", `SELECT c.ref FROM cases c WHERE (SELECT count(*) FROM offers o
+		WHERE o.case_id = c.id AND o.state = 'open') > 1`},
+	{"page-unacked", "paging gave up: nobody acknowledged", `SELECT c.ref FROM cases c WHERE staff_id = '' AND state NOT IN ('closed', 'withdrawn')
+		AND EXISTS (SELECT 1 FROM case_events WHERE case_id = c.id AND kind = 'paging_exhausted')`},
+}
+
+// checkState looks for anyone fallen through. At the end it also lists every request
+// still waiting for a human.
+func (s *Sim) checkState(final bool) {
+	for _, q := range orphanChecks {
+		var refs []string
+		if err := s.eyes.DB.Select(&refs, q.sql); err != nil {
+			s.fatal(err)
+		}
+		for _, r := range refs {
+			s.breach(q.kind, r, q.what)
+		}
+	}
+	if !s.cfg.Broadcast {
+		s.waitingWhileFree()
+	}
+	if !final {
+		return
+	}
+	var open []struct {
+		Ref   string `db:"ref"`
+		Route string `db:"route"`
+	}
+	if err := s.eyes.DB.Select(&open, `SELECT ref, route FROM cases WHERE state NOT IN ('closed', 'withdrawn')
+		AND volunteer_id IS NULL AND staff_id = '' ORDER BY id`); err != nil {
+		s.fatal(err)
+	}
+	for _, c := range open {
+		s.breach("never-helped", c.Ref, fmt.Sprintf("a %s-route case still waiting for a human when the simulation ended", c.Route))
+	}
+}
+
+// waitingWhileFree asks the core's routing rule (store.PickVolunteer, in a transaction
+// rolled back) whether each queued case has a volunteer who fits right now. In direct
+// mode such a case should have been offered: it waits while help is free.
+func (s *Sim) waitingWhileFree() {
+	var queued []struct {
+		ID        int64          `db:"id"`
+		Ref       string         `db:"ref"`
+		Language  string         `db:"language"`
+		Parties   pq.StringArray `db:"parties"`
+		QueuedAt  int64          `db:"queued_at"`
+		Requester string         `db:"external_id"`
+	}
+	if err := s.eyes.DB.Select(&queued, `SELECT c.id, c.ref, c.language, c.parties, c.queued_at, p.external_id
+		FROM cases c JOIN people p ON p.id = c.person_id WHERE c.route = 'volunteer' AND c.state = 'queued' ORDER BY c.id`); err != nil {
+		s.fatal(err)
+	}
+	for _, c := range queued {
+		var v *bot.Volunteer
+		err := s.eyes.InTx(s.ctx, func(tx bot.Tx) error {
+			var err error
+			v, err = tx.PickVolunteer(s.ctx, bot.RouteQuery{CaseID: c.ID, Requester: c.Requester, Language: c.Language,
+				Parties: c.Parties, Now: s.now(), OffersSince: time.UnixMilli(c.QueuedAt)})
+			if err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			s.fatal(err)
+		}
+		if v != nil {
+			s.waitedFree[c.Ref] += checkEvery
+			s.breach("waiting-while-free", c.Ref, "queued while a volunteer who fits was on duty and under their limit")
+		}
+	}
+}
+
+// sample records the queues for the report's figure.
+func (s *Sim) sample() {
+	var q Sample
+	q.At = s.now()
+	if err := s.eyes.DB.Get(&q, `SELECT
+		count(*) FILTER (WHERE route = 'volunteer' AND state IN ('queued', 'offered')) AS queue,
+		count(*) FILTER (WHERE route = 'staff' AND staff_id = '' AND state NOT IN ('closed', 'withdrawn')) AS staff_queue,
+		count(*) FILTER (WHERE state IN ('accepted', 'active')) AS in_hand
+		FROM cases`); err != nil {
+		s.fatal(err)
+	}
+	var vols []struct {
+		ID       int64  `db:"id"`
+		Status   string `db:"status"`
+		OnUntil  int64  `db:"on_until"`
+		OffUntil int64  `db:"off_until"`
+	}
+	if err := s.eyes.DB.Select(&vols, `SELECT id, status, on_until, off_until FROM volunteers`); err != nil {
+		s.fatal(err)
+	}
+	for _, v := range vols {
+		bv := bot.Volunteer{ID: v.ID, Status: bot.VolunteerStatus(v.Status), OnUntil: fromMS(v.OnUntil), OffUntil: fromMS(v.OffUntil)}
+		if bv.Status == bot.VolActive && bot.OnDuty(bv, s.shifts[v.ID], q.At) {
+			q.OnDuty++
+		}
+	}
+	q.At = q.At.UTC()
+	s.rep.Series = append(s.rep.Series, q)
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
