@@ -665,4 +665,3 @@ func (s *Sim) breach(kind, ref, detail string) {
 	}
 	s.breaches[key] = &Breach{Kind: kind, Ref: ref, Detail: detail, First: s.now(), Last: s.now(), Times: 1}
 }
-

@@ -25,16 +25,16 @@ type Report struct {
 	Staff       int       `json:"staff"`
 	Primary     string    `json:"primary_on_call_at_start,omitempty"`
 
-	Requests      int `json:"requests"`
-	StaffRoute    int `json:"staff_route"`
-	IRC           int `json:"irc"`
-	InBursts      int `json:"in_bursts"`
-	Abandoned     int `json:"abandoned_intake"`
-	GaveUp        int `json:"gave_up_waiting"`
-	NeverInTake   int `json:"never_got_an_intake"`
-	StillWaiting  int `json:"still_waiting_at_end"`
-	Helped        int `json:"reached_a_human"`
-	Escalated     int `json:"escalated"`
+	Requests      int      `json:"requests"`
+	StaffRoute    int      `json:"staff_route"`
+	IRC           int      `json:"irc"`
+	InBursts      int      `json:"in_bursts"`
+	Abandoned     int      `json:"abandoned_intake"`
+	GaveUp        int      `json:"gave_up_waiting"`
+	NeverInTake   int      `json:"never_got_an_intake"`
+	StillWaiting  int      `json:"still_waiting_at_end"`
+	Helped        int      `json:"reached_a_human"`
+	Escalated     int      `json:"escalated"`
 	WaitedForFree Duration `json:"waited_while_a_volunteer_was_free"`
 
 	FirstReply      Summary `json:"first_reply"`
