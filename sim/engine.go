@@ -307,6 +307,17 @@ func (s *Sim) schedule() {
 			})
 		}
 	}
+	// app.Run offers waiting cases every minute; the check skips the transaction when
+	// nothing waits, which changes nothing the sweep would do.
+	s.every(routeEvery, true, func() {
+		var waiting bool
+		if err := s.eyes.DB.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM cases WHERE route = 'volunteer' AND state = 'queued')`); err != nil {
+			s.fatal(err)
+		}
+		if waiting {
+			s.deliver(s.call("route waiting cases", s.svc.RouteWaiting))
+		}
+	})
 	s.every(checkEvery, false, func() { s.checkState(false) })
 	s.every(sampleStep, false, s.sample)
 }
