@@ -83,11 +83,18 @@ type Sim struct {
 	shifts     map[int64][]bot.Shift
 
 	waitlistTicking bool
-	rep             *Report
-	breaches        map[string]*Breach
-	waitedFree      map[string]time.Duration // ref -> time seen waiting while someone fit
-	calls           int
-	busy            time.Duration
+	// What the loop knows without asking the database again: both change only in a
+	// call into the core.
+	timersStale, queueStale, queued bool
+	nextTimer                       time.Time
+	checkedAt                       int       // calls at the last check
+	wrote                           time.Time // when the event being run was meant to happen
+	rep                             *Report
+	breaches                        map[string]*Breach
+	waitedFree                      map[string]time.Duration // ref -> time seen waiting while someone fit
+	fitted                          map[string]bool          // refs a volunteer fitted at the last check
+	calls                           int
+	busy                            time.Duration
 }
 
 // room is a case room as the simulated bridge made it.
@@ -131,7 +138,7 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (rep *Report, err error
 	s := &Sim{sc: &sc2, plan: p, opt: opt, ctx: ctx, reqByConv: map[string]*requester{}, reqByID: map[string]*requester{},
 		volByID: map[string]*volAgent{}, volByDM: map[string]*volAgent{}, staffByID: map[string]*staffAgent{},
 		rooms: map[string]*room{}, breaches: map[string]*Breach{}, waitedFree: map[string]time.Duration{},
-		storeNoticed: make(chan struct{}, 1)}
+		storeNoticed: make(chan struct{}, 1), timersStale: true, queueStale: true, checkedAt: -1}
 	s.end = sc2.Start.Add(sc2.Length.D() + sc2.Drain.D())
 	s.clock.Store(sc2.Start.UnixMilli())
 	if s.cat, err = i18n.Load(); err != nil {
@@ -234,6 +241,7 @@ func (s *Sim) openBot() error {
 // event is something that happens at a time; bot events wait while the bot is down.
 type event struct {
 	at    time.Time
+	orig  time.Time // when it was meant to happen, before waiting for the bot
 	seq   int64
 	toBot bool
 	fn    func()
@@ -260,7 +268,7 @@ func (q *eventQueue) Pop() any {
 // at schedules fn; toBot marks something the bot must be up for.
 func (s *Sim) at(t time.Time, toBot bool, fn func()) {
 	s.seq++
-	heap.Push(&s.q, &event{at: t, seq: s.seq, toBot: toBot, fn: fn})
+	heap.Push(&s.q, &event{at: t, orig: t, seq: s.seq, toBot: toBot, fn: fn})
 }
 
 // after schedules a person's action d from now.
@@ -310,11 +318,13 @@ func (s *Sim) schedule() {
 	// app.Run offers waiting cases every minute; the check skips the transaction when
 	// nothing waits, which changes nothing the sweep would do.
 	s.every(routeEvery, true, func() {
-		var waiting bool
-		if err := s.eyes.DB.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM cases WHERE route = 'volunteer' AND state = 'queued')`); err != nil {
-			s.fatal(err)
+		if s.queueStale {
+			if err := s.eyes.DB.Get(&s.queued, `SELECT EXISTS (SELECT 1 FROM cases WHERE route = 'volunteer' AND state = 'queued')`); err != nil {
+				s.fatal(err)
+			}
+			s.queueStale = false
 		}
-		if waiting {
+		if s.queued {
 			s.deliver(s.call("route waiting cases", s.svc.RouteWaiting))
 		}
 	})
@@ -331,10 +341,14 @@ func (s *Sim) loop() {
 		if ev.toBot {
 			evAt = later(evAt, s.botUpAt)
 		}
-		timerAt, err := s.eyes.NextTimer(s.ctx)
-		if err != nil {
-			s.fatal(err)
+		if s.timersStale {
+			var err error
+			if s.nextTimer, err = s.eyes.NextTimer(s.ctx); err != nil {
+				s.fatal(err)
+			}
+			s.timersStale = false
 		}
+		timerAt := s.nextTimer
 		if !timerAt.IsZero() {
 			timerAt = later(timerAt, s.now(), s.botUpAt)
 			if timerAt.Before(evAt) && !timerAt.After(s.end) {
@@ -349,10 +363,12 @@ func (s *Sim) loop() {
 		}
 		if ev.toBot && s.now().Before(s.botUpAt) && evAt.After(ev.at) {
 			// Waits for the bot, in the order it came.
-			s.at(evAt, true, ev.fn)
+			s.seq++
+			heap.Push(&s.q, &event{at: evAt, orig: ev.orig, seq: s.seq, toBot: true, fn: ev.fn})
 			continue
 		}
 		s.advance(evAt)
+		s.wrote = ev.orig
 		ev.fn()
 		if s.opt.Progress != nil && time.Since(lastProgress) > 10*time.Second {
 			lastProgress = time.Now()
@@ -410,6 +426,7 @@ func (s *Sim) call(what string, fn func(context.Context) error) []bot.Outgoing {
 	t0 := time.Now()
 	err := fn(s.ctx)
 	s.calls++
+	s.timersStale, s.queueStale = true, true
 	s.busy += time.Since(t0)
 	if err != nil {
 		s.fatal(fmt.Errorf("%s: %w", what, err))
@@ -420,7 +437,11 @@ func (s *Sim) call(what string, fn func(context.Context) error) []bot.Outgoing {
 // drain is the bridges' half of the outbox: take every row out, as sent.
 func (s *Sim) drain() []bot.Outgoing {
 	var out []bot.Outgoing
-	for _, p := range []bot.Platform{bot.Matrix, bot.IRC, bot.Pager} {
+	platforms := []bot.Platform{bot.Matrix, bot.IRC}
+	if s.cfg.Pager {
+		platforms = append(platforms, bot.Pager)
+	}
+	for _, p := range platforms {
 		for {
 			msgs, err := s.st.PendingOutbox(s.ctx, p, 0, 500)
 			if err != nil {

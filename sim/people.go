@@ -91,7 +91,11 @@ func (r *requester) note(format string, args ...any) {
 }
 
 func (r *requester) say(text string) {
-	r.note("requester writes %q", short(text))
+	if late := r.s.now().Sub(r.s.wrote); late > 0 && !r.s.wrote.IsZero() {
+		r.timeline = append(r.timeline, entry{r.s.wrote, fmt.Sprintf("requester writes %q (the bot gets it %s later)", short(text), fd(Duration(late)))})
+	} else {
+		r.note("requester writes %q", short(text))
+	}
 	r.s.handle(bot.Inbound{Platform: r.Platform, Sender: r.id, Conversation: r.conv, Text: text}, r)
 }
 

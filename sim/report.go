@@ -568,7 +568,13 @@ func (rep *Report) WriteText(w io.Writer) {
 			p("%s, after %s without a human", wc.Outcome, fd(wc.Waited))
 		}
 		p(".\n")
-		for _, l := range wc.Timeline {
+		for i, l := range wc.Timeline {
+			if n := len(wc.Timeline); n > 70 && i >= 35 && i < n-30 {
+				if i == 35 {
+					p("  … %d more lines in the JSON report …\n", n-65)
+				}
+				continue
+			}
 			p("  +%-8s %s  %s\n", fd(l.After), l.At.Format("Mon 15:04:05"), l.What)
 		}
 	}

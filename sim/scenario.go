@@ -349,7 +349,7 @@ func (sc *Scenario) check() error {
 		}
 		names[spec.Name] = true
 		for _, s := range spec.Shifts {
-			if _, err := bot.ParseShift(strings.Fields(s)); err != nil {
+			if _, err := parseShiftText(s); err != nil {
 				return fmt.Errorf("volunteers.roster[%d] (%s): shift %q: %v", i, spec.Name, s, err)
 			}
 		}
@@ -487,3 +487,6 @@ func inHours(t time.Time, from, to int, loc *time.Location) bool {
 	}
 	return m >= from || m < to
 }
+
+// parseShiftText reads a shift as a volunteer types it after !shift add.
+func parseShiftText(s string) (bot.Shift, error) { return bot.ParseShift(strings.Fields(s)) }
