@@ -36,7 +36,7 @@ func (s *Sim) checkState(final bool) {
 	if s.calls == s.checkedAt && !final {
 		// Nothing changed since the last check but the time: only the routing rule,
 		// which depends on it (shifts), has to be asked again.
-		if !s.cfg.Broadcast && s.queued {
+		if !s.cfg.Broadcast {
 			s.waitingWhileFree()
 		}
 		return
@@ -74,6 +74,24 @@ func (s *Sim) checkState(final bool) {
 // rolled back) whether each queued case has a volunteer who fits right now. In direct
 // mode such a case should have been offered: it waits while help is free.
 func (s *Sim) waitingWhileFree() {
+	fits := s.fitting
+	if key := s.dutyKey(); s.calls != s.checked.calls || key != s.checked.key || fits == nil {
+		fits = s.fitNow()
+		s.checked = snapshot{s.calls, key}
+	}
+	// app.Run's sweep runs every minute, so a case that fits at one check may be
+	// offered before the next; one that fits at two checks in a row was passed over.
+	for ref := range fits {
+		if s.fitting[ref] {
+			s.waitedFree[ref] += checkEvery
+			s.breach("waiting-while-free", ref, "queued while a volunteer who fits was on duty and under their limit")
+		}
+	}
+	s.fitting = fits
+}
+
+// fitNow lists the queued cases that some volunteer fits now.
+func (s *Sim) fitNow() map[string]bool {
 	var queued []struct {
 		ID        int64          `db:"id"`
 		Ref       string         `db:"ref"`
@@ -86,7 +104,7 @@ func (s *Sim) waitingWhileFree() {
 		FROM cases c JOIN people p ON p.id = c.person_id WHERE c.route = 'volunteer' AND c.state = 'queued' ORDER BY c.id`); err != nil {
 		s.fatal(err)
 	}
-	fitted, fits := s.fitted, map[string]bool{}
+	fits := map[string]bool{}
 	for _, c := range queued {
 		var v *bot.Volunteer
 		err := s.eyes.InTx(s.ctx, func(tx bot.Tx) error {
@@ -101,17 +119,11 @@ func (s *Sim) waitingWhileFree() {
 		if !errors.Is(err, errRollback) {
 			s.fatal(err)
 		}
-		// app.Run's sweep runs every minute, so a case that fits at one check may be
-		// offered before the next; one that fits at two checks in a row was passed over.
-		if v != nil && fitted[c.Ref] {
-			s.waitedFree[c.Ref] += checkEvery
-			s.breach("waiting-while-free", c.Ref, "queued while a volunteer who fits was on duty and under their limit")
-		}
 		if v != nil {
 			fits[c.Ref] = true
 		}
 	}
-	s.fitted = fits
+	return fits
 }
 
 // sample records the queues for the report's figure.
@@ -125,21 +137,7 @@ func (s *Sim) sample() {
 		FROM cases`); err != nil {
 		s.fatal(err)
 	}
-	var vols []struct {
-		ID       int64  `db:"id"`
-		Status   string `db:"status"`
-		OnUntil  int64  `db:"on_until"`
-		OffUntil int64  `db:"off_until"`
-	}
-	if err := s.eyes.DB.Select(&vols, `SELECT id, status, on_until, off_until FROM volunteers`); err != nil {
-		s.fatal(err)
-	}
-	for _, v := range vols {
-		bv := bot.Volunteer{ID: v.ID, Status: bot.VolunteerStatus(v.Status), OnUntil: fromMS(v.OnUntil), OffUntil: fromMS(v.OffUntil)}
-		if bv.Status == bot.VolActive && bot.OnDuty(bv, s.shifts[v.ID], q.At) {
-			q.OnDuty++
-		}
-	}
+	q.OnDuty = len(s.onDutyNow())
 	q.At = q.At.UTC()
 	s.rep.Series = append(s.rep.Series, q)
 }

@@ -89,13 +89,52 @@ type Sim struct {
 	nextTimer                       time.Time
 	checkedAt                       int       // calls at the last check
 	wrote                           time.Time // when the event being run was meant to happen
+	routed, checked                 snapshot  // what the last sweep and the last routing check saw
+	volRows                         []volRow
+	volRowsAt                       int // calls when volRows was read
 	rep                             *Report
 	breaches                        map[string]*Breach
 	waitedFree                      map[string]time.Duration // ref -> time seen waiting while someone fit
-	fitted                          map[string]bool          // refs a volunteer fitted at the last check
+	fitting                         map[string]bool          // refs a volunteer fitted at the last check
 	calls                           int
 	busy                            time.Duration
 }
+
+// snapshot is what a routing decision depended on: the database (as the count of calls
+// into the core that could have changed it) and who was on duty.
+type snapshot struct {
+	calls int
+	key   string
+}
+
+type volRow struct {
+	ID       int64  `db:"id"`
+	Status   string `db:"status"`
+	OnUntil  int64  `db:"on_until"`
+	OffUntil int64  `db:"off_until"`
+}
+
+// onDutyNow lists the volunteers on duty now by the core's own rule (bot.OnDuty), which
+// is what the routing query asks of PostgreSQL.
+func (s *Sim) onDutyNow() []int64 {
+	if s.volRows == nil || s.volRowsAt != s.calls {
+		s.volRows = s.volRows[:0]
+		if err := s.eyes.DB.Select(&s.volRows, `SELECT id, status, on_until, off_until FROM volunteers ORDER BY id`); err != nil {
+			s.fatal(err)
+		}
+		s.volRowsAt = s.calls
+	}
+	var out []int64
+	for _, v := range s.volRows {
+		bv := bot.Volunteer{ID: v.ID, Status: bot.VolunteerStatus(v.Status), OnUntil: fromMS(v.OnUntil), OffUntil: fromMS(v.OffUntil)}
+		if bv.Status == bot.VolActive && bot.OnDuty(bv, s.shifts[v.ID], s.now()) {
+			out = append(out, v.ID)
+		}
+	}
+	return out
+}
+
+func (s *Sim) dutyKey() string { return fmt.Sprint(s.onDutyNow()) }
 
 // room is a case room as the simulated bridge made it.
 type room struct {
@@ -324,9 +363,17 @@ func (s *Sim) schedule() {
 			}
 			s.queueStale = false
 		}
-		if s.queued {
-			s.deliver(s.call("route waiting cases", s.svc.RouteWaiting))
+		if !s.queued {
+			return
 		}
+		// The sweep's outcome depends on the database and on who is on duty now; when
+		// neither changed since the last sweep, it would offer nothing again.
+		key := s.dutyKey()
+		if s.calls == s.routed.calls && key == s.routed.key {
+			return
+		}
+		s.deliver(s.call("route waiting cases", s.svc.RouteWaiting))
+		s.routed.calls, s.routed.key = s.calls, key
 	})
 	s.every(checkEvery, false, func() { s.checkState(false) })
 	s.every(sampleStep, false, s.sample)
@@ -336,6 +383,9 @@ func (s *Sim) schedule() {
 func (s *Sim) loop() {
 	lastProgress := time.Now()
 	for s.q.Len() > 0 {
+		if err := s.ctx.Err(); err != nil {
+			s.fatal(err)
+		}
 		ev := s.q[0]
 		evAt := later(ev.at, s.now())
 		if ev.toBot {

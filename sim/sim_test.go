@@ -251,3 +251,20 @@ volunteers: {generate: {count: 21, zones: [Europe/Berlin, America/New_York, Asia
 		}
 	}
 }
+
+// The shipped scenarios load, and draw a week of requests and a roster.
+func TestShippedScenarios(t *testing.T) {
+	for _, name := range []string{"wikimedia-week", "flood", "seed-21"} {
+		sc, err := LoadScenario("scenarios/" + name + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := makePlan(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.requesters) < 50 || len(p.volunteers) < 21 || len(p.staff) < 2 {
+			t.Errorf("%s: %d requests, %d volunteers, %d staff", name, len(p.requesters), len(p.volunteers), len(p.staff))
+		}
+	}
+}
