@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"image/png"
 	"strings"
 	"testing"
@@ -133,7 +134,7 @@ func TestHandComputedMorning(t *testing.T) {
 			rep.Offers, rep.Declines, rep.Expiries, rep.Pages, rep.NeverAcked)
 	}
 	if rep.Worst == nil || rep.Worst.N != 4 || len(rep.Worst.Timeline) == 0 {
-		t.Errorf("the worst case must be C (request 4) with its timeline: %+v", rep.Worst)
+		t.Errorf("the worst case must be C (request 4) with its timeline: %s", worstOf(rep))
 	}
 	if len(rep.Breaches) != 0 {
 		t.Errorf("breaches in a morning where everyone is helped: %+v", rep.Breaches)
@@ -267,4 +268,11 @@ func TestShippedScenarios(t *testing.T) {
 			t.Errorf("%s: %d requests, %d volunteers, %d staff", name, len(p.requesters), len(p.volunteers), len(p.staff))
 		}
 	}
+}
+
+func worstOf(rep *Report) string {
+	if rep.Worst == nil {
+		return "none"
+	}
+	return fmt.Sprintf("request %d (%s), %d timeline lines", rep.Worst.N, rep.Worst.Ref, len(rep.Worst.Timeline))
 }
