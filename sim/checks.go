@@ -104,24 +104,25 @@ func (s *Sim) fitNow() map[string]bool {
 		FROM cases c JOIN people p ON p.id = c.person_id WHERE c.route = 'volunteer' AND c.state = 'queued' ORDER BY c.id`); err != nil {
 		s.fatal(err)
 	}
+	// One transaction for all (rolled back): the routing query locks the volunteer it
+	// finds, which does not hide them from the same transaction's next question.
 	fits := map[string]bool{}
-	for _, c := range queued {
-		var v *bot.Volunteer
-		err := s.eyes.InTx(s.ctx, func(tx bot.Tx) error {
-			var err error
-			v, err = tx.PickVolunteer(s.ctx, bot.RouteQuery{CaseID: c.ID, Requester: c.Requester, Language: c.Language,
+	err := s.eyes.InTx(s.ctx, func(tx bot.Tx) error {
+		clear(fits)
+		for _, c := range queued {
+			v, err := tx.PickVolunteer(s.ctx, bot.RouteQuery{CaseID: c.ID, Requester: c.Requester, Language: c.Language,
 				Parties: c.Parties, Now: s.now(), OffersSince: time.UnixMilli(c.QueuedAt)})
 			if err != nil {
 				return err
 			}
-			return errRollback
-		})
-		if !errors.Is(err, errRollback) {
-			s.fatal(err)
+			if v != nil {
+				fits[c.Ref] = true
+			}
 		}
-		if v != nil {
-			fits[c.Ref] = true
-		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		s.fatal(err)
 	}
 	return fits
 }
