@@ -334,8 +334,9 @@ func (h *helper) firstWords(roomID string) {
 type volAgent struct {
 	helper
 	plannedVolunteer
-	dm   string
-	seen map[int64]bool
+	dm            string
+	seen          map[int64]bool
+	announcements map[string]bool
 }
 
 func (v *volAgent) dmSay(text string) {
@@ -375,7 +376,11 @@ func (v *volAgent) onMessage(bot.Outgoing) {
 // announced: broadcast mode; a volunteer on duty may take an announced case.
 func (v *volAgent) announced(m bot.Outgoing) {
 	ref := refPattern.FindString(m.Plain)
-	if ref == "" || !v.s.onDuty(v.id) {
+	if ref == "" || v.announcements[ref] {
+		return // answers in the room name the reference again; only the first is news
+	}
+	v.announcements[ref] = true
+	if !v.s.onDuty(v.id) {
 		return
 	}
 	ignore, after := chance(v.rng, *v.Ignore), v.Respond.draw(v.rng, 10*time.Second)
@@ -437,7 +442,7 @@ func (s *Sim) setUp() {
 		s.handle(bot.Inbound{Platform: bot.Matrix, Sender: admin, Conversation: staffRoom, Text: text, Group: true}, nil)
 	}
 	for i, pv := range s.plan.volunteers {
-		v := &volAgent{plannedVolunteer: pv, seen: map[int64]bool{}}
+		v := &volAgent{plannedVolunteer: pv, seen: map[int64]bool{}, announcements: map[string]bool{}}
 		v.helper = helper{s: s, id: "@vol-" + pv.Name + ":" + server, name: pv.Name, rng: newRand(s.sc.Seed, 100+uint64(i)),
 			join: *pv.Join, first: *pv.FirstReply, handleFor: *pv.Handle, escalate: *pv.Escalate, closeReason: "resolved", escalateOption: true}
 		v.dm = "!dm-vol-" + pv.Name + ":" + server
