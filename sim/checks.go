@@ -79,10 +79,12 @@ func (s *Sim) waitingWhileFree() {
 		fits = s.fitNow()
 		s.checked = snapshot{s.calls, key}
 	}
-	// app.Run's sweep runs every minute, so a case that fits at one check may be
-	// offered before the next; one that fits at two checks in a row was passed over.
-	for ref := range fits {
-		if s.fitting[ref] {
+	// app.Run's sweep runs every minute, so a case that a volunteer fits at one check
+	// may be offered to them before the next; when the same volunteer still fits it at
+	// the next check, they stayed free for the whole time and the case was passed over.
+	// (Another volunteer fitting it then is no proof: they may have just come free.)
+	for ref, v := range fits {
+		if s.fitting[ref] == v {
 			s.waitedFree[ref] += checkEvery
 			s.breach("waiting-while-free", ref, "queued while a volunteer who fits was on duty and under their limit")
 		}
@@ -90,8 +92,9 @@ func (s *Sim) waitingWhileFree() {
 	s.fitting = fits
 }
 
-// fitNow lists the queued cases that some volunteer fits now.
-func (s *Sim) fitNow() map[string]bool {
+// fitNow lists the queued cases that some volunteer fits now, and whom the routing
+// rule would pick for each.
+func (s *Sim) fitNow() map[string]int64 {
 	var queued []struct {
 		ID        int64          `db:"id"`
 		Ref       string         `db:"ref"`
@@ -106,7 +109,7 @@ func (s *Sim) fitNow() map[string]bool {
 	}
 	// One transaction for all (rolled back): the routing query locks the volunteer it
 	// finds, which does not hide them from the same transaction's next question.
-	fits := map[string]bool{}
+	fits := map[string]int64{}
 	err := s.eyes.InTx(s.ctx, func(tx bot.Tx) error {
 		clear(fits)
 		for _, c := range queued {
@@ -116,7 +119,7 @@ func (s *Sim) fitNow() map[string]bool {
 				return err
 			}
 			if v != nil {
-				fits[c.Ref] = true
+				fits[c.Ref] = v.ID
 			}
 		}
 		return errRollback

@@ -95,7 +95,7 @@ type Sim struct {
 	rep                             *Report
 	breaches                        map[string]*Breach
 	waitedFree                      map[string]time.Duration // ref -> time seen waiting while someone fit
-	fitting                         map[string]bool          // refs a volunteer fitted at the last check
+	fitting                         map[string]int64         // ref -> the volunteer who fitted it at the last check
 	calls                           int
 	busy                            time.Duration
 }
