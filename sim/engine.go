@@ -97,7 +97,6 @@ type Sim struct {
 	waitedFree                      map[string]time.Duration // ref -> time seen waiting while someone fit
 	fitting                         map[string]int64         // ref -> the volunteer who fitted it at the last check
 	calls                           int
-	busy                            time.Duration
 }
 
 // snapshot is what a routing decision depended on: the database (as the count of calls
@@ -174,6 +173,9 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (rep *Report, err error
 	if err != nil {
 		return nil, err
 	}
+	// Ends what the run started in the background (a watch for the database coming back).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	s := &Sim{sc: &sc2, plan: p, opt: opt, ctx: ctx, reqByConv: map[string]*requester{}, reqByID: map[string]*requester{},
 		volByID: map[string]*volAgent{}, volByDM: map[string]*volAgent{}, staffByID: map[string]*staffAgent{},
 		rooms: map[string]*room{}, breaches: map[string]*Breach{}, waitedFree: map[string]time.Duration{},
@@ -473,11 +475,9 @@ func (s *Sim) call(what string, fn func(context.Context) error) []bot.Outgoing {
 		}()
 		s.faultSeen("database-away", what)
 	}
-	t0 := time.Now()
 	err := fn(s.ctx)
 	s.calls++
 	s.timersStale, s.queueStale = true, true
-	s.busy += time.Since(t0)
 	if err != nil {
 		s.fatal(fmt.Errorf("%s: %w", what, err))
 	}
