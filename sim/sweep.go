@@ -22,6 +22,9 @@ type SweepPoint struct {
 	WaitedForFree   Duration `json:"waited_while_a_volunteer_was_free"`
 	Breaches        int      `json:"breaches"`
 	Meets           bool     `json:"meets_target"`
+	// Roster and Coverage (the bot's own !coverage at the start) say which shifts.
+	Roster   []RosterLine `json:"roster"`
+	Coverage string       `json:"coverage_at_start"`
 }
 
 // Sweep answers "how many keep the p95 wait for a human under the target".
@@ -32,6 +35,7 @@ type Sweep struct {
 	Points   []SweepPoint `json:"points"`
 	Answer   string       `json:"answer"`
 	Real     Duration     `json:"real_time"`
+	answer   *SweepPoint
 }
 
 // ParseCounts reads "21", "14,21,28" or "14:35:7" (from, to, step).
@@ -88,7 +92,7 @@ func RunSweep(ctx context.Context, sc *Scenario, opt Options, volunteers, staff 
 			}
 			pt := SweepPoint{Volunteers: rep.Volunteers, Staff: rep.Staff, ToHuman: rep.ToHuman, FirstHumanReply: rep.FirstHumanReply,
 				Ack: rep.Ack, StillWaiting: rep.StillWaiting, GaveUp: rep.GaveUp, NeverAcked: rep.NeverAcked,
-				WaitedForFree: rep.WaitedForFree, Breaches: len(rep.Breaches)}
+				WaitedForFree: rep.WaitedForFree, Breaches: len(rep.Breaches), Roster: rep.Roster, Coverage: rep.Coverage}
 			pt.Meets = rep.ToHuman.Present && !rep.ToHuman.P95Min && rep.ToHuman.P95 <= sc.Target && rep.StillWaiting == 0
 			sw.Points = append(sw.Points, pt)
 			if opt.Progress != nil {
@@ -97,8 +101,9 @@ func RunSweep(ctx context.Context, sc *Scenario, opt Options, volunteers, staff 
 		}
 	}
 	sw.Answer = "no count tried keeps the p95 wait for a human under " + fd(sc.Target)
-	for _, pt := range sw.Points {
+	for i, pt := range sw.Points {
 		if pt.Meets {
+			sw.answer = &sw.Points[i]
 			sw.Answer = fmt.Sprintf("%d volunteers and %d staff are the fewest tried that keep the p95 wait for a human under %s", pt.Volunteers, pt.Staff, fd(sc.Target))
 			break
 		}
@@ -121,7 +126,11 @@ func (sw *Sweep) WriteText(w io.Writer) {
 			cell(pt.FirstHumanReply.P95, pt.FirstHumanReply.P95Min), cell(pt.Ack.P95, pt.Ack.P95Min),
 			pt.StillWaiting, pt.GaveUp, pt.NeverAcked, fd(pt.WaitedForFree), pt.Breaches, meets)
 	}
-	fmt.Fprintf(w, "\n%s.\n(%s of real time.)\n", sw.Answer, sw.Real.D().Round(time.Second))
+	fmt.Fprintf(w, "\n%s.\n", sw.Answer)
+	if a := sw.answer; a != nil && a.Coverage != "" {
+		fmt.Fprintf(w, "Their shifts, as the bot's !coverage showed them at the start:\n%s\n", a.Coverage)
+	}
+	fmt.Fprintf(w, "(%s of real time.)\n", sw.Real.D().Round(time.Second))
 }
 
 func cell(d Duration, atLeast bool) string {
