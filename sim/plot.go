@@ -90,6 +90,11 @@ func (rep *Report) WritePNG(w io.Writer) error {
 		top.Legend.Add(l.name, line)
 	}
 	top.Y.Min = 0
+	peak := 1
+	for _, s := range rep.Series {
+		peak = max(peak, s.Queue, s.StaffQueue, s.OnDuty, s.InHand)
+	}
+	top.Y.Max = float64(peak) * 1.35 // room for the legend above the lines
 
 	bottom := plot.New()
 	bottom.Y.Label.Text = "wait for a human (log)"
@@ -152,9 +157,7 @@ func (rep *Report) WritePNG(w io.Writer) error {
 		bottom.Legend.Add("target ("+fd(rep.Target)+")", ref)
 	}
 	bottom.Y.Min = 0.1
-	if bottom.Y.Max < 60 {
-		bottom.Y.Max = 60
-	}
+	bottom.Y.Max = max(bottom.Y.Max*8, 60) // a log axis: room for the legend above the points
 	img := vgimg.New(vg.Points(960), vg.Points(640))
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 2, Cols: 1, PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(12), PadY: vg.Points(12)}
