@@ -514,10 +514,10 @@ func (s *Sim) drain() []bot.Outgoing {
 // handle delivers one inbound event and carries out what it caused. When a requester
 // wrote text, it must reach someone: an answer where they wrote, their words passed into
 // the room of whoever works the case, or read there by them.
-func (s *Sim) handle(in bot.Inbound, from *requester) {
+func (s *Sim) handle(in bot.Inbound, from *requester) (rows []bot.Outgoing, reached reach) {
 	s.evID++
 	in.EventID = fmt.Sprintf("$sim%d", s.evID)
-	rows := s.call("handle", func(ctx context.Context) error { return s.svc.Handle(ctx, in) })
+	rows = s.call("handle", func(ctx context.Context) error { return s.svc.Handle(ctx, in) })
 	if in.Platform == bot.Matrix {
 		s.recent = append(s.recent, in)
 		if len(s.recent) > 3 {
@@ -525,25 +525,65 @@ func (s *Sim) handle(in bot.Inbound, from *requester) {
 		}
 	}
 	if from != nil {
-		s.checkAnswered(in, from, rows)
+		reached = s.checkAnswered(in, from, rows)
 	}
 	s.deliver(rows)
+	return rows, reached
 }
 
-func (s *Sim) checkAnswered(in bot.Inbound, from *requester, rows []bot.Outgoing) {
+// reach is where a requester's message went.
+type reach int
+
+const (
+	reachedNobody reach = iota
+	answered            // the bot answered where they wrote
+	reachedHelper       // passed into the case room (relayed), or written there while a helper is in it
+)
+
+// isMessage: a row that a bridge sends as a message, plain or relayed (bot.ActionRelay,
+// the default for case rooms: a relayed row is what the people on the other side read).
+func isMessage(m bot.Outgoing) bool { return m.Action == "" || m.Action == bot.ActionRelay }
+
+func (s *Sim) checkAnswered(in bot.Inbound, from *requester, rows []bot.Outgoing) reach {
 	words := strings.TrimPrefix(in.Text, "!add ")
 	for _, m := range rows {
-		if m.Action != "" {
-			continue
-		}
-		if m.Conversation == in.Conversation || (s.rooms[m.Conversation] != nil && strings.Contains(m.Plain, words)) {
-			return
+		if isMessage(m) && s.rooms[m.Conversation] != nil && m.Conversation != in.Conversation && strings.Contains(m.Plain, words) {
+			return reachedHelper
 		}
 	}
 	if in.Group && s.workedHere(in.Conversation) {
-		return
+		return reachedHelper
+	}
+	for _, m := range rows {
+		if isMessage(m) && m.Conversation == in.Conversation {
+			return answered
+		}
 	}
 	s.breach("unanswered", from.ref(), fmt.Sprintf("what %s wrote in %s reached nobody and got no answer", from.id, in.Conversation))
+	return reachedNobody
+}
+
+// checkHeard: a helper's words in a case room must reach its requester, relayed to
+// where they wrote to the bot (relayed rooms, IRC), or read in the room they are in.
+func (s *Sim) checkHeard(roomID string, rows []bot.Outgoing) {
+	var c struct {
+		Ref  string `db:"ref"`
+		Conv string `db:"conversation"`
+		Who  string `db:"external_id"`
+	}
+	if err := s.eyes.DB.Get(&c, `SELECT c.ref, c.conversation, p.external_id FROM cases c JOIN people p ON p.id = c.person_id
+		WHERE c.room_id = $1`, roomID); err != nil {
+		s.fatal(err)
+	}
+	for _, m := range rows {
+		if isMessage(m) && m.Conversation == c.Conv && strings.Contains(m.Plain, humanWords) {
+			return
+		}
+	}
+	if rm := s.rooms[roomID]; rm != nil && rm.members[c.Who] != "" {
+		return // shared room: they read it there (on joining, if only invited)
+	}
+	s.breach("unheard", c.Ref, "a helper's words in the case room did not reach the requester")
 }
 
 // workedHere reports whether someone working the room's case is joined there.
@@ -610,7 +650,7 @@ func (s *Sim) deliver(rows []bot.Outgoing) {
 		case bot.ActionPage:
 			s.rep.PagerRows++
 		case bot.ActionPageAck, bot.ActionPageResolve:
-		case "":
+		case "", bot.ActionRelay:
 			s.message(m)
 		}
 	}

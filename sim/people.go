@@ -90,13 +90,14 @@ func (r *requester) note(format string, args ...any) {
 	r.timeline = append(r.timeline, entry{r.s.now(), fmt.Sprintf(format, args...)})
 }
 
-func (r *requester) say(text string) {
+func (r *requester) say(text string) reach {
 	if late := r.s.now().Sub(r.s.wrote); late > 0 && !r.s.wrote.IsZero() {
 		r.timeline = append(r.timeline, entry{r.s.wrote, fmt.Sprintf("requester writes %q (the bot gets it %s later)", short(text), fd(Duration(late)))})
 	} else {
 		r.note("requester writes %q", short(text))
 	}
-	r.s.handle(bot.Inbound{Platform: r.Platform, Sender: r.id, Conversation: r.conv, Text: text}, r)
+	_, reached := r.s.handle(bot.Inbound{Platform: r.Platform, Sender: r.id, Conversation: r.conv, Text: text}, r)
+	return reached
 }
 
 func (r *requester) start() {
@@ -113,8 +114,8 @@ func (r *requester) onMessage(m bot.Outgoing) {
 		r.firstReplyAt = r.s.now()
 	}
 	r.note("bot says %q", short(m.Plain))
-	if r.Platform == bot.IRC && strings.Contains(m.Plain, humanWords) {
-		r.readHuman()
+	if strings.Contains(m.Plain, humanWords) {
+		r.readHuman() // relayed: from IRC, or into their direct chat (relayed case rooms)
 	}
 	r.react()
 }
@@ -233,12 +234,13 @@ func (r *requester) readHuman() {
 		if r.Platform == bot.Matrix {
 			if rm := r.s.rooms[r.roomID]; rm != nil && rm.members[r.id] == "join" {
 				r.note("requester writes in the case room")
-				r.s.handle(bot.Inbound{Platform: bot.Matrix, Sender: r.id, Conversation: r.roomID, Text: text, Group: true}, r)
+				_, reached := r.s.handle(bot.Inbound{Platform: bot.Matrix, Sender: r.id, Conversation: r.roomID, Text: text, Group: true}, r)
+				r.replied = reached == reachedHelper
 				return
 			}
 		}
 		if r.state().State == string(bot.StateActive) {
-			r.say(text)
+			r.replied = r.say(text) == reachedHelper
 		}
 	})
 }
@@ -300,8 +302,9 @@ func (h *helper) invited(roomID string) {
 	})
 }
 
-func (h *helper) inRoom(roomID, text string) {
-	h.s.handle(bot.Inbound{Platform: bot.Matrix, Sender: h.id, Conversation: roomID, Text: text, Group: true, SenderName: h.name}, nil)
+func (h *helper) inRoom(roomID, text string) []bot.Outgoing {
+	rows, _ := h.s.handle(bot.Inbound{Platform: bot.Matrix, Sender: h.id, Conversation: roomID, Text: text, Group: true, SenderName: h.name}, nil)
+	return rows
 }
 
 func (h *helper) firstWords(roomID string) {
@@ -309,7 +312,7 @@ func (h *helper) firstWords(roomID string) {
 		return
 	}
 	rm := h.s.rooms[roomID]
-	h.inRoom(roomID, fmt.Sprintf("Hello, I am %s. %s, and I am here to help.", h.name, humanWords))
+	h.s.checkHeard(roomID, h.inRoom(roomID, fmt.Sprintf("Hello, I am %s. %s, and I am here to help.", h.name, humanWords)))
 	rm.human = true
 	for u, how := range rm.members {
 		if r := h.s.reqByID[u]; r != nil && how == "join" {
@@ -448,6 +451,8 @@ func (s *Sim) setUp() {
 		v.dm = "!dm-vol-" + pv.Name + ":" + server
 		s.vols = append(s.vols, v)
 		s.volByID[v.id], s.volByDM[v.dm] = v, v
+		// Their name is their wiki username: the core offers nothing to a volunteer
+		// without one.
 		adminSays("!volunteer add " + v.id + " " + pv.Name)
 		adminSays("!volunteer confirm " + v.id)
 		adminSays("!volunteer promote " + v.id)

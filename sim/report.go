@@ -25,16 +25,20 @@ type Report struct {
 	Staff       int       `json:"staff"`
 	Primary     string    `json:"primary_on_call_at_start,omitempty"`
 
-	Requests      int      `json:"requests"`
-	StaffRoute    int      `json:"staff_route"`
-	IRC           int      `json:"irc"`
-	InBursts      int      `json:"in_bursts"`
-	Abandoned     int      `json:"abandoned_intake"`
-	GaveUp        int      `json:"gave_up_waiting"`
-	NeverInTake   int      `json:"never_got_an_intake"`
-	StillWaiting  int      `json:"still_waiting_at_end"`
-	Helped        int      `json:"reached_a_human"`
-	Escalated     int      `json:"escalated"`
+	Requests     int `json:"requests"`
+	StaffRoute   int `json:"staff_route"`
+	IRC          int `json:"irc"`
+	InBursts     int `json:"in_bursts"`
+	Abandoned    int `json:"abandoned_intake"`
+	GaveUp       int `json:"gave_up_waiting"`
+	NeverInTake  int `json:"never_got_an_intake"`
+	StillWaiting int `json:"still_waiting_at_end"`
+	Helped       int `json:"reached_a_human"`
+	Escalated    int `json:"escalated"`
+	// ReadHelper: requesters who read a helper's words (relayed to them, or in the room);
+	// Replied: those whose answer to them reached the helper.
+	ReadHelper    int      `json:"read_a_helper"`
+	Replied       int      `json:"replied_to_a_helper"`
 	WaitedForFree Duration `json:"waited_while_a_volunteer_was_free"`
 
 	FirstReply      Summary `json:"first_reply"`
@@ -236,8 +240,12 @@ func (s *Sim) report() (*Report, error) {
 	if c.Broadcast {
 		mode = "broadcast"
 	}
-	rep.Rules = fmt.Sprintf("%s routing, offer expiry %v, default limit %d, ack timeout %v × %d rounds, queue alert after %v, intake rate %.0f/min (burst %d)",
-		mode, c.OfferExpiry, c.DefaultCaseLimit, c.AckTimeout, c.MaxRounds, c.QueueAlertAfter, c.IntakeRate, c.IntakeBurst)
+	rooms := "relayed"
+	if c.SharedRooms {
+		rooms = "shared"
+	}
+	rep.Rules = fmt.Sprintf("%s routing, %s case rooms, offer expiry %v, default limit %d, ack timeout %v × %d rounds, queue alert after %v, intake rate %.0f/min (burst %d)",
+		mode, rooms, c.OfferExpiry, c.DefaultCaseLimit, c.AckTimeout, c.MaxRounds, c.QueueAlertAfter, c.IntakeRate, c.IntakeBurst)
 	rep.BotErrors = s.botErrors.Load()
 	var cases []caseRow
 	if err := s.eyes.DB.Select(&cases, `SELECT c.id, c.ref, c.route, c.state, c.language, p.external_id, p.platform, c.created_at,
@@ -283,6 +291,12 @@ func (s *Sim) report() (*Report, error) {
 		}
 		if r.Burst {
 			rep.InBursts++
+		}
+		if r.humanSeen {
+			rep.ReadHelper++
+		}
+		if r.replied {
+			rep.Replied++
 		}
 		lg, hr := group(langs, r.Language), group(hours, fmt.Sprintf("%02d", r.At.UTC().Hour()))
 		if !r.firstReplyAt.IsZero() {
@@ -522,6 +536,7 @@ func (rep *Report) WriteText(w io.Writer) {
 	p(".\nRules: %s.\n\n", rep.Rules)
 	p("Requests: %d (%d on the staff route, %d on IRC, %d in bursts). %d reached a human; %d escalated by a volunteer.\n",
 		rep.Requests, rep.StaffRoute, rep.IRC, rep.InBursts, rep.Helped, rep.Escalated)
+	p("%d read a helper's words and %d answered them (their answer reached the helper).\n", rep.ReadHelper, rep.Replied)
 	p("Not helped: %d stopped answering the intake, %d never got past the busy line, %d gave up waiting, %d still waiting at the end.\n\n",
 		rep.Abandoned, rep.NeverInTake, rep.GaveUp, rep.StillWaiting)
 	p("%-22s %4s %9s %9s %9s\n", "wait (from the first message)", "n", "p50", "p95", "max")

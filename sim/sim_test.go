@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/bot"
 	"switchboard/config"
 	"switchboard/internal/testenv"
 )
@@ -85,12 +86,28 @@ faults:
 //	  offers it, accepted 04:02:00 (31m50s); bob writes 04:06:00 (35m50s).
 //	E 04:30 on IRC: case 04:34:30, offered to bob (one case of two), accepted 04:36:30
 //	  (6m30s); he writes 04:40:30 (10m30s), relayed to IRC.
+//
+// The waits are the same whether case rooms are relayed (the default: the requester
+// reads the helper in their direct chat) or shared (they join the room): both are run.
+// Either way every requester must read their helper's first words and answer them, and
+// the answer must reach the helper.
 func TestHandComputedMorning(t *testing.T) {
+	server := testServer(t)
+	for _, mode := range []string{"relayed", "shared"} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := config.Defaults()
+			cfg.Service.CaseRooms = mode
+			handComputedMorning(t, server, cfg.Core())
+		})
+	}
+}
+
+func handComputedMorning(t *testing.T, server *Server, core bot.Config) {
 	sc, err := ParseScenario([]byte(handCase))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(context.Background(), sc, Options{Config: config.CoreDefaults(), Server: testServer(t)})
+	rep, err := Run(context.Background(), sc, Options{Config: core, Server: server})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +145,9 @@ func TestHandComputedMorning(t *testing.T) {
 	if rep.Requests != 5 || rep.Helped != 5 || rep.StaffRoute != 1 || rep.IRC != 1 || rep.StillWaiting != 0 {
 		t.Errorf("requests %d, helped %d, staff route %d, IRC %d, still waiting %d; want 5, 5, 1, 1, 0",
 			rep.Requests, rep.Helped, rep.StaffRoute, rep.IRC, rep.StillWaiting)
+	}
+	if rep.ReadHelper != 5 || rep.Replied != 5 {
+		t.Errorf("%d requesters read their helper's first words and %d answers reached the helper, want 5 and 5", rep.ReadHelper, rep.Replied)
 	}
 	if rep.Offers != 4 || rep.Declines != 0 || rep.Expiries != 0 || rep.Pages != 1 || rep.NeverAcked != 0 {
 		t.Errorf("offers %d, declines %d, expiries %d, pages %d, never acked %d; want 4, 0, 0, 1, 0",
