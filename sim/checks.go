@@ -61,8 +61,11 @@ func (s *Sim) checkState(final bool) {
 		Ref   string `db:"ref"`
 		Route string `db:"route"`
 	}
-	if err := s.eyes.DB.Select(&open, `SELECT ref, route FROM cases WHERE state NOT IN ('closed', 'withdrawn')
-		AND volunteer_id IS NULL AND staff_id = '' ORDER BY id`); err != nil {
+	// As the report counts it: no volunteer accepted and no staff member acknowledged
+	// (a case offered to someone who has not answered yet is not helped either).
+	if err := s.eyes.DB.Select(&open, `SELECT ref, route FROM cases c WHERE state NOT IN ('closed', 'withdrawn')
+		AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.kind IN ($1, $2))
+		ORDER BY id`, string(bot.EventAccepted), string(bot.EventAcked)); err != nil {
 		s.fatal(err)
 	}
 	for _, c := range open {
@@ -92,9 +95,39 @@ func (s *Sim) waitingWhileFree() {
 	s.fitting = fits
 }
 
+// anyoneFree asks the routing rule (store.PickVolunteer, in a transaction rolled back)
+// about a case no clause excludes anyone from: no language, no parties, no earlier
+// offers, no requester among the volunteers. Every queued case's candidates are among
+// the volunteers it would pick from, so when it finds nobody, no queued case can be
+// offered now: the sweep would change nothing and the check has nothing to ask. In a
+// flood, when everyone on duty is at their limit, this spares a routing query for each
+// queued case every minute.
+func (s *Sim) anyoneFree() bool {
+	at := snapshot{s.calls, s.dutyKey()}
+	if s.freeKnown && s.freeAt == at {
+		return s.free
+	}
+	var v *bot.Volunteer
+	err := s.eyes.InTx(s.ctx, func(tx bot.Tx) error {
+		var err error
+		if v, err = tx.PickVolunteer(s.ctx, bot.RouteQuery{Now: s.now()}); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		s.fatal(err)
+	}
+	s.free, s.freeAt, s.freeKnown = v != nil, at, true
+	return s.free
+}
+
 // fitNow lists the queued cases that some volunteer fits now, and whom the routing
 // rule would pick for each.
 func (s *Sim) fitNow() map[string]int64 {
+	if !s.anyoneFree() {
+		return map[string]int64{}
+	}
 	var queued []struct {
 		ID        int64          `db:"id"`
 		Ref       string         `db:"ref"`

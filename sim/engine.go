@@ -90,6 +90,8 @@ type Sim struct {
 	checkedAt                       int       // calls at the last check
 	wrote                           time.Time // when the event being run was meant to happen
 	routed, checked                 snapshot  // what the last sweep and the last routing check saw
+	freeAt                          snapshot  // when anyoneFree last asked
+	free, freeKnown                 bool
 	volRows                         []volRow
 	volRowsAt                       int // calls when volRows was read
 	rep                             *Report
@@ -372,6 +374,10 @@ func (s *Sim) schedule() {
 		// neither changed since the last sweep, it would offer nothing again.
 		key := s.dutyKey()
 		if s.calls == s.routed.calls && key == s.routed.key {
+			return
+		}
+		if !s.cfg.Broadcast && !s.anyoneFree() {
+			s.routed = snapshot{s.calls, key}
 			return
 		}
 		s.deliver(s.call("route waiting cases", s.svc.RouteWaiting))
