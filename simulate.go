@@ -146,5 +146,8 @@ func failed(stderr io.Writer, err error) int {
 	if sim.IsDatabaseError(err) {
 		return exitDatabase
 	}
+	if errors.Is(err, sim.ErrScenario) {
+		return exitConfig
+	}
 	return exitInternal
 }

@@ -307,5 +307,8 @@ var errRollback = errors.New("sim: read only")
 // ErrDatabase marks a failure to get or reach the run's database.
 var ErrDatabase = errors.New("database")
 
+// ErrScenario marks a scenario the bot would not take as meant (a roster it refused).
+var ErrScenario = errors.New("scenario")
+
 // IsDatabaseError reports whether err is ErrDatabase.
 func IsDatabaseError(err error) bool { return errors.Is(err, ErrDatabase) }

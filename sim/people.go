@@ -465,6 +465,7 @@ func (s *Sim) setUp() {
 		}
 	}
 	s.loadShifts()
+	s.checkRoster()
 	s.handle(bot.Inbound{Platform: bot.Matrix, Sender: coordID, Conversation: coordRoom, Text: "!coverage", Group: true}, nil)
 	s.rep.Volunteers, s.rep.Staff = len(s.vols), len(s.staff)
 	for _, v := range s.vols {
@@ -472,6 +473,37 @@ func (s *Sim) setUp() {
 	}
 	if len(s.cfg.OnCall) > 0 {
 		s.rep.Primary = strings.TrimSuffix(strings.TrimPrefix(firstOfChain(s.cfg, s.sc.Start), "@"), ":"+server)
+	}
+}
+
+// checkRoster makes sure the bot took the roster as the scenario meant it: every
+// volunteer active, with a wiki name and every shift. A command it refused (a shift it
+// cannot read) would otherwise leave someone off duty all week without a word.
+func (s *Sim) checkRoster() {
+	var vols []bot.Volunteer
+	err := s.eyes.InTx(s.ctx, func(tx bot.Tx) error {
+		var err error
+		if vols, err = tx.Volunteers(s.ctx); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		s.fatal(err)
+	}
+	byUser := map[string]bot.Volunteer{}
+	for _, v := range vols {
+		byUser[v.UserID] = v
+	}
+	for _, a := range s.vols {
+		v, ok := byUser[a.id]
+		switch {
+		case !ok || v.Status != bot.VolActive || v.WikiUsername == "":
+			s.fatal(fmt.Errorf("%w: volunteer %s: the bot did not make them an active volunteer with a wiki name (status %q, wiki name %q)",
+				ErrScenario, a.Name, v.Status, v.WikiUsername))
+		case len(s.shifts[v.ID]) != len(a.Shifts):
+			s.fatal(fmt.Errorf("%w: volunteer %s: the bot took %d of the shifts %q", ErrScenario, a.Name, len(s.shifts[v.ID]), a.Shifts))
+		}
 	}
 }
 

@@ -361,8 +361,10 @@ func (sc *Scenario) check() error {
 		if g.ShiftsPerWeek == 0 {
 			g.ShiftsPerWeek = 1
 		}
-		if g.ShiftHours < 1 || 168%g.ShiftHours != 0 || g.ShiftHours > 24 {
-			return fmt.Errorf("volunteers.generate.shift-hours must divide the week's 168 hours and be at most 24")
+		if g.ShiftHours < 1 || 168%g.ShiftHours != 0 || g.ShiftHours >= 24 {
+			// A shift is typed as one time range within a day and its night: a whole day
+			// would start and end at the same time, which !shift add refuses.
+			return fmt.Errorf("volunteers.generate.shift-hours must divide the week's 168 hours and be shorter than a day: 1, 2, 3, 4, 6, 7, 8, 12, 14 or 21")
 		}
 		if len(g.Zones) == 0 {
 			g.Zones = []string{"UTC"}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"image/png"
 	"strings"
@@ -224,6 +225,7 @@ func TestScenarioErrorsNameTheKey(t *testing.T) {
 		{"name: x\n", "start is missing"},
 		{"start: 2026-03-02T00:00:00Z\nvolunteers: {roster: [{name: a, shifts: [\"Mon 9-17 UTC\"]}]}\n", "shift"},
 		{"start: 2026-03-02T00:00:00Z\nfaults: [{kind: meteor, at: 1h}]\n", "meteor"},
+		{"start: 2026-03-02T00:00:00Z\nvolunteers: {generate: {count: 1, shift-hours: 24}}\n", "shift-hours"},
 		{"start: 2026-03-02T00:00:00Z\nrequesters: {answer: {median: soon}}\n", "soon"},
 	} {
 		if _, err := ParseScenario([]byte(c.yaml)); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -299,4 +301,78 @@ func worstOf(rep *Report) string {
 		return "none"
 	}
 	return fmt.Sprintf("request %d (%s), %d timeline lines", rep.Worst.N, rep.Worst.Ref, len(rep.Worst.Timeline))
+}
+
+// A sweep runs the scenario for each count of volunteers and of staff and names the
+// fewest that keep the p95 wait for a human under the target. Here one volunteer at
+// their limit of two leaves the third request waiting past the end, and one staff
+// member asleep leaves the safety-list request unacknowledged: only two of each meet
+// the 30-minute target.
+func TestSweepFindsTheFewest(t *testing.T) {
+	sc, err := ParseScenario([]byte(`
+name: sweep
+start: 2026-03-02T00:00:00Z
+length: 1h
+drain: 1h
+target: 30m
+arrivals:
+  list: [{at: 5m}, {at: 10m}, {at: 15m}, {at: 20m, safety: harm}]
+requesters: {answer: {median: 10s}, reply: {median: 1m}}
+volunteers:
+  accept: 1
+  ignore: 0
+  respond: {median: 1m}
+  join: {median: 1m}
+  first-reply: {median: 1m}
+  handle: {median: 3h}
+  escalate: 0
+  generate: {count: 9, shift-hours: 12, shifts-per-week: 14}
+staff:
+  members: [{name: asleep, hours: "12:00-13:00 UTC"}, {name: awake}]
+  ack: {median: 2m}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := RunSweep(context.Background(), sc, Options{Config: config.CoreDefaults(), Server: testServer(t)}, []int{1, 2}, []int{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	sw.WriteText(&text)
+	t.Log("\n" + text.String())
+	if len(sw.Points) != 4 {
+		t.Fatalf("%d points, want 4 (2 × 2)", len(sw.Points))
+	}
+	for i, want := range []struct {
+		vols, staff, waiting, unacked int
+		meets                         bool
+	}{{1, 1, 2, 1, false}, {1, 2, 1, 0, false}, {2, 1, 1, 1, false}, {2, 2, 0, 0, true}} {
+		pt := sw.Points[i]
+		if pt.Volunteers != want.vols || pt.Staff != want.staff || pt.StillWaiting != want.waiting || pt.NeverAcked != want.unacked || pt.Meets != want.meets {
+			t.Errorf("point %d: %d volunteers, %d staff, %d still waiting, %d never acked, meets %v; want %d, %d, %d, %d, %v", i,
+				pt.Volunteers, pt.Staff, pt.StillWaiting, pt.NeverAcked, pt.Meets, want.vols, want.staff, want.waiting, want.unacked, want.meets)
+		}
+	}
+	if !strings.HasPrefix(sw.Answer, "2 volunteers and 2 staff are the fewest") {
+		t.Errorf("answer %q, want 2 volunteers and 2 staff", sw.Answer)
+	}
+}
+
+// A roster the bot does not take as the scenario meant it stops the run with an error
+// naming the volunteer: here a name that is no wiki username, which !volunteer add
+// refuses, so the volunteer would be off the roster all week.
+func TestRosterTheBotRefusesStopsTheRun(t *testing.T) {
+	sc, err := ParseScenario([]byte(`
+start: 2026-03-02T00:00:00Z
+length: 1h
+volunteers: {roster: [{name: ann, shifts: ["Mon 00:00-02:00 UTC"]}, {name: "b#b", shifts: ["Mon 00:00-02:00 UTC"]}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), sc, Options{Config: config.CoreDefaults(), Server: testServer(t)})
+	if !errors.Is(err, ErrScenario) || !strings.Contains(err.Error(), "b#b") || strings.Contains(err.Error(), "ann") {
+		t.Fatalf("run: %v (report %v), want an error naming b#b alone", err, rep != nil)
+	}
 }

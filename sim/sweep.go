@@ -123,7 +123,7 @@ func (sw *Sweep) WriteText(w io.Writer) {
 			meets = "yes"
 		}
 		fmt.Fprintf(w, "%5d %5d  %s  %9s %9s  %7d %6d %6d %9s %8d  %s\n", pt.Volunteers, pt.Staff, pt.ToHuman.cells(),
-			cell(pt.FirstHumanReply.P95, pt.FirstHumanReply.P95Min), cell(pt.Ack.P95, pt.Ack.P95Min),
+			cell(pt.FirstHumanReply), cell(pt.Ack),
 			pt.StillWaiting, pt.GaveUp, pt.NeverAcked, fd(pt.WaitedForFree), pt.Breaches, meets)
 	}
 	fmt.Fprintf(w, "\n%s.\n", sw.Answer)
@@ -133,9 +133,13 @@ func (sw *Sweep) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "(%s of real time.)\n", sw.Real.D().Round(time.Second))
 }
 
-func cell(d Duration, atLeast bool) string {
-	if atLeast {
-		return "≥" + fd(d)
+// cell is a p95 for the table: "-" when nothing was measured (no page in the week).
+func cell(s Summary) string {
+	switch {
+	case !s.Present:
+		return "-"
+	case s.P95Min:
+		return "≥" + fd(s.P95)
 	}
-	return fd(d)
+	return fd(s.P95)
 }
