@@ -154,7 +154,9 @@ func makePlan(sc *Scenario) (*plan, error) {
 	r := &sc.Requesters
 	steps := []bot.Step{bot.StepHarm, bot.StepMinor, bot.StepIllegal, bot.StepOffWiki}
 	for i, x := range times {
-		pr := plannedRequester{N: i + 1, At: x.at, Platform: bot.Matrix, AbandonAfter: -1, Burst: x.burst != nil}
+		// Whole seconds: the simulated clock counts milliseconds, and an arrival between
+		// two would be answered a fraction before it came (a negative wait).
+		pr := plannedRequester{N: i + 1, At: x.at.Truncate(time.Second), Platform: bot.Matrix, AbandonAfter: -1, Burst: x.burst != nil}
 		// Every draw happens for every requester, used or not, so that one setting does
 		// not shift the others' draws.
 		langs, safety := r.Languages, r.SafetyShare

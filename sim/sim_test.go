@@ -293,6 +293,14 @@ func TestShippedScenarios(t *testing.T) {
 		if len(p.requesters) < 50 || len(p.volunteers) < 21 || len(p.staff) < 2 {
 			t.Errorf("%s: %d requests, %d volunteers, %d staff", name, len(p.requesters), len(p.volunteers), len(p.staff))
 		}
+		// The clock counts milliseconds: an arrival between two would get its first
+		// answer before it came, a negative wait in the report.
+		for _, r := range p.requesters {
+			if r.At.Nanosecond() != 0 {
+				t.Errorf("%s: request %d arrives at %s, between two seconds", name, r.N, r.At.Format(time.RFC3339Nano))
+				break
+			}
+		}
 	}
 }
 
