@@ -44,7 +44,7 @@ bench-irc: dendrite
 
 # The real core over a simulated week on a throwaway PostgreSQL (docs/simulation.md):
 # the report on stdout, with JSON and a PNG in sim-out/. SCENARIO=sim/scenarios/flood.yaml
-# for another scenario; SIMFLAGS="--volunteers 7:42:7" for a sweep.
+# for another scenario; SCENARIO=sim/scenarios/seed-21.yaml SIMFLAGS="--volunteers 14:49:7" for a sweep.
 simulate:
 	@mkdir -p sim-out
 	$(GO) run -tags $(TAGS) . simulate --scenario $${SCENARIO:-sim/scenarios/wikimedia-week.yaml} \

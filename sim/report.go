@@ -118,7 +118,12 @@ type CaseResult struct {
 	Pages           int       `json:"pages"`
 	Ack             *Duration `json:"ack,omitempty"`
 	WaitedWhileFree Duration  `json:"waited_while_a_volunteer_was_free,omitempty"`
-	Timeline        []Line    `json:"timeline,omitempty"`
+	// ReadHelper: they read a helper's first words; Replied: their answer reached the
+	// helper (a simulated requester answers only while their case is active).
+	ReadHelper bool   `json:"read_a_helper,omitempty"`
+	Replied    bool   `json:"replied_to_a_helper,omitempty"`
+	Escalated  bool   `json:"escalated,omitempty"`
+	Timeline   []Line `json:"timeline,omitempty"`
 }
 
 // Line is one moment of a timeline.
@@ -284,7 +289,8 @@ func (s *Sim) report() (*Report, error) {
 	var worst *CaseResult
 	var worstWait time.Duration
 	for _, r := range s.requesters {
-		res := CaseResult{N: r.N, Requester: r.id, Language: r.Language, Platform: string(r.Platform), Arrival: r.At.UTC(), Burst: r.Burst}
+		res := CaseResult{N: r.N, Requester: r.id, Language: r.Language, Platform: string(r.Platform), Arrival: r.At.UTC(), Burst: r.Burst,
+			ReadHelper: r.humanSeen, Replied: r.replied}
 		rep.Requests++
 		if r.Platform == bot.IRC {
 			rep.IRC++
@@ -352,6 +358,7 @@ func (s *Sim) report() (*Report, error) {
 				}
 			case bot.EventEscalated:
 				rep.Escalated++
+				res.Escalated = true
 			case bot.EventCaseWithdrawn, bot.EventCaseClosed:
 				if endAt.IsZero() {
 					endAt = at
