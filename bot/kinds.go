@@ -61,11 +61,16 @@ const (
 	EventVolunteerRemoved   EventKind = "volunteer_removed"
 	EventMentorSet          EventKind = "mentor_set"
 	EventWikiNameSet        EventKind = "wiki_name_set"
-	EventIntruderRemoved    EventKind = "intruder_removed"
-	EventOfferWithdrawn     EventKind = "offer_withdrawn"
-	EventUnassigned         EventKind = "unassigned"
-	EventRelayed            EventKind = "relayed"
-	EventRevealed           EventKind = "revealed"
+	// EventIdentityChanged: a role's command came from a device signed by an identity
+	// other than the one first seen; staff were told. EventIdentityTrusted: staff
+	// accepted the new one (!trust).
+	EventIdentityChanged EventKind = "identity_changed"
+	EventIdentityTrusted EventKind = "identity_trusted"
+	EventIntruderRemoved EventKind = "intruder_removed"
+	EventOfferWithdrawn  EventKind = "offer_withdrawn"
+	EventUnassigned      EventKind = "unassigned"
+	EventRelayed         EventKind = "relayed"
+	EventRevealed        EventKind = "revealed"
 )
 
 // offerEvent is the audit event of an offer ending without acceptance.
@@ -116,6 +121,9 @@ const (
 	// a redaction or a file (Payload). The bridge records the relayed event's
 	// counterpart, so later edits, replies and redactions find it.
 	ActionRelay Action = "relay"
+	// ActionTrustIdentity: trust the current cross-signing identity of Payload.Users
+	// from now on (staff checked it with them).
+	ActionTrustIdentity Action = "trust_identity"
 )
 
 // LinkKind says how two cases name each other's people.
