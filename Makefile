@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench bench-irc check dendrite interop soak
+.PHONY: build test sandbox demo bench bench-irc check dendrite interop soak simulate
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -41,6 +41,14 @@ bench: dendrite
 # IRC: private message → first reply, against a bare irc-go echo bot (docs/benchmarks.md).
 bench-irc: dendrite
 	$(GO) run -tags $(TAGS) ./cmd/irclatency
+
+# The real core over a simulated week on a throwaway PostgreSQL (docs/simulation.md):
+# the report on stdout, with JSON and a PNG in sim-out/. SCENARIO=sim/scenarios/flood.yaml
+# for another scenario; SCENARIO=sim/scenarios/seed-21.yaml SIMFLAGS="--volunteers 14:49:7" for a sweep.
+simulate:
+	@mkdir -p sim-out
+	$(GO) run -tags $(TAGS) . simulate --scenario $${SCENARIO:-sim/scenarios/wikimedia-week.yaml} \
+		--json sim-out/report.json --png sim-out/report.png $(SIMFLAGS)
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
