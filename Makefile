@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench bench-irc check dendrite interop
+.PHONY: build test sandbox demo bench bench-irc check dendrite interop mutate
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -36,6 +36,12 @@ bench: dendrite
 # IRC: private message → first reply, against a bare irc-go echo bot (docs/benchmarks.md).
 bench-irc: dendrite
 	$(GO) run -tags $(TAGS) ./cmd/irclatency
+
+# Mutation testing of the core (bot/ and store/) against its unit and PostgreSQL tests,
+# with Gremlins pinned in tools/gremlins. Takes hours; not part of CI. See docs/testing.md.
+# Flags for `gremlins unleash`: make mutate MUTATE_FLAGS=--dry-run
+mutate:
+	@scripts/mutate.sh $(MUTATE_FLAGS)
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
