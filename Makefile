@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench bench-irc check dendrite interop mutate
+.PHONY: build test sandbox demo bench bench-irc check dendrite interop soak mutate
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -20,6 +20,11 @@ interop:
 # started by the tests themselves (internal/testenv).
 test: dendrite interop
 	$(GO) test -race -tags $(TAGS) -timeout 30m ./...
+
+# The lifecycle invariants over random scenarios for as long as asked (SOAK=1h); a
+# failure prints its seed, which SWITCHBOARD_SEED=N replays.
+soak:
+	SWITCHBOARD_SOAK=$${SOAK:-10m} $(GO) test -tags $(TAGS) -timeout 0 -count=1 -v -run TestLifecycleInvariants ./store/
 
 # A local PostgreSQL, Dendrite and the bot, with demo accounts; prints how to log in.
 sandbox: dendrite

@@ -82,7 +82,7 @@ func ParseParties(text string) (names []string, ok bool) {
 // collapsed, first letter upper-case. valid is false for characters MediaWiki forbids
 // in titles, or a name longer than 255 bytes.
 func NormalizeUsername(s string) (name string, valid bool) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "_", " "))
+	s = strings.TrimSpace(strings.ReplaceAll(cleanName(s), "_", " "))
 	s = strings.TrimPrefix(s, "@")
 	if i := strings.IndexByte(s, ':'); i >= 0 && strings.EqualFold(strings.TrimSpace(s[:i]), "user") {
 		s = strings.TrimSpace(s[i+1:])
@@ -132,4 +132,23 @@ func ParseLanguage(text string) (code string, ok bool) {
 		return t, true
 	}
 	return "", false
+}
+
+// greetingWords make up an opening that says nothing yet ("hi", "hello there").
+var greetingWords = map[string]bool{
+	"hi": true, "hello": true, "hey": true, "hallo": true, "hola": true, "bonjour": true, "salut": true,
+	"good": true, "morning": true, "afternoon": true, "evening": true, "there": true, "help": true,
+	"please": true, "switchboard": true, "anyone": true, "ciao": true, "moin": true, "servus": true,
+}
+
+// IsGreeting reports whether an opening is only a greeting: nothing a handler needs to
+// read, so it is not kept with the request.
+func IsGreeting(s string) bool {
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
+	for _, w := range words {
+		if !greetingWords[w] {
+			return false
+		}
+	}
+	return true
 }

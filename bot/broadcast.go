@@ -23,13 +23,8 @@ func (t *turn) acceptBroadcast(v *Volunteer, ref string) (err error) {
 	if err != nil {
 		return err
 	}
-	switch {
-	case c == nil || c.Route != RouteVolunteer || !c.State.Open():
-		return t.reply(say("switchboard-offer-none", ref))
-	case c.VolunteerID == v.ID:
-		return t.reply(say("switchboard-accept-already", c.Ref))
-	case c.State != StateQueued:
-		return t.reply(say("switchboard-accept-lost", c.Ref))
+	if c == nil || c.Route != RouteVolunteer || c.State != StateQueued {
+		return t.notYours(v, c, ref, true)
 	}
 	p, err := t.tx.PersonByID(t.ctx, c.PersonID)
 	if err != nil {

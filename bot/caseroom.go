@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"strings"
 
 	"switchboard/commands"
 )
@@ -39,7 +38,10 @@ func (t *turn) openRoomFor(c *Case, users []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if p.Platform == Matrix {
+	// Whether the requester shares the room is decided now, for the case's life: a
+	// change of configuration never moves a requester into, or out of, a room.
+	c.Relayed = !t.s.cfg.SharedRooms
+	if p.Platform == Matrix && !c.Relayed {
 		users = append(users, p.ExternalID)
 	}
 	var key [8]byte
@@ -65,13 +67,17 @@ func (s *Service) RoomCreated(ctx context.Context, caseID int64, roomID string) 
 		if err := t.tx.UpdateCase(ctx, c, c.State); err != nil {
 			return err
 		}
+		if err := t.tx.RecordRoom(ctx, c.ID, roomID, t.now); err != nil {
+			return err
+		}
 		return t.tx.AppendEvent(ctx, Event{CaseID: c.ID, Actor: "bot", Kind: EventRoomCreated, At: t.now})
 	})
 }
 
-// Joined tells the core that someone joined a room. When the case's volunteer joins its
-// room, the intake summary is posted: only now, so nobody who has not accepted the case
-// can read it, and clients have the sender's keys by then.
+// Joined tells the core that someone joined a room. Someone who has no place in a case's
+// room is removed at once. When the case's volunteer joins its room, the intake summary
+// is posted: only now, so nobody who has not accepted the case can read it, and clients
+// have the sender's keys by then.
 func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 	defer wrapf(&err, "%s joined room %s", in.Sender, in.Conversation)
 	return s.inTurn(ctx, in.Sender, func(t *turn) error {
@@ -80,8 +86,14 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 			return err
 		}
 		c, err := t.tx.CaseByRoom(ctx, in.Conversation)
-		if err != nil || c == nil || c.State != StateAccepted {
+		if err != nil || c == nil {
 			return err
+		}
+		if out, err := t.intruder(c, in.Conversation, in.Sender); out || err != nil {
+			return err
+		}
+		if c.State != StateAccepted || c.RoomID != in.Conversation {
+			return nil
 		}
 		if c.Route == RouteStaff && c.StaffID != in.Sender {
 			return nil
@@ -100,16 +112,17 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 			return err
 		}
 		t.platform, t.conv = Matrix, c.RoomID
-		parties := strings.Join(c.Parties, ", ")
-		if parties == "" {
-			parties = "—"
+		rs, err := t.caseSummary(c)
+		if err != nil {
+			return err
 		}
-		rs := []Reply{say("switchboard-room-summary", c.Ref, c.Project, parties, c.Language, c.Description),
-			say("switchboard-room-help")}
+		rs = append(rs, say("switchboard-room-help"))
 		if p, err := t.tx.PersonRef(ctx, c.PersonID); err != nil {
 			return err
 		} else if p.Platform == IRC {
 			rs = append(rs, say("switchboard-relay-intro"))
+		} else if c.Relayed {
+			rs = append(rs, say("switchboard-relay-intro-relayed", t.pseudonym(c, in.Sender)))
 		}
 		return t.reply(rs...)
 	})
@@ -143,7 +156,8 @@ func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) erro
 // an IRC requester.
 func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 	defer wrapf(&err, "in the room of case %s", c.Ref)
-	if in.Kind != KindText {
+	nonText := in.Kind == KindMedia || in.Kind == KindReaction || in.Kind == KindRedaction
+	if in.Kind != KindText && !nonText {
 		return nil
 	}
 	var worker *Volunteer
@@ -155,7 +169,15 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 		}
 		canWork = worker != nil
 	}
-	canWork = canWork && c.State.Open()
+	// A case is worked from its current room only; a room it left is not a place to act.
+	current := c.RoomID == in.Conversation
+	canWork = canWork && c.State.Open() && current
+	if nonText { // a worker's file, reaction or redaction reaches a requester who is not here
+		if !canWork {
+			return nil
+		}
+		return t.relayOut(c, "")
+	}
 	text := Sanitize(in.Text)
 	who := caller{Caller: commands.Caller{Roles: commands.Anyone, Place: commands.CaseRoom}, room: c, worker: worker}
 	if canWork {
@@ -165,7 +187,14 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 		return err
 	}
 	if !canWork {
-		return nil
+		requester, err := t.tx.PersonRef(t.ctx, c.PersonID)
+		if err != nil || requester.Platform != Matrix || requester.ExternalID != in.Sender {
+			return err
+		}
+		if current && worked(c) {
+			return nil // the conversation with whoever works the case: they read it here
+		}
+		return t.inOtherRoom(c, text)
 	}
 	if c.FirstReplyAt.IsZero() {
 		c.FirstReplyAt = t.now
@@ -173,7 +202,7 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 			return err
 		}
 	}
-	return t.relayOut(c, nameOr(in), text)
+	return t.relayOut(c, text)
 }
 
 // The commands of whoever works a case, in its room: t.caller.room is the case.
@@ -243,6 +272,9 @@ func (t *turn) cmdClose(a commands.Args) error {
 	if err := t.reply(say("switchboard-closed-room", c.Ref)); err != nil {
 		return err
 	}
+	if err := t.enforceMembers(c, c.RoomID); err != nil {
+		return err
+	}
 	return t.tellRequester(c, say("switchboard-feedback-ask", c.Ref))
 }
 
@@ -265,10 +297,24 @@ func (t *turn) transfer(c *Case, v *Volunteer, reason string) (err error) {
 	if err := t.reply(say("switchboard-transferred-room", c.Ref)); err != nil {
 		return err
 	}
-	if err := t.removeWorkers(c, v); err != nil {
+	return t.requeue(c)
+}
+
+// requeue puts a case whose workers left back in the queue: the room keeps only the
+// requester until the next volunteer is invited, the queue's timers watch it again,
+// and it is offered on.
+func (t *turn) requeue(c *Case) error {
+	if err := t.enforceMembers(c, c.RoomID); err != nil {
 		return err
 	}
-	if err := t.tellRequester(c, say("switchboard-transferred-requester", c.Ref)); err != nil {
+	key := "switchboard-transferred-requester"
+	if c.Relayed {
+		key = "switchboard-transferred-requester-relayed"
+	}
+	if err := t.tellRequester(c, say(key, c.Ref)); err != nil {
+		return err
+	}
+	if err := t.armQueueTimers(c); err != nil {
 		return err
 	}
 	return t.route(c)
@@ -278,12 +324,17 @@ func (t *turn) transfer(c *Case, v *Volunteer, reason string) (err error) {
 // and never see the case again; staff are told.
 func (t *turn) escalate(c *Case, v *Volunteer) (err error) {
 	defer wrapf(&err, "escalate case %s", c.Ref)
-	from := c.State
-	mentor := c.MentorID
-	c.Route, c.State, c.UpdatedAt = RouteStaff, StateStaff, t.now
+	from, oldRoom := c.State, c.RoomID
+	// The staff get a room of their own on !ack; this one keeps only the requester.
+	c.Route, c.State, c.UpdatedAt, c.RoomID = RouteStaff, StateStaff, t.now, ""
 	c.VolunteerID, c.MentorID = 0, 0
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 		return err
+	}
+	for _, tm := range []TimerKind{TimerQueueAlert, TimerReassure} {
+		if err := t.tx.DeleteTimer(t.ctx, tm, c.ID); err != nil {
+			return err
+		}
 	}
 	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: EventEscalated, At: t.now}); err != nil {
 		return err
@@ -291,30 +342,11 @@ func (t *turn) escalate(c *Case, v *Volunteer) (err error) {
 	if err := t.reply(say("switchboard-escalated-room", c.Ref)); err != nil {
 		return err
 	}
-	c.MentorID = mentor
-	if err := t.removeWorkers(c, v); err != nil {
+	if err := t.enforceMembers(c, oldRoom); err != nil {
 		return err
 	}
-	c.MentorID = 0
 	if err := t.startPaging(c); err != nil {
 		return err
 	}
 	return t.tellRequester(c, say("switchboard-escalated-requester", c.Ref))
-}
-
-// removeWorkers takes the volunteer (and their mentor) out of the case room.
-func (t *turn) removeWorkers(c *Case, v *Volunteer) error {
-	users := []string{v.UserID}
-	if c.MentorID != 0 && c.MentorID != v.ID {
-		if m, err := t.tx.VolunteerByID(t.ctx, c.MentorID); err != nil {
-			return err
-		} else if m != nil {
-			users = append(users, m.UserID)
-		}
-	}
-	if c.RoomID == "" {
-		return nil
-	}
-	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Action: ActionRemove,
-		Payload: ActionPayload{CaseID: c.ID, Room: c.RoomID, Users: users}})
 }

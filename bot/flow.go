@@ -11,7 +11,10 @@ func (t *turn) answer(ik *Intake, text string) (err error) {
 	if !more {
 		d = Answer(*ik, text)
 	}
-	if d.Event == "" { // unclear answer: re-asked, nothing changed
+	if d.Event == "" { // unclear answer: re-asked, and kept for whoever takes the case
+		if err := t.intakeFollowUp(ik, ik.Step, text, false); err != nil {
+			return err
+		}
 		return t.reply(d.Replies...)
 	}
 	next := d.Intake
@@ -39,6 +42,11 @@ func (t *turn) answer(ik *Intake, text string) (err error) {
 	if err := t.event(next.CaseID, ik.ID, "requester", d.Event, detail); err != nil {
 		return err
 	}
+	if !d.OpenStaffCase { // a case opened just now has no room yet
+		if err := t.intakeFollowUp(&next, ik.Step, text, true); err != nil {
+			return err
+		}
+	}
 	if d.Complete {
 		return t.complete(&next)
 	}
@@ -63,6 +71,10 @@ func (t *turn) openCase(ik *Intake, route Route, state CaseState) (*Case, error)
 	}
 	fillCase(c, ik)
 	if err := t.tx.CreateCase(t.ctx, c); err != nil {
+		return nil, err
+	}
+	// What the intake could not read (or an opening it did not use) goes with the case.
+	if err := t.tx.AttachAdditions(t.ctx, ik.ID, c.ID); err != nil {
 		return nil, err
 	}
 	return c, t.event(c.ID, ik.ID, "bot", EventCaseOpened, map[string]string{"route": string(route), "state": string(state)})

@@ -27,6 +27,7 @@ const (
 	EventDetailsCompleted   EventKind = "case_details_completed"
 	EventCaseWithdrawn      EventKind = "case_withdrawn"
 	EventFeedbackGiven      EventKind = "feedback_given"
+	EventFeedbackComment    EventKind = "feedback_comment"
 	EventCaseLinked         EventKind = "case_link"
 	EventReopened           EventKind = "case_reopened"
 	EventRoomCreated        EventKind = "room_created"
@@ -59,12 +60,21 @@ const (
 	EventVolunteerSuspended EventKind = "volunteer_suspended"
 	EventVolunteerRemoved   EventKind = "volunteer_removed"
 	EventMentorSet          EventKind = "mentor_set"
+	EventWikiNameSet        EventKind = "wiki_name_set"
+	EventIntruderRemoved    EventKind = "intruder_removed"
+	EventOfferWithdrawn     EventKind = "offer_withdrawn"
+	EventUnassigned         EventKind = "unassigned"
+	EventRelayed            EventKind = "relayed"
+	EventRevealed           EventKind = "revealed"
 )
 
 // offerEvent is the audit event of an offer ending without acceptance.
 func offerEvent(s OfferState) EventKind {
-	if s == OfferExpired {
+	switch s {
+	case OfferExpired:
 		return EventOfferExpired
+	case OfferWithdrawn:
+		return EventOfferWithdrawn
 	}
 	return EventOfferDeclined
 }
@@ -86,7 +96,12 @@ type Action string
 const (
 	ActionCreateRoom Action = "create_room"
 	ActionInvite     Action = "invite"
-	ActionRemove     Action = "remove"
+	// ActionRemove takes the Users out of the Room. Kept for rows queued by older
+	// versions; the core now sends ActionMembers.
+	ActionRemove Action = "remove"
+	// ActionMembers makes the Room's members exactly Users and the bot: everyone else is
+	// removed (joined or invited).
+	ActionMembers Action = "members"
 	// ActionPage (platform Pager) pages one staff member on every channel configured
 	// for them. Conversation is the staff member's Matrix ID.
 	ActionPage Action = "page"
@@ -96,6 +111,11 @@ const (
 	// policy). Conversation is the paged staff member's Matrix ID.
 	ActionPageAck     Action = "page_ack"
 	ActionPageResolve Action = "page_resolve"
+	// ActionRelay (platform Matrix) passes one event of a relayed case to the other side:
+	// a message (Plain, Markdown) that may reply to an earlier one, an edit, a reaction,
+	// a redaction or a file (Payload). The bridge records the relayed event's
+	// counterpart, so later edits, replies and redactions find it.
+	ActionRelay Action = "relay"
 )
 
 // LinkKind says how two cases name each other's people.

@@ -70,26 +70,39 @@ func (t *turn) accept(v *Volunteer, ref string) (err error) {
 	if err != nil {
 		return err
 	}
-	switch {
-	case c != nil && c.Route == RouteVolunteer && c.VolunteerID == v.ID && (c.State == StateAccepted || c.State == StateActive):
-		return t.reply(say("switchboard-accept-already", c.Ref))
-	case o == nil && c != nil && c.Route == RouteVolunteer && c.State.Open():
-		return t.reply(say("switchboard-accept-lost", c.Ref))
-	case o == nil:
-		// Also what a volunteer hears about a staff-route reference: nothing to learn.
+	if o != nil && c.State == StateOffered && c.VolunteerID == v.ID {
+		if ok, err := t.tx.CloseOffer(t.ctx, o.ID, OfferAccepted, t.now); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			return t.assign(c, v, o.ID)
+		}
+	}
+	return t.notYours(v, c, ref, false)
+}
+
+// notYours answers a volunteer's !accept of a case that is not theirs to take. The
+// answer depends only on what the volunteer already knew of the case (an offer they had,
+// or a case announced to all), never on where it is now: a volunteer must not learn that
+// a case went to the staff route, nor that a staff-route reference exists.
+func (t *turn) notYours(v *Volunteer, c *Case, ref string, announced bool) error {
+	if c == nil {
 		return t.reply(say("switchboard-offer-none", ref))
 	}
-	if ok, err := t.tx.CloseOffer(t.ctx, o.ID, OfferAccepted, t.now); err != nil || !ok {
-		if err != nil {
+	if c.Route == RouteVolunteer && c.VolunteerID == v.ID && (c.State == StateAccepted || c.State == StateActive) {
+		return t.reply(say("switchboard-accept-already", c.Ref))
+	}
+	seen := announced && !c.QueuedAt.IsZero()
+	if !seen {
+		var err error
+		if seen, err = t.tx.HadOffer(t.ctx, c.ID, v.ID); err != nil {
 			return err
 		}
+	}
+	if seen {
 		return t.reply(say("switchboard-accept-lost", c.Ref))
 	}
-	from := c.State
-	if from != StateOffered || c.VolunteerID != v.ID {
-		return t.reply(say("switchboard-accept-lost", c.Ref))
-	}
-	return t.assign(c, v, o.ID)
+	return t.reply(say("switchboard-offer-none", ref))
 }
 
 // assign moves an offered (direct) or queued (broadcast) case to the volunteer who
@@ -118,6 +131,9 @@ func (t *turn) assign(c *Case, v *Volunteer, offerID int64) (err error) {
 	}
 	if err := t.reply(say("switchboard-accept-won", c.Ref)); err != nil {
 		return err
+	}
+	if c.Relayed {
+		return t.tellRequester(c, say("switchboard-volunteer-accepted-relayed", c.Ref))
 	}
 	return t.tellRequester(c, say("switchboard-volunteer-accepted", c.Ref))
 }
@@ -193,11 +209,16 @@ func (t *turn) offerByID(offerID int64) (*Offer, error) {
 }
 
 // reaction takes 👍 or 👎 on an offer as !accept or !decline, when the volunteer has
-// exactly one open offer; any other reaction in a DM is left alone.
+// exactly one open offer; a requester's reaction in a relayed case is passed on; any
+// other reaction in a DM is left alone.
 func (t *turn) reaction(in Inbound) (err error) {
 	defer wrapf(&err, "reaction to an offer")
 	who, err := t.rolesOf(in)
-	if err != nil || who.vol == nil {
+	if err != nil {
+		return err
+	}
+	if who.vol == nil || (in.Text != ReactAccept && in.Text != ReactDecline) {
+		_, err := t.relayNonText(in)
 		return err
 	}
 	offers, err := t.tx.OpenOffersOf(t.ctx, who.vol.ID)

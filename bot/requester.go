@@ -1,6 +1,8 @@
 package bot
 
-import "switchboard/commands"
+import (
+	"switchboard/commands"
+)
 
 // The requester's commands. Each one answers, whatever the state.
 
@@ -20,19 +22,36 @@ func (t *turn) status() (err error) {
 	if err != nil {
 		return err
 	}
-	switch {
-	case c == nil:
-		return t.reply(say("switchboard-status-none"))
-	case c.Route == RouteStaff:
-		return t.reply(say("switchboard-status-staff", c.Ref))
-	case c.State == StateAccepted || c.State == StateActive:
-		if t.platform == IRC {
-			return t.reply(say("switchboard-status-relayed", c.Ref))
+	if c == nil {
+		waiting, err := t.tx.Waiting(t.ctx, t.platform, t.person.ExternalID)
+		if err != nil {
+			return err
 		}
-		return t.reply(say("switchboard-status-with-volunteer", c.Ref))
-	default:
-		return t.reply(say("switchboard-status-queued", c.Ref))
+		if waiting {
+			return t.reply(say("switchboard-busy-still", t.urgentWord()))
+		}
+		return t.reply(say("switchboard-status-none"))
 	}
+	var state Reply
+	switch {
+	case c.Route == RouteStaff:
+		state = say("switchboard-status-staff", c.Ref)
+	case c.State == StateAccepted || c.State == StateActive:
+		state = say("switchboard-status-with-volunteer", c.Ref)
+		if t.platform == IRC || c.Relayed {
+			state = say("switchboard-status-relayed", c.Ref)
+		}
+	default:
+		state = say("switchboard-status-queued", c.Ref)
+	}
+	n, err := t.additionCount(c)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return t.reply(state)
+	}
+	return t.reply(state, say("switchboard-status-additions", n))
 }
 
 func (t *turn) cancel() (err error) {
@@ -76,6 +95,9 @@ func (t *turn) cancel() (err error) {
 		if err := t.followUpPages(c, ActionPageResolve); err != nil {
 			return err
 		}
+		if err := t.withdrawn(c); err != nil {
+			return err
+		}
 	}
 	if ik == nil && c == nil {
 		return t.reply(say("switchboard-cancel-none"))
@@ -117,13 +139,7 @@ func (t *turn) add(text string) (err error) {
 	if c == nil {
 		return t.reply(say("switchboard-add-none"))
 	}
-	if err := t.tx.AddToCase(t.ctx, c.ID, text, t.now); err != nil {
-		return err
-	}
-	if err := t.event(c.ID, c.IntakeID, "requester", EventRequesterAdded, nil); err != nil {
-		return err
-	}
-	return t.reply(say("switchboard-added-to-case", c.Ref))
+	return t.followUp(c, text)
 }
 
 // tellRequester writes to the requester where their request came from.
@@ -138,4 +154,26 @@ func (t *turn) tellRequester(c *Case, r Reply) (err error) {
 		lang = t.s.cfg.DefaultLanguage
 	}
 	return t.send(p.Platform, c.Conversation, lang, false, false, r)
+}
+
+// withdrawn ends what a withdrawn case still had going: an open offer, and whoever was
+// working it in its room (who is told, without a word of why).
+func (t *turn) withdrawn(c *Case) error {
+	if o, err := t.tx.OpenOffer(t.ctx, c.ID); err != nil {
+		return err
+	} else if o != nil {
+		if _, err := t.tx.CloseOffer(t.ctx, o.ID, OfferWithdrawn, t.now); err != nil {
+			return err
+		}
+		if err := t.tx.DeleteTimer(t.ctx, TimerOfferExpiry, o.ID); err != nil {
+			return err
+		}
+	}
+	if c.RoomID == "" {
+		return nil
+	}
+	if err := t.send(Matrix, c.RoomID, t.s.cfg.DefaultLanguage, true, true, say("switchboard-withdrawn-room", c.Ref)); err != nil {
+		return err
+	}
+	return t.enforceMembers(c, c.RoomID)
 }

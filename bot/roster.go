@@ -45,6 +45,24 @@ func (t *turn) cmdRosterRemove(a commands.Args) error {
 	return t.onRoster(a, func(v *Volunteer) error { return t.rosterMove(v, "", VolRemoved, EventVolunteerRemoved, "") })
 }
 
+func (t *turn) cmdRosterWiki(a commands.Args) error {
+	return t.onRoster(a, func(v *Volunteer) error {
+		name, ok := NormalizeUsername(a.String("name"))
+		if !ok || name == "" {
+			return t.reply(say("switchboard-parties-invalid"))
+		}
+		old := v.WikiUsername
+		v.WikiUsername = name
+		if err := t.tx.SaveVolunteer(t.ctx, v, t.now); err != nil {
+			return err
+		}
+		if err := t.rosterEvent(v, EventWikiNameSet, map[string]string{"from": orDash(old)}); err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-volunteer-wiki-set", v.UserID, name))
+	})
+}
+
 func (t *turn) cmdRosterMentor(a commands.Args) error {
 	return t.onRoster(a, func(v *Volunteer) error { return t.rosterMentor(v, a.String("mentor")) })
 }
@@ -110,7 +128,57 @@ func (t *turn) rosterMove(v *Volunteer, from, to VolunteerStatus, kind EventKind
 	if err := t.rosterEvent(v, kind, detail); err != nil {
 		return err
 	}
-	return t.reply(say("switchboard-volunteer-status", v.UserID, string(to)))
+	if err := t.reply(say("switchboard-volunteer-status", v.UserID, string(to))); err != nil {
+		return err
+	}
+	if to == VolSuspended || to == VolRemoved {
+		return t.unassign(v)
+	}
+	return nil
+}
+
+// unassign takes everything from a volunteer staff suspended or removed: their open
+// offers go to the next volunteer, the cases they work or mentor go back to the queue,
+// and they leave those rooms at once.
+func (t *turn) unassign(v *Volunteer) (err error) {
+	defer wrapf(&err, "unassign volunteer %s", v.UserID)
+	offers, err := t.tx.OpenOffersOf(t.ctx, v.ID)
+	if err != nil {
+		return err
+	}
+	for i := range offers {
+		c, err := t.tx.Case(t.ctx, offers[i].CaseID)
+		if err != nil {
+			return err
+		}
+		if err := t.release(c, &offers[i], OfferWithdrawn, t.sender); err != nil {
+			return err
+		}
+	}
+	cases, err := t.tx.CasesWorkedBy(t.ctx, v.ID)
+	if err != nil {
+		return err
+	}
+	for i := range cases {
+		c := &cases[i]
+		from := c.State
+		c.State, c.VolunteerID, c.MentorID, c.UpdatedAt = StateQueued, 0, 0, t.now
+		if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
+			return err
+		}
+		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Subject: v.UserID, Kind: EventUnassigned, At: t.now}); err != nil {
+			return err
+		}
+		if c.RoomID != "" {
+			if err := t.send(Matrix, c.RoomID, t.s.cfg.DefaultLanguage, true, true, say("switchboard-unassigned-room", c.Ref)); err != nil {
+				return err
+			}
+		}
+		if err := t.requeue(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *turn) rosterMentor(v *Volunteer, mentorID string) (err error) {

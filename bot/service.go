@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,10 @@ type Config struct {
 	// eligible volunteer to !accept wins, instead of offering them to one at a time.
 	Broadcast              bool
 	VolunteersConversation string
+	// SharedRooms puts a Matrix requester in the case room with the helpers. Otherwise
+	// (relayed, the default) the case room holds the helpers only and the bot relays
+	// between it and the requester's direct chat, with the helpers under a pseudonym.
+	SharedRooms bool
 
 	// OnCall is the escalation chain of staff Matrix IDs; the primary rotates every
 	// RotationPeriod from RotationStart. A page not acknowledged within AckTimeout goes
@@ -86,9 +91,15 @@ const (
 	// KindUnencrypted is a private message sent in a room without encryption: the bot
 	// never answers with case content there.
 	KindUnencrypted
-	// KindReaction is a reaction; Text is ReactAccept or ReactDecline. Only a volunteer's
-	// reaction to an offer means anything; others are ignored.
+	// KindReaction is a reaction; Text is ReactAccept or ReactDecline when the key means
+	// one (a volunteer's answer to an offer), and Relation says to what, with which key
+	// (relayed in a relayed case).
 	KindReaction
+	// KindMedia is an image, file, video or sound: relayed in a relayed case, otherwise
+	// answered like KindNonText. Media says what it is.
+	KindMedia
+	// KindRedaction removes an earlier event (Relation.EventID): relayed in a relayed case.
+	KindRedaction
 )
 
 // Reactions a volunteer can give an offer instead of typing.
@@ -113,6 +124,40 @@ type Inbound struct {
 	Group bool
 	// SenderName is how the sender shows in the room (a display name), for relays.
 	SenderName string
+	// Relation says what the event does to an earlier one: a reply, an edit (Text is the
+	// new text), a reaction or a redaction. The event IDs are the platform's, opaque here.
+	Relation Relation
+	// Media is the file of a KindMedia event.
+	Media *Media
+}
+
+// RelationKind names what an event does to an earlier one.
+type RelationKind string
+
+const (
+	RelReply  RelationKind = "reply"
+	RelEdit   RelationKind = "edit"
+	RelReact  RelationKind = "react"
+	RelRedact RelationKind = "redact"
+)
+
+// Relation ties an event to an earlier one.
+type Relation struct {
+	Kind    RelationKind `json:"kind,omitempty"`
+	EventID string       `json:"event_id,omitempty"`
+	Key     string       `json:"key,omitempty"` // a reaction's key
+}
+
+// Media describes a file to relay: where the platform keeps it and what it is. The
+// bridge fetches and re-uploads it, encrypted, on the other side.
+type Media struct {
+	MsgType  string `json:"msgtype"`
+	Name     string `json:"name,omitempty"`
+	MimeType string `json:"mimetype,omitempty"`
+	Size     int    `json:"size,omitempty"`
+	URL      string `json:"url,omitempty"`
+	// File is the platform's description of an encrypted file (its key), as JSON.
+	File json.RawMessage `json:"file,omitempty"`
 }
 
 // Service runs the core. It is safe for concurrent use: a person's row is locked for
@@ -160,7 +205,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 			}
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, platform: in.Platform, conv: in.Conversation, now: now,
-			queued: &queued, unidentified: in.Unidentified, sender: in.Sender, armed: &armed}
+			queued: &queued, unidentified: in.Unidentified, sender: in.Sender, armed: &armed, senderName: in.SenderName, in: in}
 		if err := t.handle(in); err != nil {
 			return err
 		}
@@ -243,6 +288,10 @@ type turn struct {
 	armed *bool
 	// caller is who gave the command being run, and where.
 	caller caller
+	// senderName is how the sender shows in the room (a display name), when known.
+	senderName string
+	// in is the event being handled (what a relay passes on besides text).
+	in Inbound
 }
 
 // setTimer arms a timer and remembers that the timer loop must look again.
@@ -273,6 +322,9 @@ func (t *turn) handle(in Inbound) (err error) {
 		}
 	}
 	if in.Group {
+		if in.Kind == KindReaction || in.Kind == KindRedaction {
+			return nil
+		}
 		return t.send(t.platform, t.conv, t.s.cfg.DefaultLanguage, false, true, say("switchboard-not-dm"))
 	}
 	return t.inDM(in)
@@ -297,6 +349,17 @@ func (t *turn) inDM(in Inbound) (err error) {
 	}
 	if in.Kind == KindReaction {
 		return t.reaction(in)
+	}
+	if in.Kind == KindMedia || in.Kind == KindRedaction {
+		// Passed on when the requester's case is relayed; otherwise a file is answered
+		// like anything else that is not text, and a redaction needs nothing.
+		if done, err := t.relayNonText(in); done || err != nil {
+			return err
+		}
+		if in.Kind == KindRedaction {
+			return nil
+		}
+		in.Kind = KindNonText
 	}
 	if in.Kind != KindText {
 		// Nothing to keep about someone whose message we cannot use; the lookup only
@@ -380,17 +443,8 @@ func (t *turn) message(text string) (err error) {
 	if err != nil {
 		return err
 	}
-	if c != nil && relayActive(c, t.person) {
-		return t.relayIn(c, text)
-	}
 	if c != nil {
-		if err := t.tx.AddToCase(t.ctx, c.ID, text, t.now); err != nil {
-			return err
-		}
-		if err := t.event(c.ID, 0, "requester", EventRequesterAdded, nil); err != nil {
-			return err
-		}
-		return t.reply(say("switchboard-added-to-case", c.Ref))
+		return t.followUp(c, text)
 	}
 	if done, err := t.feedback(text); done || err != nil {
 		return err
@@ -405,20 +459,32 @@ func (t *turn) startIntake(opening string) (err error) {
 	} else if t.s.cfg.IntakesPerDay > 0 && n >= t.s.cfg.IntakesPerDay {
 		return t.reply(say("switchboard-intake-limit"))
 	}
-	if waiting, err := t.tx.Waiting(t.ctx, t.platform, t.person.ExternalID); err != nil || waiting {
+	urgent := t.urgent(opening)
+	if urgent {
+		// Safety before the line: whoever says it is urgent starts now, with everything
+		// they wrote while waiting.
+		w, err := t.tx.TakeWaiting(t.ctx, t.platform, t.person.ExternalID)
 		if err != nil {
 			return err
 		}
-		return t.reply(say("switchboard-busy-still"))
+		if w != nil {
+			opening = w.Opening + "\n\n" + opening
+		}
+	} else if waiting, err := t.tx.AddToWaiting(t.ctx, t.platform, t.person.ExternalID, opening); err != nil || waiting {
+		if err != nil {
+			return err
+		}
+		// Kept with their place in line: nothing a waiting person writes is dropped.
+		return t.reply(say("switchboard-busy-still", t.urgentWord()))
 	}
-	if !t.fromWaitlist && !t.s.allowIntake(t.now) {
+	if !t.fromWaitlist && !urgent && !t.s.allowIntake(t.now) {
 		// Over the global rate: a calm answer now and a place in line, never silence.
 		w := Waiting{Platform: t.platform, Sender: t.person.ExternalID, Conversation: t.conv, Opening: opening,
 			Unidentified: t.unidentified, At: t.now}
 		if _, err := t.tx.Waitlist(t.ctx, w); err != nil {
 			return err
 		}
-		return t.reply(say("switchboard-busy"))
+		return t.reply(say("switchboard-busy", t.urgentWord()))
 	}
 	d := NewIntake(t.person.ID, t.conv, opening)
 	ik := d.Intake
@@ -433,6 +499,12 @@ func (t *turn) startIntake(opening string) (err error) {
 	if err := t.armExpiry(ik.ID); err != nil {
 		return err
 	}
+	if ik.Description == "" && !IsGreeting(opening) {
+		// An opening too short to be the story is still kept for whoever takes the case.
+		if err := t.tx.AddAddition(t.ctx, Addition{IntakeID: ik.ID, Text: opening, At: t.now}); err != nil {
+			return err
+		}
+	}
 	replies := d.Replies
 	if t.platform == IRC {
 		// Said early and plainly: IRC is readable by the network's operators.
@@ -443,6 +515,24 @@ func (t *turn) startIntake(opening string) (err error) {
 		replies = append(append(append([]Reply{}, replies[0]), extra...), replies[1:]...)
 	}
 	return t.reply(replies...)
+}
+
+// urgentWord is what a person in the busy line writes to start at once.
+func (t *turn) urgentWord() string {
+	w, _ := t.s.cat.Render(t.lang(), "switchboard-urgent-word")
+	return w
+}
+
+// urgent reports whether a first message asks to skip the busy line: it says the word
+// (in the person's language or in English).
+func (t *turn) urgent(text string) bool {
+	text = strings.ToLower(text)
+	for _, w := range []string{t.urgentWord(), "urgent"} {
+		if w != "" && strings.Contains(text, strings.ToLower(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *turn) armExpiry(intakeID int64) error {
@@ -484,8 +574,25 @@ func (t *turn) replyList(heading Reply, items []Reply) error {
 // is the bot's own, so it goes into a code block as it is.
 func (t *turn) replyCode(heading Reply, text string) error {
 	plain, md := t.s.cat.Render(t.lang(), heading.Key, heading.Params...)
+	fence := codeFence(text)
 	return t.enqueue(Outgoing{Platform: t.platform, Conversation: t.conv,
-		Plain: plain + "\n\n" + text, Markdown: md + "\n\n```\n" + text + "```"})
+		Plain: plain + "\n\n" + text, Markdown: md + "\n\n" + fence + "\n" + text + "\n" + fence})
+}
+
+// codeFence is a fence no run of backticks in text can close (CommonMark closes a
+// fence only with as many backticks or more): text typed by people (an audit reason)
+// cannot break out of the block and be rendered as Markdown.
+func codeFence(text string) string {
+	longest, run := 0, 0
+	for _, r := range text {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
 }
 
 func (t *turn) lang() string {

@@ -26,9 +26,13 @@ func (t *turn) transferStaff(c *Case, to string) (err error) {
 	if err := t.openRoomFor(c, []string{next}); err != nil {
 		return err
 	}
-	if old == "" || c.RoomID == "" {
+	if old == "" {
 		return nil
 	}
-	return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Action: ActionRemove,
-		Payload: ActionPayload{CaseID: c.ID, Room: c.RoomID, Users: []string{old}}})
+	if c.Relayed {
+		if err := t.tellRequester(c, say("switchboard-transferred-requester-relayed", c.Ref)); err != nil {
+			return err
+		}
+	}
+	return t.enforceMembers(c, c.RoomID)
 }

@@ -90,16 +90,28 @@ type CaseStore interface {
 	CreateCase(ctx context.Context, c *Case) error
 	// UpdateCase writes c if its state is still from (compare-and-swap).
 	UpdateCase(ctx context.Context, c *Case, from CaseState) error
-	AddToCase(ctx context.Context, caseID int64, text string, now time.Time) error
+	// AddAddition keeps something the requester added, to a case or to its intake.
+	AddAddition(ctx context.Context, a Addition) error
+	// AttachAdditions gives a new case what was added during its intake.
+	AttachAdditions(ctx context.Context, intakeID, caseID int64) error
+	// Additions lists what was added to a case, oldest first.
+	Additions(ctx context.Context, caseID int64) ([]Addition, error)
 	AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) error
+	// CasesWorkedBy lists and locks the open volunteer-route cases the volunteer works
+	// or mentors.
+	CasesWorkedBy(ctx context.Context, volunteerID int64) ([]Case, error)
 	// AwaitingFeedback finds the person's case closed since since without feedback, or nil.
 	AwaitingFeedback(ctx context.Context, personID int64, since time.Time) (*Case, error)
+	// RecentlyClosed finds the person's case closed most recently since since, or nil.
+	RecentlyClosed(ctx context.Context, personID int64, since time.Time) (*Case, error)
 }
 
 // RoomStore finds cases by their Matrix room.
 type RoomStore interface {
-	// CaseByRoom loads and locks the case whose room this is, or nil.
+	// CaseByRoom loads and locks the case whose room this is, or was, or nil.
 	CaseByRoom(ctx context.Context, roomID string) (*Case, error)
+	// RecordRoom remembers that a room belongs to a case.
+	RecordRoom(ctx context.Context, caseID int64, roomID string, now time.Time) error
 }
 
 // RosterStore holds volunteers, their duty (shifts) and their declared conflicts.
@@ -131,6 +143,8 @@ type RoutingStore interface {
 type OfferStore interface {
 	CreateOffer(ctx context.Context, o *Offer) error
 	OpenOffer(ctx context.Context, caseID int64) (*Offer, error)
+	// HadOffer reports whether the case was ever offered to the volunteer.
+	HadOffer(ctx context.Context, caseID, volunteerID int64) (bool, error)
 	OfferByID(ctx context.Context, id int64) (*Offer, error)
 	CloseOffer(ctx context.Context, offerID int64, state OfferState, now time.Time) (bool, error)
 	OpenOffersOf(ctx context.Context, volunteerID int64) ([]Offer, error)
@@ -162,7 +176,12 @@ type AbuseStore interface {
 	Blocked(ctx context.Context, platform Platform, externalID string, now time.Time) (bool, error)
 	Blocks(ctx context.Context, now time.Time) ([]Block, error)
 	Waitlist(ctx context.Context, w Waiting) (added bool, err error)
+	// Waiting reports whether someone is in the busy line.
 	Waiting(ctx context.Context, platform Platform, sender string) (bool, error)
+	// AddToWaiting adds text to what a waiting person wrote; false if they are not waiting.
+	AddToWaiting(ctx context.Context, platform Platform, sender, text string) (bool, error)
+	// TakeWaiting takes a person off the waitlist and returns what they wrote, or nil.
+	TakeWaiting(ctx context.Context, platform Platform, sender string) (*Waiting, error)
 	NextWaiting(ctx context.Context) (*Waiting, error)
 }
 

@@ -158,6 +158,18 @@ type Case struct {
 	FeedbackComment     string
 	// PurgedAt is when retention erased the content of the ended case (zero: not yet).
 	PurgedAt time.Time
+	// Relayed: the case's rooms hold its helpers only, and the bot relays between them
+	// and the requester's direct chat (fixed when its first room is made).
+	Relayed bool
+}
+
+// Addition is something the requester wrote after the intake (a message, !add), or an
+// answer the intake could not read: kept until whoever holds the case has seen it.
+type Addition struct {
+	CaseID   int64
+	IntakeID int64
+	Text     string
+	At       time.Time
 }
 
 // Event is one row of the append-only audit log, case_events.
@@ -207,6 +219,12 @@ type ActionPayload struct {
 	// A page says only this and where to act: phones show pages on locked screens.
 	Ref   string `json:"ref,omitempty"`
 	Round int    `json:"round,omitempty"`
+	// For relayed events (ActionRelay): the event relayed and the room it came from, so
+	// the bridge can record its counterpart; what it does to an earlier one; its file.
+	Source     string   `json:"source,omitempty"`
+	SourceRoom string   `json:"source_room,omitempty"`
+	Relation   Relation `json:"relation,omitempty"`
+	Media      *Media   `json:"media,omitempty"`
 }
 
 // Timer fires once at Due for a subject (an intake or case ID).

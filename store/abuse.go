@@ -84,9 +84,31 @@ func (t *Tx) Waiting(ctx context.Context, platform bot.Platform, sender string) 
 	return n > 0, err
 }
 
+// AddToWaiting adds text to what a waiting person wrote; false if they are not waiting.
+func (t *Tx) AddToWaiting(ctx context.Context, platform bot.Platform, sender, text string) (_ bool, err error) {
+	defer wrap(&err, "add to the waiting request of %s:%s", platform, sender)
+	res, err := t.tx.ExecContext(ctx, `UPDATE intake_waitlist SET opening = opening || E'\n\n' || $3
+		WHERE platform = $1 AND sender = $2`, platform, sender, text)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// TakeWaiting takes a person off the waitlist and returns what they wrote, or nil.
+func (t *Tx) TakeWaiting(ctx context.Context, platform bot.Platform, sender string) (_ *bot.Waiting, err error) {
+	defer wrap(&err, "take %s:%s off the waitlist", platform, sender)
+	return t.takeWaiting(ctx, `platform = $1 AND sender = $2`, platform, sender)
+}
+
 // NextWaiting takes the oldest waiting first message off the list (locked, deleted).
 func (t *Tx) NextWaiting(ctx context.Context) (_ *bot.Waiting, err error) {
 	defer wrap(&err, "take the next from the waitlist")
+	return t.takeWaiting(ctx, `true`)
+}
+
+func (t *Tx) takeWaiting(ctx context.Context, where string, args ...any) (*bot.Waiting, error) {
 	var r struct {
 		ID           int64  `db:"id"`
 		Platform     string `db:"platform"`
@@ -96,9 +118,9 @@ func (t *Tx) NextWaiting(ctx context.Context) (_ *bot.Waiting, err error) {
 		Unidentified bool   `db:"unidentified"`
 		At           int64  `db:"added_at"`
 	}
-	err = t.tx.GetContext(ctx, &r, `DELETE FROM intake_waitlist WHERE id = (SELECT id FROM intake_waitlist
-		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, platform, sender, conversation, opening,
-		unidentified, added_at`)
+	err := t.tx.GetContext(ctx, &r, `DELETE FROM intake_waitlist WHERE id = (SELECT id FROM intake_waitlist
+		WHERE `+where+` ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, platform, sender, conversation, opening,
+		unidentified, added_at`, args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"switchboard/bot"
 	"time"
+
+	"switchboard/bot"
 )
 
 type offerRow struct {
@@ -25,6 +26,14 @@ func (t *Tx) CreateOffer(ctx context.Context, o *bot.Offer) (err error) {
 	defer wrap(&err, "offer case %d to volunteer %d", o.CaseID, o.VolunteerID)
 	return t.tx.QueryRowxContext(ctx, `INSERT INTO offers (case_id, volunteer_id, state, offered_at)
 		VALUES ($1, $2, $3, $4) RETURNING id`, o.CaseID, o.VolunteerID, o.State, ms(o.OfferedAt)).Scan(&o.ID)
+}
+
+// HadOffer reports whether the case was ever offered to the volunteer.
+func (t *Tx) HadOffer(ctx context.Context, caseID, volunteerID int64) (_ bool, err error) {
+	defer wrap(&err, "check offers of case %d to volunteer %d", caseID, volunteerID)
+	var n int
+	err = t.tx.GetContext(ctx, &n, `SELECT count(*) FROM offers WHERE case_id = $1 AND volunteer_id = $2`, caseID, volunteerID)
+	return n > 0, err
 }
 
 // OpenOffer finds and locks the open offer of a case, or nil.

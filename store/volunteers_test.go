@@ -319,7 +319,8 @@ func TestCaseRoomLifecycle(t *testing.T) {
 	expect(t, inRoom("@a:localhost", "!note prefers evenings"), "Noted")
 	expect(t, inRoom("@a:localhost", "!close resolved talked it through"), "is closed")
 	expect(t, d.drain(room), "How did it go")
-	expect(t, d.send(alice, room, "5 that really helped"), "Thank you for your feedback")
+	expect(t, d.send(alice, room, "5"), "Thank you for your feedback")
+	expect(t, d.send(alice, room, "!feedback that really helped"), "kept your comment")
 	var rating int
 	var comment string
 	if err := d.st.DB.QueryRow(`SELECT feedback_rating, feedback_comment FROM cases WHERE ref = $1`, ref).Scan(&rating, &comment); err != nil ||
@@ -353,7 +354,8 @@ func TestTransferAndEscalate(t *testing.T) {
 	r := d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$t", Sender: "@a:localhost", Conversation: "!case:localhost", Text: "!transfer need a break", Group: true})
 	expect(t, r, "goes back to the queue")
 	acts = d.actions()
-	if len(acts) != 1 || acts[0].Action != bot.ActionRemove || acts[0].Payload.Users[0] != "@a:localhost" {
+	// The room keeps only the requester until the next volunteer is invited.
+	if len(acts) != 1 || acts[0].Action != bot.ActionMembers || strings.Join(acts[0].Payload.Users, ",") != alice {
 		t.Fatalf("transfer actions: %+v", acts)
 	}
 	if _, who := d.caseState(ref); who != "@b:localhost" {
@@ -374,7 +376,8 @@ func TestTransferAndEscalate(t *testing.T) {
 	d.drain(staffRoom)
 	expect(t, d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$e", Sender: "@b:localhost", Conversation: "!case:localhost", Text: "!escalate", Group: true}), "passed to staff")
 	acts = d.actions()
-	if len(acts) != 1 || acts[0].Action != bot.ActionRemove || acts[0].Payload.Users[0] != "@b:localhost" {
+	if len(acts) != 1 || acts[0].Action != bot.ActionMembers || acts[0].Payload.Room != "!case:localhost" ||
+		strings.Join(acts[0].Payload.Users, ",") != alice {
 		t.Fatalf("escalate actions: %+v", acts)
 	}
 	expect(t, d.drain(staffRoom), ref)
@@ -383,7 +386,8 @@ func TestTransferAndEscalate(t *testing.T) {
 		t.Fatalf("state %s", st)
 	}
 	expect(t, d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$escalated-note", Sender: "@b:localhost", Conversation: "!case:localhost", Text: "!note more", Group: true}), "not something you can do")
-	expect(t, d.send("@b:localhost", b, "!accept "+ref), "no open offer")
+	// What the volunteer hears does not say where the case went.
+	expect(t, d.send("@b:localhost", b, "!accept "+ref), "no longer waiting for a volunteer")
 }
 
 func TestCoordinatorsRoom(t *testing.T) {
@@ -472,7 +476,7 @@ func TestBroadcastFirstAcceptWins(t *testing.T) {
 	won, lost := 0, 0
 	for _, m := range r {
 		won += strings.Count(m, "is yours")
-		lost += strings.Count(m, "Someone else has already taken")
+		lost += strings.Count(m, "no longer waiting for a volunteer")
 	}
 	if won != 1 || lost != 1 {
 		t.Fatalf("%d won, %d lost: %q", won, lost, r)
@@ -539,7 +543,11 @@ func TestRelayForIRCRequester(t *testing.T) {
 	}
 	d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$rv", Sender: "@a:localhost", SenderName: "Ana (volunteer)",
 		Conversation: "!relay:localhost", Text: "I am sorry to hear that. Which page?"})
-	expect(t, d.drain("carol"), "Ana (volunteer): I am sorry to hear that. Which page?")
+	toCarol := d.drain("carol")
+	expect(t, toCarol, "Helper ", ": I am sorry to hear that. Which page?")
+	if strings.Contains(strings.Join(toCarol, "\n"), "Ana") {
+		t.Errorf("the helper's display name reached the IRC requester: %q", toCarol)
+	}
 	// Commands still work from both sides.
 	expect(t, irc("!status"), "I pass your messages on")
 	if err := d.svc.RequesterPresence(ctx, bot.IRC, "carol", false); err != nil {

@@ -15,13 +15,53 @@ import (
 	"switchboard/internal/testenv"
 )
 
+// logBuf is the whole bot's log; changed is closed and replaced at each write,
+// so a test can wait for a log line instead of polling.
 type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{}
 }
 
-func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
+	}
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// waitFor waits up to d until the log holds every one of substrs.
+func (l *logBuf) waitFor(t *testing.T, d time.Duration, substrs ...string) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		l.mu.Lock()
+		if l.changed == nil {
+			l.changed = make(chan struct{})
+		}
+		next, logs := l.changed, l.b.String()
+		l.mu.Unlock()
+		missing := ""
+		for _, s := range substrs {
+			if !strings.Contains(logs, s) {
+				missing = s
+			}
+		}
+		if missing == "" {
+			return
+		}
+		select {
+		case <-next:
+		case <-deadline:
+			t.Fatalf("no %q in the bot's log within %v", missing, d)
+		}
+	}
+}
 
 // The whole bot (app.Run, as main runs it) starts the IRC bridge when irc.server is
 // set, and a requester on IRC is answered, with the bot's Matrix ID offered.
@@ -34,14 +74,7 @@ func TestAppServesIRC(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := runApp(t, &cfg)
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(logs.String(), "Connected to IRC") {
-		if time.Now().After(deadline) {
-			t.Fatal("the bot did not connect to IRC")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	runApp(t, &cfg).waitFor(t, 60*time.Second, "Connected to IRC")
 	req, pass := n.NewAccount(t, "lena")
 	c := testenv.NewIRCClient(t, n, req, req, pass)
 	if err := c.Privmsg(acct, "hello"); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,6 +30,7 @@ type deskBot struct {
 	t      *testing.T
 	net    *testenv.IRC
 	br     *Bridge
+	sends  *sendLog
 	st     *store.Store
 	svc    *bot.Service
 	nick   string
@@ -37,15 +39,49 @@ type deskBot struct {
 	done   chan struct{}
 }
 
+// syncBuffer is the bot's log; changed is closed and replaced at each write, so
+// a test can wait for the next log line instead of polling.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.buf.Write(p)
+}
+
+// next returns a channel closed at the next write.
+func (b *syncBuffer) next() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.changed == nil {
+		b.changed = make(chan struct{})
+	}
+	return b.changed
+}
+
+// waitLog waits up to d until the log holds n lines containing substr.
+func (b *deskBot) waitLog(substr string, n int, d time.Duration) {
+	b.t.Helper()
+	deadline := time.After(d)
+	for {
+		next := b.logs.next()
+		if strings.Count(b.logs.String(), substr) >= n {
+			return
+		}
+		select {
+		case <-next:
+		case <-deadline:
+			b.t.Fatalf("the log has %d lines with %q within %v, want %d", strings.Count(b.logs.String(), substr), substr, d, n)
+		}
+	}
 }
 
 func (b *syncBuffer) String() string {
@@ -66,8 +102,15 @@ func startBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot {
 	return b
 }
 
-// startBotCore is startBot with the core's settings adjusted.
-func startBotCore(t *testing.T, n *testenv.IRC, core func(*bot.Config), adjust ...func(*Config)) *deskBot {
+// coreSetup is what a test may change in the core: its settings, and its clock
+// (nil: the wall clock).
+type coreSetup struct {
+	bot.Config
+	now func() time.Time
+}
+
+// startBotCore is startBot with the core's setup adjusted.
+func startBotCore(t *testing.T, n *testenv.IRC, core func(*coreSetup), adjust ...func(*Config)) *deskBot {
 	t.Helper()
 	b := newDeskBotCore(t, n, core, adjust...)
 	b.waitConnections(1)
@@ -80,8 +123,8 @@ func newDeskBot(t *testing.T, n *testenv.IRC, adjust ...func(*Config)) *deskBot 
 	return newDeskBotCore(t, n, nil, adjust...)
 }
 
-// newDeskBotCore is newDeskBot with the core's settings adjusted too.
-func newDeskBotCore(t *testing.T, n *testenv.IRC, core func(*bot.Config), adjust ...func(*Config)) *deskBot {
+// newDeskBotCore is newDeskBot with the core's setup adjusted too.
+func newDeskBotCore(t *testing.T, n *testenv.IRC, core func(*coreSetup), adjust ...func(*Config)) *deskBot {
 	t.Helper()
 	acct, pass := n.NewAccount(t, "sb")
 	logs := &syncBuffer{}
@@ -100,10 +143,11 @@ func newDeskBotCore(t *testing.T, n *testenv.IRC, core func(*bot.Config), adjust
 	coreCfg.MatrixContact, coreCfg.StaffConversation = "@switchboard:example.net", "!staff:localhost"
 	// Tests that need them set the bounds on intakes and the paste window themselves.
 	coreCfg.IntakesPerDay, coreCfg.IntakeRate, coreCfg.IntakeBurst, coreCfg.IRCPasteWindow = 0, 0, 0, 0
+	setup := coreSetup{Config: coreCfg}
 	if core != nil {
-		core(&coreCfg)
+		core(&setup)
 	}
-	svc := bot.NewService(st, cat, coreCfg, outbox, log, nil)
+	svc := bot.NewService(st, cat, setup.Config, outbox, log, setup.now)
 	cfg := Config{Server: n.Addr(), Nick: acct, Account: acct, Password: pass,
 		FloodRate: testFloodRate, FloodBurst: testFloodBurst,
 		ReconnectMin: 100 * time.Millisecond, ReconnectMax: time.Second, DefaultLanguage: "en"}
@@ -111,8 +155,9 @@ func newDeskBotCore(t *testing.T, n *testenv.IRC, core func(*bot.Config), adjust
 		f(&cfg)
 	}
 	br := New(cfg, svc, outbox, cat, log.With().Str("component", "irc").Logger())
-	outbox.Register(bot.IRC, br)
-	b := &deskBot{t: t, net: n, br: br, st: st, svc: svc, nick: acct, logs: logs, cancel: cancel, done: make(chan struct{})}
+	sends := &sendLog{Bridge: br, changed: make(chan struct{})}
+	outbox.Register(bot.IRC, sends)
+	b := &deskBot{t: t, net: n, br: br, sends: sends, st: st, svc: svc, nick: acct, logs: logs, cancel: cancel, done: make(chan struct{})}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); outbox.Run(ctx, time.Second) }()
@@ -138,15 +183,22 @@ func (b *deskBot) stop() {
 	}
 }
 
-// waitConnections waits until the bot has registered with the server n times.
+// waitConnections waits until the bot has registered with the server n times and
+// is connected. The bridge logs each connection and each loss after changing its
+// state, so the log's next line is the moment to look again.
 func (b *deskBot) waitConnections(n int64) {
 	b.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for b.br.Connections() < n || b.br.current() == nil {
-		if time.Now().After(deadline) {
+	deadline := time.After(30 * time.Second)
+	for {
+		next := b.logs.next()
+		if b.br.Connections() >= n && b.br.current() != nil {
+			return
+		}
+		select {
+		case <-next:
+		case <-deadline:
 			b.t.Fatalf("the bot did not connect (%d of %d)\n%s", b.br.Connections(), n, b.net.LogTail(20))
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -26,6 +26,11 @@ func TestServerRestartLosesNoMessage(t *testing.T) {
 	r.answer("no", "2 of 4")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// Delivery is at least once: a message whose lines the server had not yet
+	// confirmed when the link died is sent again. Crash only once everything
+	// sent is confirmed, so that anything sent again is a fault.
+	confirmed := func() { waitFor(t, func() bool { return b.count(`SELECT count(*) FROM outbox`) == 0 }) }
+	confirmed()
 
 	if err := n.Down(); err != nil {
 		t.Fatal(err)
@@ -45,11 +50,15 @@ func TestServerRestartLosesNoMessage(t *testing.T) {
 	r.expect("3 of 4")
 	t.Logf("the queued reply arrived %v after the server was back", time.Since(start))
 	r.answer("no", "4 of 4")
+	// The new connection got the queued reply, then the next, once each; nothing
+	// the bot had sent before the crash came again.
+	exactly(t, r.fromBot(), "3 of 4", "4 of 4")
 	// The bot is back in its channel.
 	if err := r.c.Join(ctx, channel); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return strings.Contains(strings.Join(names(ctx, t, r.c, channel), " "), b.nick) })
+	confirmed()
 
 	// Again, and this time the requester returns on another nick: the bot cannot
 	// know it is them until they write, then both replies come, in order.
@@ -61,13 +70,15 @@ func TestServerRestartLosesNoMessage(t *testing.T) {
 	}
 	b.waitConnections(3)
 	r = &requester{t: t, c: testenv.NewIRCClient(t, n, uniqueNick("hank"), acct, pass), bot: b.nick}
-	r.c.ExpectNone(t, b.nick, 1500*time.Millisecond)
-	r.say("no")
-	status := r.expect("still gathering")
-	next := r.expect("what happened")
-	if next.Time.Before(status.Time) {
-		t.Error("the newer reply overtook the queued one")
+	// With them connected, a try of the reply finds them away and holds it:
+	// nothing was sent by that try, and nothing before it.
+	b.waitHeld(acct, 1)
+	if got := r.fromBot(); len(got) != 0 {
+		t.Errorf("the bot wrote to a nick it could not know was theirs: %q", got)
 	}
+	r.say("no")
+	// The status reply, then the newer one, which did not overtake it.
+	exactly(t, r.waitMessages(3), "still gathering", "4 of 4", "what happened")
 	// Sent rows are deleted just after sending.
 	waitFor(t, func() bool { return b.count(`SELECT count(*) FROM outbox`) == 0 })
 }
@@ -148,36 +159,30 @@ func TestRequesterOfflineMessagesKept(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool { _, ok := b.br.dir.accountNick(acct); return !ok })
-	time.Sleep(500 * time.Millisecond)
+	// Both replies were tried and held, not dropped.
+	b.waitHeld(acct, 2)
 	if got := b.count(`SELECT count(*) FROM outbox`); got != 2 {
 		t.Fatalf("%d messages waiting, want 2", got)
 	}
 	r = &requester{t: t, c: testenv.NewIRCClient(t, n, acct, acct, pass), bot: b.nick}
-	first := r.expect("2 of 4")
-	second := r.expect("still gathering")
-	if second.Time.Before(first.Time) {
-		t.Error("the replies arrived out of order")
-	}
+	// The reply, then the status that restates the question.
+	exactly(t, r.waitMessages(3), "2 of 4", "still gathering", "2 of 4")
 }
 
 // A first connection that fails is retried with backoff (irc-go's Loop would not).
 func TestFirstConnectFailureRetried(t *testing.T) {
 	t.Parallel()
 	n := testenv.NewIRCNetwork(t)
-	b := startBot(t, n, func(*Config) {
+	b := newDeskBot(t, n, func(*Config) { // once its account is registered
 		if err := n.Down(); err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			time.Sleep(1500 * time.Millisecond)
-			if err := n.Up(); err != nil {
-				t.Error(err)
-			}
-		}()
 	})
-	if !strings.Contains(b.logs.String(), "IRC connection ended or failed") {
-		t.Error("no failed attempt was logged")
+	b.waitLog("IRC connection ended or failed", 1, 15*time.Second)
+	if err := n.Up(); err != nil {
+		t.Fatal(err)
 	}
+	b.waitConnections(1)
 	r := b.newRequester(t, "otto", true)
 	r.answer("hello", "1 of 4")
 }
@@ -200,11 +205,14 @@ func TestLogoutAndLoginAgain(t *testing.T) {
 	if err := b.svc.Handle(ctx, bot.Inbound{Platform: bot.IRC, EventID: "logout-1", Sender: acct, Conversation: acct, Text: "no"}); err != nil {
 		t.Fatal(err)
 	}
-	r.c.ExpectNone(t, b.nick, time.Second)
+	// The bot tried the reply and held it: nothing went to the logged-out nick.
+	b.waitHeld(acct, 1)
+	before := r.fromBot()
+	never(t, before, "2 of 4")
 	if err := r.c.Privmsg("NickServ", "IDENTIFY "+acct+" "+pass); err != nil {
 		t.Fatal(err)
 	}
-	r.expect("2 of 4")
+	exactly(t, r.waitAll("2 of 4")[len(before):], "2 of 4")
 }
 
 // After a quick restart the bot's old connection may still hold its nick; the bot

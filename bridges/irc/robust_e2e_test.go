@@ -44,7 +44,13 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.say("\x01DCC SEND evil.exe 2130706433 4000 123\x01")
-	r.c.ExpectNone(t, b.nick, time.Second)
+	// Silence, anchored: whatever the bot did with the DCC, it did before it
+	// answered the next line, which comes by the same way.
+	seen := len(r.fromBot())
+	r.answer("!status", "still gathering")
+	if got := r.fromBot()[seen:]; !strings.Contains(got[0], "still gathering") {
+		t.Errorf("the bot answered a DCC offer: %q", got)
+	}
 	unchanged("CTCP")
 
 	cases := []struct{ name, raw, want string }{
@@ -162,9 +168,30 @@ func TestPublicChannelPointer(t *testing.T) {
 	if strings.Contains(m.Text, "Quintessa") || strings.Contains(m.Text, "dewiki") {
 		t.Errorf("the pointer repeats what was said: %q", m.Text)
 	}
-	a.ExpectNone(t, b.nick, time.Second)
-	if n := b.count(`SELECT count(*) FROM people`); n != 0 {
-		t.Errorf("a channel message reached the core (%d people)", n)
+	// Anchors instead of a silence window. In the channel: a third pointer, to a,
+	// comes after anything else the bot said there. In private: each of them
+	// asks something, which the bot handles after whatever it did with their
+	// channel lines (one person's lines are handled in order).
+	if err := a.Privmsg(channel, "!help"); err != nil {
+		t.Fatal(err)
+	}
+	a.Expect(t, b.nick, a.Nick()+": ")
+	var inChannel []string
+	for _, m := range a.Messages() {
+		if m.From == b.nick && m.Target == channel {
+			inChannel = append(inChannel, m.Text)
+		}
+	}
+	exactly(t, inChannel, c.Nick()+":", d.Nick()+":", a.Nick()+":")
+	for _, cl := range []*testenv.IRCClient{a, c, d} {
+		p := &requester{t: t, c: cl, bot: b.nick}
+		p.answer("!status", "no open request")
+	}
+	if n := b.count(`SELECT count(*) FROM intakes`); n != 0 {
+		t.Errorf("a channel message reached the core (%d intakes)", n)
+	}
+	if n := b.count(`SELECT count(*) FROM people`); n != 3 {
+		t.Errorf("%d people, want the 3 who wrote in private", n)
 	}
 }
 

@@ -34,6 +34,10 @@ func (b *Bridge) act(ctx context.Context, o bot.Outgoing) error {
 			}
 		}
 		return nil
+	case bot.ActionMembers:
+		return b.enforceMembers(ctx, o.Payload)
+	case bot.ActionRelay:
+		return b.relay(ctx, o)
 	}
 	return fmt.Errorf("%w: unknown action %q", bot.ErrPermanent, o.Action)
 }
@@ -43,6 +47,53 @@ func alreadyThere(err error) bool {
 	return errors.Is(err, mautrix.MForbidden) && httpStatus(err) == 403 &&
 		(strings.Contains(err.Error(), "already") || strings.Contains(err.Error(), "not in the room") ||
 			strings.Contains(err.Error(), "not joined"))
+}
+
+// enforceMembers removes from a case room everyone joined or invited who is not among
+// the payload's users (nor the bot). The member list comes from the homeserver, not
+// from the bot's state store, so nobody is missed who joined while the bot was away.
+func (b *Bridge) enforceMembers(ctx context.Context, p bot.ActionPayload) error {
+	room := id.RoomID(p.Room)
+	resp, err := b.cli.Members(ctx, room)
+	if err != nil {
+		if httpStatus(err) == 403 || httpStatus(err) == 404 {
+			return fmt.Errorf("%w: cannot list members of %s: %w", bot.ErrPermanent, room, err)
+		}
+		return classify(err)
+	}
+	allowed := make(map[id.UserID]bool, len(p.Users))
+	for _, u := range p.Users {
+		allowed[id.UserID(u)] = true
+	}
+	for _, evt := range resp.Chunk {
+		user := id.UserID(evt.GetStateKey())
+		m := evt.Content.AsMember().Membership
+		if user == b.cli.UserID || allowed[user] || (m != event.MembershipJoin && m != event.MembershipInvite) {
+			continue
+		}
+		_, err := b.cli.KickUser(ctx, room, &mautrix.ReqKickUser{UserID: user})
+		if err != nil && !alreadyThere(err) {
+			return classify(err)
+		}
+		b.log.Info().Stringer("room_id", room).Msg("Removed someone who no longer works the case")
+	}
+	return nil
+}
+
+// casePowerLevels let only the bot invite, remove or change the room: in the presets
+// any member may invite anyone, and a requester or volunteer could bring in a stranger.
+func (b *Bridge) casePowerLevels() *event.PowerLevelsEventContent {
+	hundred, fifty := 100, 50
+	return &event.PowerLevelsEventContent{
+		Users:           map[id.UserID]int{b.cli.UserID: 100},
+		UsersDefault:    0,
+		EventsDefault:   0,
+		StateDefaultPtr: &hundred,
+		InvitePtr:       &hundred,
+		KickPtr:         &hundred,
+		BanPtr:          &hundred,
+		RedactPtr:       &fifty,
+	}
 }
 
 // createCaseRoom makes a case's room: invite-only, unlisted, encrypted from its first
@@ -56,6 +107,7 @@ func (b *Bridge) createCaseRoom(ctx context.Context, p bot.ActionPayload) error 
 	}
 	req := &mautrix.ReqCreateRoom{
 		Visibility: "private", Preset: "private_chat", RoomAliasName: p.Alias, Name: p.Name, Invite: invite,
+		PowerLevelOverride: b.casePowerLevels(),
 		InitialState: []*event.Event{
 			{Type: event.StateEncryption, Content: event.Content{Parsed: &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}}},
 			{Type: event.StateHistoryVisibility, Content: event.Content{Parsed: &event.HistoryVisibilityEventContent{HistoryVisibility: event.HistoryVisibilityInvited}}},
@@ -75,8 +127,13 @@ func (b *Bridge) createCaseRoom(ctx context.Context, p bot.ActionPayload) error 
 		}
 		room = res.RoomID
 		// Learn the room's encryption and members now: the summary will be sent into it.
-		if _, err := b.ensureEncryptionKnown(ctx, room); err != nil {
+		// A room behind our alias that is not encrypted is not one we made: refuse it.
+		encrypted, err := b.ensureEncryptionKnown(ctx, room)
+		if err != nil {
 			return classify(err)
+		}
+		if !encrypted {
+			return fmt.Errorf("%w: the room behind alias %s is not encrypted; not using it for a case", bot.ErrPermanent, alias)
 		}
 	default:
 		return classify(err)

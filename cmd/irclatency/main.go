@@ -36,6 +36,7 @@ func main() {
 	floodInterval := flag.Duration("flood-interval", time.Second/time.Duration(testenv.IRCCommandRate*6/10),
 		"Switchboard's irc.flood-interval (default: under the test network's limit; 1s is Libera.Chat's)")
 	floodBurst := flag.Int("flood-burst", testenv.IRCThreshold/5, "Switchboard's irc.flood-burst")
+	limit := flag.Duration("timeout", 30*time.Minute, "the whole run: a reply that never comes ends it with an error")
 	flag.Parse()
 	if *echo {
 		if err := runEchoBot(*addr, *account, *password, *dsn); err != nil {
@@ -45,7 +46,7 @@ func main() {
 		return
 	}
 	flood.interval, flood.burst = *floodInterval, *floodBurst
-	if err := run(*seq, *conc, *per, *think); err != nil {
+	if err := run(*seq, *conc, *per, *think, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "irclatency:", err)
 		os.Exit(1)
 	}
@@ -86,8 +87,15 @@ type env struct {
 	tmp string
 }
 
-func run(seq, conc, per int, think time.Duration) error {
-	ctx := context.Background()
+// setupLimit bounds what a requester waits for before it is measured: the
+// account, the connection and the warm-up.
+const setupLimit = 2 * time.Minute
+
+func run(seq, conc, per int, think, limit time.Duration) error {
+	// Every wait below takes this context, so a reply that never comes ends the
+	// run with an error instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
 	tmp, err := os.MkdirTemp("", "switchboard-irclatency-")
 	if err != nil {
 		return err
@@ -185,6 +193,8 @@ func (e *env) spawn(b *botProc) error {
 }
 
 func (e *env) startEcho(ctx context.Context, durable bool) (*botProc, error) {
+	ctx, cancel := context.WithTimeout(ctx, setupLimit)
+	defer cancel()
 	name, nick, args := "irc-go echo bot", "echobot", []string{}
 	if durable {
 		dsn, err := e.pg.CreateDatabase(ctx, "durableecho")
@@ -212,6 +222,8 @@ func (e *env) startEcho(ctx context.Context, durable bool) (*botProc, error) {
 // flood settings the IRC tests use: under the network's limit (testenv.IRCThreshold
 // lines in any one second).
 func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
+	ctx, cancel := context.WithTimeout(ctx, setupLimit)
+	defer cancel()
 	uid, err := e.hs.Register(ctx, "switchboard", "bot-password")
 	if err != nil {
 		return nil, err
@@ -262,6 +274,8 @@ func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
 // requester connects an identified person and warms up the conversation (the
 // bot may still be connecting; the warm-up is not measured).
 func (e *env) requester(ctx context.Context, b *botProc, prefix string) (*testenv.IRCClient, error) {
+	ctx, cancel := context.WithTimeout(ctx, setupLimit)
+	defer cancel()
 	acct := fmt.Sprintf("%s%s", prefix, randomSuffix())
 	if err := e.irc.Register(ctx, acct, "load-password"); err != nil {
 		return nil, err
@@ -270,17 +284,26 @@ func (e *env) requester(ctx context.Context, b *botProc, prefix string) (*testen
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(120 * time.Second)
 	for {
 		// Long enough for a slow flood bucket: a warm-up sent again would leave a stale
 		// answer that the measured exchange would take for its own.
 		if _, err = exchange(ctx, c, b, b.warmup, 30*time.Second); err == nil {
 			return c, nil
 		}
-		if time.Now().After(deadline) {
+		if ctx.Err() != nil {
 			c.Close()
 			return nil, fmt.Errorf("warm-up with %s: %w", b.name, err)
 		}
+	}
+}
+
+// pause waits d, or returns early with an error when ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -325,7 +348,9 @@ func (e *env) sequential(ctx context.Context, bots []*botProc, n int, think time
 	lat := make([][]time.Duration, len(bots))
 	for i := range n {
 		for j, b := range bots {
-			time.Sleep(think / time.Duration(len(bots)))
+			if err := pause(ctx, think/time.Duration(len(bots))); err != nil {
+				return nil, err
+			}
 			d, err := exchange(ctx, clients[j], b, b.script[i%len(b.script)], 60*time.Second)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", b.name, err)
@@ -369,7 +394,9 @@ func (e *env) concurrent(ctx context.Context, b *botProc, n, per int) (all, firs
 	// The warm-ups' answers and identity checks (MONITOR, two tokens) went through the
 	// bot's flood bucket just now; let it drain and refill, so the figures are the
 	// phase's own.
-	time.Sleep(3*time.Second + time.Duration(3*n)*flood.interval)
+	if err := pause(ctx, 3*time.Second+time.Duration(3*n)*flood.interval); err != nil {
+		return nil, nil, err
+	}
 	var mu sync.Mutex
 	for _, c := range clients {
 		wg.Add(1)

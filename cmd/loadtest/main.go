@@ -34,6 +34,7 @@ func main() {
 	conc := flag.Int("concurrent", 50, "requesters writing at once")
 	perReq := flag.Int("per-requester", 4, "messages each concurrent requester sends")
 	intakes := flag.Int("intakes", 200, "open intakes when memory is read")
+	limit := flag.Duration("timeout", 30*time.Minute, "the whole run: a reply that never comes ends it with an error")
 	flag.Parse()
 	if *echo {
 		if err := runEchoBot(*hsURL, *user, *pass, *dsn); err != nil {
@@ -42,7 +43,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*seq, *conc, *perReq, *intakes); err != nil {
+	if err := run(*seq, *conc, *perReq, *intakes, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -56,8 +57,15 @@ type env struct {
 	n   int
 }
 
-func run(seq, conc, perReq, intakes int) error {
-	ctx := context.Background()
+// setupLimit bounds what a requester waits for before it is measured: the
+// account, the client, the room and the warm-up.
+const setupLimit = 2 * time.Minute
+
+func run(seq, conc, perReq, intakes int, limit time.Duration) error {
+	// Every wait below takes this context, so a reply that never comes ends the
+	// run with an error instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
 	tmp, err := os.MkdirTemp("", "switchboard-loadtest-")
 	if err != nil {
 		return err
@@ -176,6 +184,8 @@ func numCPU() int {
 
 // user registers a fresh account and dials it as an E2EE client.
 func (e *env) user(ctx context.Context, prefix string) (*testenv.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, setupLimit)
+	defer cancel()
 	e.mu.Lock()
 	e.n++
 	n := e.n

@@ -59,6 +59,8 @@ func (e *env) spawn(name string, uid id.UserID, dsn string, cmd *exec.Cmd) (*bot
 }
 
 func (e *env) startEcho(ctx context.Context) (*botProc, error) {
+	ctx, cancel := context.WithTimeout(ctx, setupLimit)
+	defer cancel()
 	uid, err := e.hs.Register(ctx, "echo", "echo-password")
 	if err != nil {
 		return nil, err
@@ -84,6 +86,8 @@ func (e *env) startEcho(ctx context.Context) (*botProc, error) {
 }
 
 func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
+	ctx, cancel := context.WithTimeout(ctx, setupLimit)
+	defer cancel()
 	uid, err := e.hs.Register(ctx, "switchboard", "bot-password")
 	if err != nil {
 		return nil, err
@@ -127,6 +131,8 @@ func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
 
 // conversation is one requester's DM with a bot, warmed up so the bot has joined.
 func (e *env) conversation(ctx context.Context, b *botProc, c *testenv.Client) (id.RoomID, error) {
+	ctx, cancel := context.WithTimeout(ctx, setupLimit)
+	defer cancel()
 	room, err := c.CreateDM(ctx, b.id)
 	if err != nil {
 		return "", err
@@ -262,6 +268,8 @@ func (e *env) openIntakes(ctx context.Context, b *botProc, n int) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(ctx, setupLimit)
+			defer cancel()
 			room, err := c.CreateDM(ctx, b.id)
 			if err == nil {
 				err = waitJoined(ctx, c, room, b.id)

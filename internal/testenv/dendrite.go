@@ -33,6 +33,7 @@ type Dendrite struct {
 	secret string
 
 	mu      sync.Mutex
+	held    int // the reserved port, released by Stop
 	proc    *child
 	barrier barrier
 }
@@ -113,19 +114,30 @@ func StartDendrite() (*Dendrite, error) {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	// The port is free when chosen but another process may take it before
-	// Dendrite binds, so a failed start gets a few fresh ports.
+	// A foreign program may still bind the reserved port just before Dendrite
+	// does (see reservePort), so a failed start gets a few fresh ports.
 	for attempt := 0; ; attempt++ {
-		if d.port, err = freePort(); err == nil {
+		if d.port, err = reservePort(); err == nil {
+			d.mu.Lock()
+			d.held = d.port
+			d.mu.Unlock()
 			if err = d.Up(); err == nil {
 				return d, nil
 			}
+			d.releasePort()
 		}
 		if attempt == 2 || !strings.Contains(err.Error(), "address already in use") {
 			_ = os.RemoveAll(dir)
 			return nil, err
 		}
 	}
+}
+
+func (d *Dendrite) releasePort() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	releasePorts(d.held)
+	d.held = 0
 }
 
 func (d *Dendrite) configPath() string { return filepath.Join(d.dir, "dendrite.yaml") }
@@ -276,6 +288,7 @@ func (d *Dendrite) Stop() {
 		d.proc.stop(syscall.SIGTERM, 10*time.Second)
 	}
 	d.mu.Unlock()
+	d.releasePort()
 	_ = os.RemoveAll(d.dir)
 }
 

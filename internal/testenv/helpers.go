@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,17 +15,6 @@ import (
 	"sync"
 	"syscall"
 )
-
-// freePort returns a loopback TCP port that was free a moment ago; callers
-// retry on a bind failure since another process may take it first.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 func randomHex(n int) string {
 	b := make([]byte, n)

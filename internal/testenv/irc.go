@@ -33,6 +33,7 @@ type IRC struct {
 	atheme    string
 
 	mu       sync.Mutex
+	held     []int // reserved ports, released by Stop
 	ircd     *child
 	services *child
 	synced   int // "finished synching" lines seen in the services log so far
@@ -61,29 +62,41 @@ func StartIRC() (*IRC, error) {
 		return nil, err
 	}
 	n := &IRC{dir: dir, inspircd: inspircd, atheme: atheme, linkPass: randomHex(12)}
-	// Ports may be taken between choosing and binding: a few fresh tries.
+	// A foreign program may still bind a reserved port just before InspIRCd
+	// does (see reservePort): a few tries on fresh ports.
 	for attempt := 0; ; attempt++ {
-		if n.port, err = freePort(); err == nil {
-			if n.linkPort, err = freePort(); err == nil {
-				if n.toolsPort, err = freePort(); err == nil {
-					if n.tlsPort, err = freePort(); err == nil {
-						if err = n.writeConfigs(); err == nil {
-							if err = n.Up(); err == nil {
-								return n, nil
-							}
-						}
-					}
+		if err = n.reservePorts(); err == nil {
+			if err = n.writeConfigs(); err == nil {
+				if err = n.Up(); err == nil {
+					return n, nil
 				}
 			}
 		}
 		n.Stop()
-		if attempt == 2 || !strings.Contains(err.Error(), "in use") {
+		if attempt == 2 || !errors.Is(err, errPortInUse) {
 			return nil, err
 		}
 		if err = os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// errPortInUse: a server could not bind one of its ports.
+var errPortInUse = errors.New("testenv: port in use")
+
+func (n *IRC) reservePorts() error {
+	for _, p := range []*int{&n.port, &n.linkPort, &n.toolsPort, &n.tlsPort} {
+		port, err := reservePort()
+		if err != nil {
+			return err
+		}
+		*p = port
+		n.mu.Lock()
+		n.held = append(n.held, port)
+		n.mu.Unlock()
+	}
+	return nil
 }
 
 func lookTool(name, fallback string) (string, error) {
@@ -116,13 +129,19 @@ func (n *IRC) Up() error {
 		return nil
 	}
 	if !running(n.ircd) {
+		// The output file is appended to at each start; this start's part
+		// begins at its current end.
+		var from int64
+		if st, err := os.Stat(n.path("inspircd.out")); err == nil {
+			from = st.Size()
+		}
 		proc, err := n.spawn("inspircd.out", syscall.SIGKILL, n.inspircd,
 			"--config", n.path("inspircd.conf"), "--nofork", "--runasroot")
 		if err != nil {
 			return err
 		}
 		n.ircd = proc
-		if err := n.waitPort(proc); err != nil {
+		if err := n.waitListening(proc, from); err != nil {
 			return err
 		}
 	}
@@ -165,28 +184,57 @@ func (n *IRC) spawn(out string, deathSig syscall.Signal, bin string, args ...str
 	return proc, nil
 }
 
-func (n *IRC) waitPort(proc *child) error {
+// ircListening is what InspIRCd prints once it has bound its ports; a port it
+// could not bind is listed before it, under ircBindFailed, and InspIRCd runs on
+// without it. Waiting for a connection to the client port instead would not do:
+// it may be a foreign server that answers there.
+const (
+	ircListening  = "InspIRCd is now running"
+	ircBindFailed = "failed to bind"
+)
+
+// waitListening waits until InspIRCd has bound every port, reading its output
+// from offset from; a port it could not bind fails the start with errPortInUse.
+func (n *IRC) waitListening(proc *child, from int64) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", n.Addr(), time.Second)
-		if err == nil {
+		out := readFrom(n.path("inspircd.out"), from)
+		if strings.Contains(out, ircBindFailed) {
+			proc.stop(syscall.SIGKILL, time.Second)
+			return fmt.Errorf("%w: inspircd: %s", errPortInUse, out)
+		}
+		if strings.Contains(out, ircListening) {
+			c, err := net.DialTimeout("tcp", n.Addr(), time.Second)
+			if err != nil {
+				proc.stop(syscall.SIGKILL, time.Second)
+				return fmt.Errorf("testenv: inspircd says it runs but does not answer: %v\n%s", err, n.LogTail(20))
+			}
 			c.Close()
 			return nil
 		}
 		if time.Now().After(deadline) {
 			proc.stop(syscall.SIGKILL, time.Second)
-			return fmt.Errorf("testenv: inspircd not listening after 20s: %v\n%s", err, n.LogTail(20))
+			return fmt.Errorf("testenv: inspircd not listening after 20s\n%s\n%s", out, n.LogTail(20))
 		}
 		select {
 		case <-proc.exited:
-			out := tailFile(n.path("inspircd.out"), 20)
+			out = readFrom(n.path("inspircd.out"), from)
 			if strings.Contains(out, "in use") {
-				return fmt.Errorf("testenv: inspircd: port in use\n%s", out)
+				return fmt.Errorf("%w: inspircd: %s", errPortInUse, out)
 			}
 			return fmt.Errorf("testenv: inspircd exited during startup (%v)\n%s\n%s", proc.err, out, tailFile(n.path("inspircd.log"), 20))
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// readFrom returns a file's content from offset from, or "" if it cannot be read.
+func readFrom(path string, from int64) string {
+	data, err := os.ReadFile(path)
+	if err != nil || int64(len(data)) < from {
+		return ""
+	}
+	return string(data[from:])
 }
 
 // waitSynced waits for the want-th "finished synching" line: Atheme reconnects
@@ -247,6 +295,8 @@ func (n *IRC) Stop() {
 			c.stop(syscall.SIGTERM, 5*time.Second)
 		}
 	}
+	releasePorts(n.held...)
+	n.held = nil
 	n.mu.Unlock()
 	_ = os.RemoveAll(n.dir)
 }

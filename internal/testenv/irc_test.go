@@ -2,9 +2,12 @@ package testenv_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ergochat/irc-go/ircmsg"
 
 	"switchboard/internal/testenv"
 )
@@ -83,11 +86,8 @@ func TestIRCRestart(t *testing.T) {
 	t.Logf("network restarted in %v", time.Since(start))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for !c.Closed() && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !c.Closed() {
-		t.Fatal("the client's connection survived a server restart")
+	if err := c.WaitClosed(ctx); err != nil {
+		t.Fatalf("the client's connection survived a server restart: %v", err)
 	}
 	// The account is still there: services kept it and relinked.
 	again := testenv.NewIRCClient(t, n, acct, acct, pass)
@@ -110,10 +110,12 @@ func TestIRCFloodLimitEnforced(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for !c.Closed() && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
+	if err := c.WaitClosed(ctx); err != nil {
+		t.Fatalf("a client sending %d lines at once was not disconnected: %v", testenv.IRCThreshold*3, err)
 	}
-	if !c.Closed() {
-		t.Fatal("a client sending 150 lines at once was not disconnected")
+	// Closed for flooding, not for some other reason.
+	if m, err := c.WaitLine(ctx, func(m ircmsg.Message) bool { return m.Command == "ERROR" }); err != nil ||
+		!strings.Contains(strings.Join(m.Params, " "), "Excess Flood") {
+		t.Fatalf("the server's last word was not Excess Flood: %v %v", m.Params, err)
 	}
 }

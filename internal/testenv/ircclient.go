@@ -230,9 +230,15 @@ func (c *IRCClient) Join(ctx context.Context, channel string) error {
 	return err
 }
 
-// Quit says goodbye and closes the connection.
+// Quit says goodbye and waits (up to 10 s) for the server to close the link:
+// once Quit returns, the server has let go of the nick, so a message sent to it
+// afterwards is answered "no such nick" instead of reaching a closing socket.
 func (c *IRCClient) Quit() {
-	_ = c.SendRaw("QUIT :bye")
+	if c.SendRaw("QUIT :bye") == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = c.WaitClosed(ctx)
+		cancel()
+	}
 	c.Close()
 }
 

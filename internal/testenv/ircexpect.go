@@ -65,6 +65,46 @@ func (c *IRCClient) WaitFor(ctx context.Context, match func(IRCMsg) bool) (IRCMs
 	}
 }
 
+// WaitUntil waits until ok accepts every PRIVMSG and NOTICE received so far,
+// whatever the cursor, and returns them. Unlike WaitFor it skips nothing, so a
+// test can look at the whole conversation: what came twice, what came first.
+func (c *IRCClient) WaitUntil(ctx context.Context, ok func([]IRCMsg) bool) ([]IRCMsg, error) {
+	for {
+		c.mu.Lock()
+		msgs, changed, closed := c.msgs, c.changed, c.closed
+		c.mu.Unlock()
+		// Messages are only ever appended, so the snapshot is stable.
+		if ok(msgs) {
+			return append([]IRCMsg(nil), msgs...), nil
+		}
+		if closed {
+			return nil, fmt.Errorf("testenv: %s: connection closed (%v); seen:%s", c.Nick(), c.closeErr, c.describe())
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("testenv: %s waiting: %w; seen:%s", c.Nick(), ctx.Err(), c.describe())
+		}
+	}
+}
+
+// WaitClosed waits until the connection has ended.
+func (c *IRCClient) WaitClosed(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		changed, closed := c.changed, c.closed
+		c.mu.Unlock()
+		if closed {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("testenv: %s: connection still open: %w", c.Nick(), ctx.Err())
+		}
+	}
+}
+
 // Expect waits up to ExpectTimeout for a PRIVMSG from the nick from that
 // contains substr, and fails the test if none comes.
 func (c *IRCClient) Expect(tb testing.TB, from, substr string) IRCMsg {

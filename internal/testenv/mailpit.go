@@ -30,6 +30,7 @@ type Mailpit struct {
 	args     []string
 
 	mu   sync.Mutex
+	held []int // reserved ports, released by remove
 	proc *child
 }
 
@@ -90,15 +91,17 @@ func NewMailpit(tb testing.TB, opts MailpitOptions) *Mailpit {
 	default:
 		m.args = append(m.args, "--smtp-tls-cert", opts.TLSCert, "--smtp-tls-key", opts.TLSKey)
 	}
-	// Ports are free when chosen but may be taken before Mailpit binds.
+	// A foreign program may still bind a reserved port just before Mailpit does
+	// (see reservePort): a few tries on fresh ports.
 	for attempt := 0; ; attempt++ {
-		if m.smtpPort, err = freePort(); err == nil {
-			if m.httpPort, err = freePort(); err == nil {
+		if m.smtpPort, err = m.reservePort(); err == nil {
+			if m.httpPort, err = m.reservePort(); err == nil {
 				if err = m.Up(); err == nil {
 					return m
 				}
 			}
 		}
+		m.releasePorts()
 		if attempt == 2 || !strings.Contains(tailFile(filepath.Join(dir, "mailpit.log"), 5), "address already in use") {
 			tb.Fatal(err)
 		}
@@ -162,7 +165,25 @@ func (m *Mailpit) Down() {
 
 func (m *Mailpit) remove() {
 	m.Down()
+	m.releasePorts()
 	_ = os.RemoveAll(m.dir)
+}
+
+func (m *Mailpit) reservePort() (int, error) {
+	port, err := reservePort()
+	if err == nil {
+		m.mu.Lock()
+		m.held = append(m.held, port)
+		m.mu.Unlock()
+	}
+	return port, err
+}
+
+func (m *Mailpit) releasePorts() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	releasePorts(m.held...)
+	m.held = nil
 }
 
 // SMTPHost and SMTPPort are where to send mail.

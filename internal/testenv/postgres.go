@@ -44,6 +44,9 @@ type Postgres struct {
 
 var dbCounter atomic.Int64
 
+// errNoPGTools: initdb and postgres are not installed.
+var errNoPGTools = errors.New("testenv: initdb/postgres not found")
+
 // pgSettings make the cluster fast and disposable: surviving an OS crash is
 // worthless for a database deleted after the run. synchronous_commit stays on:
 // with fsync off it costs only a write(), and turning it off would make Down
@@ -64,6 +67,11 @@ func StartPostgres() (*Postgres, error) {
 		p := &Postgres{external: u}
 		return p, p.openAdmin()
 	}
+	return startOwnedPostgres()
+}
+
+// startOwnedPostgres starts a throwaway cluster, whatever DATABASE_URL says.
+func startOwnedPostgres() (*Postgres, error) {
 	initdb, postgres, err := pgTools()
 	if err != nil {
 		return nil, err
@@ -117,7 +125,7 @@ func pgTools() (initdb, postgres string, err error) {
 			}
 		}
 	}
-	return "", "", errors.New("testenv: initdb/postgres not found on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql), or set DATABASE_URL")
+	return "", "", fmt.Errorf("%w on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql), or set DATABASE_URL", errNoPGTools)
 }
 
 func pgVersion(binDir string) float64 {
