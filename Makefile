@@ -45,6 +45,7 @@ bench-irc: dendrite
 # Mutation testing of the core (bot/ and store/) against its unit and PostgreSQL tests,
 # with Gremlins pinned in tools/gremlins. Takes hours; not part of CI. See docs/testing.md.
 # Flags for `gremlins unleash`: make mutate MUTATE_FLAGS=--dry-run
+# Some files only: MUTATE_FILES="bot/routing.go store/routing.go" make mutate
 mutate:
 	@scripts/mutate.sh $(MUTATE_FLAGS)
 
