@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench bench-irc check dendrite interop soak simulate
+.PHONY: build test sandbox demo bench bench-irc check dendrite interop soak simulate mutate
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -49,6 +49,13 @@ simulate:
 	@mkdir -p sim-out
 	$(GO) run -tags $(TAGS) . simulate --scenario $${SCENARIO:-sim/scenarios/wikimedia-week.yaml} \
 		--json sim-out/report.json --png sim-out/report.png $(SIMFLAGS)
+
+# Mutation testing of the core (bot/ and store/) against its unit and PostgreSQL tests,
+# with Gremlins pinned in tools/gremlins. Takes hours; not part of CI. See docs/testing.md.
+# Flags for `gremlins unleash`: make mutate MUTATE_FLAGS=--dry-run
+# Some files only: MUTATE_FILES="bot/routing.go store/routing.go" make mutate
+mutate:
+	@scripts/mutate.sh $(MUTATE_FLAGS)
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
