@@ -197,7 +197,7 @@ func (l *lanes) run(ctx context.Context) {
 func (l *lanes) handle(ctx context.Context, j job) {
 	b := l.b
 	if j.lookup {
-		if acct := b.dir.lookup(ctx, j.nick); acct != "" {
+		if acct := b.dir.lookup(ctx, j.nick, j.userhost); acct != "" {
 			b.dir.identified(acct, j.nick, j.userhost)
 			j.in.Sender, j.in.Conversation = acct, acct
 		} else {
