@@ -110,8 +110,8 @@ logging: {level: debug, format: json}
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-		talk(staff, staffRoom, c+vol.UserID().String(), vol.UserID().String())
+	for _, c := range testenv.Enrol(vol.UserID().String()) {
+		talk(staff, staffRoom, c, vol.UserID().String())
 	}
 	talk(vol, volDM, "!languages en", "You help in")
 	talk(vol, volDM, "!on", "on duty")

@@ -60,6 +60,7 @@ const (
 	EventVolunteerSuspended EventKind = "volunteer_suspended"
 	EventVolunteerRemoved   EventKind = "volunteer_removed"
 	EventMentorSet          EventKind = "mentor_set"
+	EventWikiNameSet        EventKind = "wiki_name_set"
 	EventIntruderRemoved    EventKind = "intruder_removed"
 	EventOfferWithdrawn     EventKind = "offer_withdrawn"
 	EventUnassigned         EventKind = "unassigned"

@@ -107,12 +107,13 @@ func (t *Tx) CreateCase(ctx context.Context, c *bot.Case) (err error) {
 		c.Ref = bot.NewRef()
 		err := t.tx.QueryRowxContext(ctx, `INSERT INTO cases (ref, person_id, intake_id, route, state, q_harm,
 			q_minor, q_illegal, q_offwiki, description, parties, project, language, conversation, created_at, updated_at,
-			unidentified, queued_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+			unidentified, queued_at, party_keys)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 			ON CONFLICT (ref) DO NOTHING RETURNING id`,
 			c.Ref, c.PersonID, c.IntakeID, c.Route, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor),
 			nullBool(c.Safety.Illegal), nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)),
-			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified, ms0(c.QueuedAt)).Scan(&c.ID)
+			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified, ms0(c.QueuedAt),
+			pq.StringArray(bot.NameKeys(c.Parties))).Scan(&c.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the reference was taken; draw another
 		}
@@ -136,14 +137,14 @@ func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) (e
 		updated_at = $13, route = $14, volunteer_id = $15, mentor_id = $16, room_id = $17, room_alias = $18,
 		queued_at = $19, accepted_at = $20, first_reply_at = $21, closed_at = $22, close_reason = $23,
 		feedback_rating = $24, feedback_comment = $25, page_round = $26, page_step = $27, staff_id = $28,
-		acked_at = $29, relayed = $30, version = version + 1
+		acked_at = $29, relayed = $30, party_keys = $31, version = version + 1
 		WHERE id = $1 AND state = $2`,
 		c.ID, from, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor), nullBool(c.Safety.Illegal),
 		nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)), c.Project, c.Language,
 		c.Conversation, ms(c.UpdatedAt), c.Route, nullID(c.VolunteerID), nullID(c.MentorID), c.RoomID, c.RoomAlias,
 		ms0(c.QueuedAt), ms0(c.AcceptedAt), ms0(c.FirstReplyAt), ms0(c.ClosedAt), c.CloseReason,
 		sql.NullInt64{Int64: int64(c.FeedbackRating), Valid: c.FeedbackRating > 0}, c.FeedbackComment,
-		c.PageRound, c.PageStep, c.StaffID, ms0(c.AckedAt), c.Relayed)
+		c.PageRound, c.PageStep, c.StaffID, ms0(c.AckedAt), c.Relayed, pq.StringArray(bot.NameKeys(c.Parties)))
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,8 @@ func (d *desk) drain(conv string) []string {
 	}
 	var out []string
 	for _, m := range msgs {
-		if m.Conversation != conv || m.Action != "" {
+		// A relayed message is an action only so the bridge can map it; it is read.
+		if m.Conversation != conv || (m.Action != "" && m.Action != bot.ActionRelay) {
 			continue
 		}
 		out = append(out, m.Plain)

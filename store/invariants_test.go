@@ -210,7 +210,7 @@ func (s *sim) say(in bot.Inbound, followed *simRequester) {
 		s.texts++
 		words := strings.TrimPrefix(in.Text, "!add ")
 		for _, m := range out {
-			if m.Action != "" {
+			if m.Action != "" && m.Action != bot.ActionRelay {
 				continue
 			}
 			if m.Conversation == in.Conversation || (s.rooms[m.Conversation] != nil && strings.Contains(m.Plain, words)) {
@@ -271,7 +271,7 @@ func (s *sim) deliver(see func([]bot.Outgoing)) {
 			for _, u := range m.Payload.Users {
 				delete(s.rooms[m.Payload.Room], u)
 			}
-		case "":
+		case "", bot.ActionRelay:
 			s.checkMessage(m)
 		}
 	}
@@ -383,8 +383,8 @@ func (s *sim) checkState() {
 			WHERE o.case_id = c.id AND o.state = 'open') > 1`},
 		{"a case offered to or held by a volunteer it names", `SELECT c.ref FROM cases c JOIN volunteers v
 			ON v.id IN (c.volunteer_id, c.mentor_id)
-			WHERE c.state IN ('offered', 'accepted', 'active') AND (lower(v.wiki_username) = ANY (SELECT lower(p) FROM unnest(c.parties) p)
-				OR EXISTS (SELECT 1 FROM conflicts f WHERE f.volunteer_id = v.id AND lower(f.username) = ANY (SELECT lower(p) FROM unnest(c.parties) p)))`},
+			WHERE c.state IN ('offered', 'accepted', 'active') AND (v.wiki_key = ANY (c.party_keys)
+				OR EXISTS (SELECT 1 FROM conflicts f WHERE f.volunteer_id = v.id AND f.name_key = ANY (c.party_keys)))`},
 	} {
 		var refs []string
 		if err := s.d.st.DB.Select(&refs, q.sql); err != nil {

@@ -51,8 +51,8 @@ func TestRelayEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-		matrixSay(staff, staffRoom, c+vol.UserID().String(), vol.UserID().String())
+	for _, c := range testenv.Enrol(vol.UserID().String()) {
+		matrixSay(staff, staffRoom, c, vol.UserID().String())
 	}
 	matrixSay(vol, volDM, "!languages en", "You help in")
 	matrixSay(vol, volDM, "!on", "on duty")

@@ -119,14 +119,13 @@ func TestElementRelayedCase(t *testing.T) {
 	b := newBot(t, hs, testenv.NewDB(t))
 	staff, staffRoom := staffRoomFor(t, b)
 	b.start()
-	waitRunning(t, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 	defer cancel()
 	vol := startAgent(t, hs, "vel")
 	alice := startAgent(t, hs, "ael")
 	volDM := vol.str(vol.do(map[string]any{"op": "dm", "with": b.ID.String()}), "room")
-	for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-		if _, err := staff.Send(ctx, staffRoom, c+vol.user); err != nil {
+	for _, c := range testenv.Enrol(vol.user) {
+		if _, err := staff.Send(ctx, staffRoom, c); err != nil {
 			t.Fatal(err)
 		}
 		staff.Expect(t, staffRoom, vol.user)

@@ -46,8 +46,8 @@ func TestFollowUpsAndMembershipEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	vol := newPerson(t, b, "vfollow")
-	for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-		if _, err := staff.Send(ctx, staffRoom, c+vol.c.UserID().String()); err != nil {
+	for _, c := range testenv.Enrol(vol.c.UserID().String()) {
+		if _, err := staff.Send(ctx, staffRoom, c); err != nil {
 			t.Fatal(err)
 		}
 		staff.Expect(t, staffRoom, vol.c.UserID().String())

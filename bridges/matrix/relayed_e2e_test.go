@@ -33,8 +33,8 @@ func TestRelayedCaseEndToEnd(t *testing.T) {
 	if err := vol.c.Mautrix().SetDisplayName(ctx, volName); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-		if _, err := staff.Send(ctx, staffRoom, c+vol.c.UserID().String()); err != nil {
+	for _, c := range testenv.Enrol(vol.c.UserID().String()) {
+		if _, err := staff.Send(ctx, staffRoom, c); err != nil {
 			t.Fatal(err)
 		}
 		staff.Expect(t, staffRoom, vol.c.UserID().String())
