@@ -109,7 +109,9 @@ func TestFailingJoinDoesNotHoldUpOtherRooms(t *testing.T) {
 	b.start()
 	p.waitRefused(t, before, 30*time.Second, "the invitation was forgotten across the restart")
 	p.status.Store(0)
-	waitMembership(t, ctx, bob.Mautrix(), room, b.ID, event.MembershipJoin)
+	if err := bob.WaitMembership(ctx, room, b.ID, event.MembershipJoin); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := bob.Send(ctx, room, "hello"); err != nil {
 		t.Fatal(err)
 	}

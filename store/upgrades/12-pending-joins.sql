@@ -1,4 +1,4 @@
--- v8 -> v9: Rooms the bot was invited to but could not join yet, retried apart from /sync
+-- v11 -> v12: Rooms the bot was invited to but could not join yet, retried apart from /sync
 -- A join the homeserver fails (5xx, 429, no answer) is retried on its own, so the sync
 -- position moves on; the row keeps the invitation across a restart, as the batch that
 -- brought it is not fetched again. Only the room ID, never anything said in it.
