@@ -148,6 +148,41 @@ func TestControlLineAfterManyRepliesGoesFirst(t *testing.T) {
 	}
 }
 
+// Control lines that come one at a time, each finding the control queue empty (a
+// new nick writing every few seconds), keep to their share too: going first each
+// time one arrives would give them two tokens of every three.
+func TestSparseControlLinesKeepToTheirShare(t *testing.T) {
+	w := newWriter(1, 4, func() *session { return nil })
+	for i := range 100 {
+		nick := fmt.Sprintf("p%03d", i)
+		w.queue([]outLine{
+			{cmd: "PRIVMSG", params: []string{nick, "one"}, done: make(chan error, 1)},
+			{cmd: "PRIVMSG", params: []string{nick, "two"}, done: make(chan error, 1)},
+		})
+	}
+	spentCtl, spentAll, picks := 0, 0, 0
+	for n := 0; len(w.order) > 0; n++ {
+		if n%2 == 0 && len(w.control) == 0 {
+			w.queueControl("WHOIS", fmt.Sprintf("new%03d", n))
+		}
+		l, ok := w.next()
+		if !ok {
+			t.Fatal("nothing to write while lines wait")
+		}
+		picks++
+		spentAll += lineCost(l)
+		if l.cmd != "PRIVMSG" {
+			spentCtl += lineCost(l)
+		}
+		if limit := controlShare*float64(spentAll) + 2; float64(spentCtl) > limit {
+			t.Fatalf("after %d lines control lines had taken %d of %d tokens while replies waited; want at most a third", picks, spentCtl, spentAll)
+		}
+	}
+	if spentCtl == 0 {
+		t.Fatal("no control line went out while replies waited")
+	}
+}
+
 // MONITOR lines are listed only in runs of the same sign, so that a "-" never
 // overtakes a "+" for the same nick; other control lines keep their place.
 func TestMonitorListsKeepOrder(t *testing.T) {

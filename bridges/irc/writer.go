@@ -35,8 +35,16 @@ type outLine struct {
 const confirmEvery = 16
 
 // controlShare is the most of the flood budget control lines take while messages
-// wait (they take all of it when none do, and never less than this).
+// wait (they take all of it when none do). It is kept by a credit: each token a
+// message takes earns control lines controlShare/(1-controlShare) of a token, and
+// a control line written while messages wait spends its cost. The credit is capped
+// at controlCreditMax, one control line, so that neither side builds up a debt:
+// after an hour of replies alone, a flood of MONITORs still gets only its share,
+// and control lines that come one at a time (each finding the control queue empty)
+// cannot take more than their share either.
 const controlShare = 1.0 / 3
+
+const controlCreditMax = 2
 
 // monitorListMax bounds the nicks of one merged MONITOR line (its bytes stay well
 // under the 512 of a line).
@@ -75,9 +83,12 @@ type writer struct {
 	unconfirmed []*written
 	waiting     []pingWait
 	seq         int
-	// Tokens spent by control lines and by messages while both had lines waiting,
-	// since control lines were last all out: what controlShare is measured on.
-	spentControl, spentMsgs int
+	// credit is the tokens control lines may take before the next message, while
+	// messages wait (see controlShare).
+	credit float64
+	// trace, when set (by tests, under mu), sees each line picked and whether
+	// messages were waiting when it was.
+	trace func(l outLine, msgsWaiting bool)
 }
 
 // written is a line handed to the server, waiting for its confirmation.
@@ -95,7 +106,7 @@ type pingWait struct {
 
 func newWriter(perSecond float64, burst int, cur func() *session) *writer {
 	return &writer{lim: rate.NewLimiter(rate.Limit(perSecond), burst), wake: make(chan struct{}, 1), cur: cur,
-		msgs: map[string][]outLine{}}
+		msgs: map[string][]outLine{}, credit: controlCreditMax}
 }
 
 // queueControl adds a line that goes before any waiting message.
@@ -137,22 +148,17 @@ func lineCost(l outLine) int {
 }
 
 // next picks the line to write: a control line unless messages wait and control
-// lines have had their share, else the next recipient's line.
+// lines have used up their credit, else the next recipient's line.
 func (w *writer) next() (outLine, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	ctl, msgs := len(w.control) > 0, len(w.order) > 0
-	if !ctl {
-		// Control lines are not behind: a new one starts with a clean slate. Kept
-		// while only messages come and go, so that replies arriving one at a time
-		// cannot each be put behind a control line.
-		w.spentControl, w.spentMsgs = 0, 0
-	}
-	if ctl && (!msgs || float64(w.spentControl) <= controlShare*float64(w.spentControl+w.spentMsgs)) {
+	if ctl && (!msgs || w.credit >= float64(lineCost(w.control[0]))) {
 		l := w.popControlLocked()
 		if msgs {
-			w.spentControl += lineCost(l)
+			w.credit -= float64(lineCost(l))
 		}
+		w.traced(l, msgs)
 		return l, true
 	}
 	if msgs {
@@ -168,12 +174,17 @@ func (w *writer) next() (outLine, bool) {
 		} else {
 			delete(w.msgs, k)
 		}
-		if ctl {
-			w.spentMsgs += lineCost(l)
-		}
+		w.credit = min(controlCreditMax, w.credit+float64(lineCost(l))*(controlShare/(1-controlShare)))
+		w.traced(l, true)
 		return l, true
 	}
 	return outLine{}, false
+}
+
+func (w *writer) traced(l outLine, msgsWaiting bool) {
+	if w.trace != nil {
+		w.trace(l, msgsWaiting)
+	}
 }
 
 // popControlLocked takes the first control line; a run of "MONITOR +" (or "-")
