@@ -152,7 +152,7 @@ func FuzzUsername(f *testing.F) {
 			return
 		}
 		if again, ok := NormalizeUsername(n); !ok || again != n {
-			t.Errorf("%q normalises to %q, which normalises to %q, %v", s, n, again, ok)
+			t.Errorf("%+q normalises to %+q, which normalises to %+q, %v", s, n, again, ok)
 		}
 		switch {
 		case len(n) > 255, strings.ContainsAny(n, "#<>[]|{}/:_"), !utf8.ValidString(n),
@@ -216,7 +216,7 @@ func FuzzParseParties(f *testing.F) {
 			return // a person named "None" is no answer: the word wins
 		}
 		if again, ok := ParseParties(joined); !ok || !slices.Equal(again, names) {
-			t.Errorf("%q gave %q, which written out reads as %q, %v", s, names, again, ok)
+			t.Errorf("%+q gave %+q, which written out reads as %+q, %v", s, names, again, ok)
 		}
 	})
 }
