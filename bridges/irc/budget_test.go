@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"switchboard/bot"
 )
 
 // paced is a line as the writer would write it, and when, on a simulated clock.
@@ -213,17 +217,25 @@ func TestMonitorListsKeepOrder(t *testing.T) {
 
 // The WHOIS fallback takes an answer only about the connection that wrote: if the
 // nick changed hands between the message and the WHOIS, the answer names the
-// account of whoever holds it now.
+// account of whoever holds it now, and a session for the message would send its
+// replies to them. Such a message is for nobody: no session, and the holder's
+// mapping stays.
 func TestWhoisFallbackChecksUserhost(t *testing.T) {
-	b := &Bridge{}
+	b := &Bridge{outbox: bot.NewOutbox(nil, zerolog.Nop())}
 	b.out = newWriter(1, 4, func() *session { return nil })
-	d := newDirectory(b)
-	ask := func(fromUserhost, answerUser, answerHost string) string {
-		got := make(chan string, 1)
-		go func() { got <- d.lookup(context.Background(), "Nick", fromUserhost) }()
-		// Answer once the WHOIS is queued.
+	b.dir = newDirectory(b)
+	d := b.dir
+	d.mu.Lock()
+	d.personLocked("mallory") // an account the bot deals with
+	d.mu.Unlock()
+	// identify asks about "Nick" for a message from fromUserhost; the server answers
+	// that user@host holds it, logged in to account ("" for none, user "" for offline).
+	identify := func(fromUserhost, user, host, account string) (job, bool) {
+		j := job{nick: "Nick", userhost: fromUserhost, lookup: true}
+		got := make(chan bool, 1)
+		go func() { got <- b.identify(context.Background(), &j) }()
 		deadline := time.Now().Add(5 * time.Second)
-		for {
+		for { // answer once the WHOIS is asked
 			d.mu.Lock()
 			asked := d.whois[d.fold("Nick")] != nil
 			d.mu.Unlock()
@@ -235,22 +247,43 @@ func TestWhoisFallbackChecksUserhost(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		d.whoisUser("Nick", answerUser, answerHost)
-		d.whoisAccount("Nick", "mallory")
+		if user != "" {
+			d.whoisUser("Nick", user, host)
+		}
+		if account != "" {
+			d.whoisAccount("Nick", account)
+		}
 		d.whoisEnd("Nick")
 		select {
-		case a := <-got:
-			return a
+		case ok := <-got:
+			return j, ok
 		case <-time.After(5 * time.Second):
-			t.Fatal("lookup did not return")
-			return ""
+			t.Fatal("identify did not return")
+			return j, false
 		}
 	}
-	if got := ask("alice@home.example", "mallory", "elsewhere.example"); got != "" {
-		t.Errorf("a message from alice@home.example was taken as %q's, from a WHOIS about another connection", got)
+
+	if j, ok := identify("alice@home.example", "mallory", "elsewhere.example", "mallory"); ok {
+		t.Errorf("a message from alice@home.example was taken as %q's, from a WHOIS about another connection", j.in.Sender)
 	}
-	if got := ask("mallory@elsewhere.example", "mallory", "elsewhere.example"); got != "mallory" {
-		t.Errorf("the connection that wrote is logged in as mallory, lookup said %q", got)
+	d.mu.Lock()
+	_, session := d.sessions[d.fold("Nick")]
+	holder := d.byNick[d.fold("Nick")]
+	d.mu.Unlock()
+	if session {
+		t.Error("a session was started for a nick its sender no longer holds: its replies would reach the holder")
+	}
+	if holder == nil || holder.account != "mallory" {
+		t.Errorf("the nick's holder, identified by the WHOIS, is %+v; want mallory", holder)
+	}
+	if j, ok := identify("alice@home.example", "", "", ""); ok {
+		t.Errorf("a message whose sender went offline before the WHOIS was taken as %q's", j.in.Sender)
+	}
+	if j, ok := identify("mallory@elsewhere.example", "mallory", "elsewhere.example", "mallory"); !ok || j.in.Sender != "mallory" {
+		t.Errorf("the connection that wrote is logged in as mallory, identify said %q, %v", j.in.Sender, ok)
+	}
+	if j, ok := identify("bob@b.example", "bob", "b.example", ""); !ok || !j.in.Unidentified || !strings.HasPrefix(j.in.Sender, "~Nick!") {
+		t.Errorf("the connection that wrote has no account, identify said %+v, %v", j.in, ok)
 	}
 }
 

@@ -196,23 +196,25 @@ func (d *directory) whoisEnd(nick string) {
 }
 
 // lookup is the WHOIS 330 fallback for servers without account-tag: it returns
-// the account nick is logged in to, or "" (none, no answer within 10 s, or an
-// answer about another connection). userhost is that of the message being
-// identified: between the message and the WHOIS the nick may have changed hands,
-// and the answer would then name the account of whoever holds it now.
-func (d *directory) lookup(ctx context.Context, nick, userhost string) string {
+// the account nick is logged in to, or "" (none, or no answer within 10 s).
+// userhost is that of the message being identified: between the message and the
+// WHOIS the nick may have changed hands, and the answer then names whoever holds
+// it now (or nobody). Then held is false: the sender no longer has the nick, and a
+// reply to it would reach whoever takes it. (So too when the connection dropped
+// before the answer: nobody knows who has the nick after the reconnect.)
+func (d *directory) lookup(ctx context.Context, nick, userhost string) (account string, held bool) {
 	ch := make(chan whoisAnswer, 1)
 	d.whoisNick(nick, ch)
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {
 	case a := <-ch:
-		if a.userhost == "" || userhost == "" || a.userhost != userhost {
-			return ""
+		if a.userhost != userhost {
+			return "", false
 		}
-		return a.account
+		return a.account, true
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return ""
+	return "", true
 }
