@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench bench-irc check dendrite interop soak simulate mutate
+.PHONY: build test fuzz sandbox demo bench bench-irc check dendrite interop soak simulate mutate
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -17,9 +17,23 @@ interop:
 		{ [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }; fi
 
 # The whole suite against real servers: a throwaway PostgreSQL cluster and Dendrite
-# started by the tests themselves (internal/testenv).
+# started by the tests themselves (internal/testenv). It runs every fuzz target on its
+# seeds too (f.Add and <package>/testdata/fuzz/<target>, where each input a fuzzer
+# found stays as a regression), as plain go test does.
 test: dendrite interop
 	$(GO) test -race -tags $(TAGS) -timeout 30m ./...
+
+# Every fuzz target of the parsers of outside input, one after the other, each for
+# FUZZTIME (FUZZFLAGS=-parallel=1 to keep a shared machine usable). A failing input
+# is written to the package's testdata/fuzz: commit it with the fix.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "==> $$(dirname $$f) $$t"; \
+			$(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./$$(dirname $$f); \
+		done; \
+	done
 
 # The lifecycle invariants over random scenarios for as long as asked (SOAK=1h); a
 # failure prints its seed, which SWITCHBOARD_SEED=N replays.

@@ -8,8 +8,10 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -133,7 +135,13 @@ func (e *Error) Error() string {
 	if e.Key == "" {
 		return "config: " + e.Msg
 	}
-	return fmt.Sprintf("config: %s: %s", e.Key, e.Msg)
+	key := e.Key
+	if strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		// An unknown key is as the file wrote it: "a\nb" made an error of two lines
+		// (a seed of FuzzParse).
+		key = strconv.Quote(key)
+	}
+	return fmt.Sprintf("config: %s: %s", key, e.Msg)
 }
 
 // Defaults are the values an omitted key takes.
