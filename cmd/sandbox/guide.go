@@ -13,8 +13,9 @@ func (sb *sandbox) guide() {
 	port := sb.irc.Addr()[strings.LastIndex(sb.irc.Addr(), ":")+1:]
 	say("")
 	say("Switchboard is running, with a team set up. Log in with any Matrix client (Element")
-	say("Desktop or Web, gomuks, iamb, …): choose \"other homeserver\", enter %s (plain", sb.hs.URL())
-	say("HTTP, this machine only), and one of the accounts below. The bot is %s.", sb.botID)
+	say("Desktop or Web, gomuks, iamb, …): choose \"other homeserver\", enter")
+	say("%s (plain HTTP, this machine only) and one of the accounts below.", sb.hs.URL())
+	say("The bot is %s.", sb.botID)
 	say("")
 	say("Staff, volunteers and coordinators act only from a session they verified. A new login")
 	say("in Element asks to verify itself: choose \"use recovery key\" and paste the key shown")
@@ -23,8 +24,8 @@ func (sb *sandbox) guide() {
 	say("")
 	say("Rooms: \"Switchboard staff\" (Sam, Kim), \"Switchboard coordinators\" (Chris), \"Switchboard")
 	say("volunteers\" (Vera, Tomas; requests are announced there with -broadcast). Staff are on")
-	say("call, Sam first, then Kim: their pages go to a recorder at %s, and this", sb.pager.URL())
-	say("window prints each one as it comes.")
+	say("call, Sam first, then Kim: their pages go to a recorder standing in for their phones")
+	say("(%s), and this window prints each one as it comes.", sb.pager.URL())
 	role := func(m *member, what string, steps ...string) {
 		say("")
 		say("%s — %s  password %s", what, m.id, m.password)

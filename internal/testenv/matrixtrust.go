@@ -69,3 +69,12 @@ func (c *Client) SecondDevice(tb testing.TB) *Client {
 	}
 	return d
 }
+
+// VerifyWithRecoveryKey does what Element's "verify with recovery key" does on a new
+// login: it unlocks the user's identity from secret storage and signs this device.
+func (c *Client) VerifyWithRecoveryKey(ctx context.Context, key string) error {
+	if err := c.helper.Machine().VerifyWithRecoveryKey(ctx, key); err != nil {
+		return fmt.Errorf("testenv: %s verifying with the recovery key: %w", c.cli.UserID, err)
+	}
+	return nil
+}
