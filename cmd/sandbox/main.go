@@ -58,7 +58,7 @@ type options struct {
 
 // run starts the sandbox and either plays the demo or serves until ctx ends.
 func run(ctx context.Context, o options) error {
-	fmt.Fprintln(o.out, "Starting PostgreSQL, Dendrite and IRC, and setting up the team (a minute or two)…")
+	fmt.Fprintln(o.out, "Starting PostgreSQL, Dendrite and IRC, and setting up the team (under a minute; the first run also builds Dendrite)…")
 	sb, err := start(ctx, o)
 	if err != nil {
 		return err
