@@ -128,6 +128,7 @@ bot:
   password: %s
 encryption:
   pickle-key: kill-test-pickle-key-0123
+  data-key: kill-test-data-key-0123456789abcdefghij
 database:
   url: "%s"
 logging:
@@ -232,7 +233,7 @@ func TestKillWithPendingOfferExpiresOnTime(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := fmt.Sprintf(`homeserver: {url: %s}
 bot: {user-id: "%s", password: %s}
-encryption: {pickle-key: kill-offer-pickle-key-0123}
+encryption: {pickle-key: kill-offer-pickle-key-0123, data-key: kill-offer-data-key-0123456789abcdefgh}
 database: {url: "%s"}
 service:
   staff-room: "%s"
@@ -357,7 +358,7 @@ func TestKillMidPagingKeepsSchedule(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := fmt.Sprintf(`homeserver: {url: %s}
 bot: {user-id: "%s", password: %s}
-encryption: {pickle-key: kill-paging-pickle-key-0123}
+encryption: {pickle-key: kill-paging-pickle-key-0123, data-key: kill-paging-data-key-0123456789abcdefg}
 database: {url: "%s"}
 service:
   staff-room: "%s"

@@ -44,8 +44,14 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		log.Err(err).Msg("Message catalogue is broken")
 		return ErrInternal
 	}
+	dataKey, err := cfg.Encryption.ResolveDataKey()
+	if err != nil {
+		log.Err(err).Msg("Cannot read the data key")
+		return ErrInternal
+	}
 	st, err := store.Open(ctx, cfg.Database.URL, store.Options{
 		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns,
+		DataKey: dataKey, RetiredDataKeys: cfg.Encryption.RetiredDataKeys,
 	}, log.With().Str("component", "store").Logger())
 	if err != nil {
 		if ctx.Err() != nil {

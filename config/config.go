@@ -46,9 +46,16 @@ type Bot struct {
 	DisplayName string `yaml:"display-name"`
 }
 
-// Encryption holds the secret that seals the bot's keys in the database.
+// Encryption holds the secrets that seal what the database keeps: the bot's Matrix
+// keys (PickleKey), and case content and its access token (the data key).
 type Encryption struct {
 	PickleKey string `yaml:"pickle-key"`
+	// DataKey, or the file DataKeyFile names, is the secret the keys sealing case
+	// content are derived from. RetiredDataKeys are earlier ones, kept to open what
+	// they sealed until the next start seals it again under the current one.
+	DataKey         string   `yaml:"data-key"`
+	DataKeyFile     string   `yaml:"data-key-file"`
+	RetiredDataKeys []string `yaml:"retired-data-keys"`
 }
 
 // Database is the PostgreSQL connection.
@@ -129,9 +136,11 @@ func (e *Error) Error() string {
 // Defaults are the values an omitted key takes.
 func Defaults() Config {
 	return Config{
-		Version:  Version,
-		Bot:      Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
-		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
+		Version: Version,
+		Bot:     Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
+		// An empty list, as the example writes it: a file without the key reads the same.
+		Encryption: Encryption{RetiredDataKeys: []string{}},
+		Database:   Database{MaxOpenConns: 20, MaxIdleConns: 4},
 		Service: Service{
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
 			Retention: Duration(90 * 24 * time.Hour), CaseRooms: "relayed",

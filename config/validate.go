@@ -56,6 +56,9 @@ func (c *Config) Validate() error {
 	if len(c.Encryption.PickleKey) < 16 {
 		return &Error{Key: "encryption.pickle-key", Msg: "is too short; use at least 16 random characters"}
 	}
+	if err := c.Encryption.validateDataKey(); err != nil {
+		return err
+	}
 	if err := req("database.url", c.Database.URL); err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
-
+	"fmt"
 	"time"
 
 	"github.com/lib/pq"
@@ -14,17 +14,21 @@ import (
 // Enqueue writes a message to send and sets its ID.
 func (t *Tx) Enqueue(ctx context.Context, o *bot.Outgoing) (err error) {
 	defer wrap(&err, "enqueue a %s for %s", actionName(o.Action), o.Platform)
-	payload := []byte("{}")
+	payload := ""
 	if o.Action != "" {
-		var err error
-		if payload, err = json.Marshal(o.Payload); err != nil {
+		raw, err := json.Marshal(o.Payload)
+		if err != nil {
 			return err
 		}
+		payload = string(raw)
 	}
+	// The words are sealed: a message waits here until it is sent (or, for someone who
+	// is away, much longer), and a relay's payload names the file it carries.
 	return t.tx.QueryRowxContext(ctx, `INSERT INTO outbox (platform, conversation, plain, markdown, notice, content_free, created_at,
 		action, payload, mentions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		o.Platform, o.Conversation, o.Plain, o.Markdown, o.Notice, o.ContentFree, time.Now().UnixMilli(),
-		actionName(o.Action), payload, pq.StringArray(nonNil(o.Mentions))).Scan(&o.ID)
+		o.Platform, o.Conversation, t.k.seal("outbox.plain", o.Plain), t.k.seal("outbox.markdown", o.Markdown), o.Notice,
+		o.ContentFree, time.Now().UnixMilli(), actionName(o.Action), t.k.seal("outbox.payload", payload),
+		pq.StringArray(nonNil(o.Mentions))).Scan(&o.ID)
 }
 
 type outboxRow struct {
@@ -36,7 +40,7 @@ type outboxRow struct {
 	Notice       bool           `db:"notice"`
 	ContentFree  bool           `db:"content_free"`
 	Action       string         `db:"action"`
-	Payload      []byte         `db:"payload"`
+	Payload      string         `db:"payload"`
 	Mentions     pq.StringArray `db:"mentions"`
 	Attempts     int            `db:"attempts"`
 }
@@ -52,17 +56,37 @@ func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterI
 	}
 	out := make([]bot.Outgoing, len(rows))
 	for i, r := range rows {
-		out[i] = bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
-			Plain: r.Plain, Markdown: r.Markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts,
-			Mentions: []string(r.Mentions)}
-		if r.Action != actionMessage {
-			out[i].Action = bot.Action(r.Action)
-			if err := json.Unmarshal(r.Payload, &out[i].Payload); err != nil {
-				return nil, err
-			}
+		if out[i], err = s.keys.outgoing(r); err != nil {
+			return nil, fmt.Errorf("outbox row %d: %w", r.ID, err)
 		}
 	}
 	return out, nil
+}
+
+// outgoing opens a row of the outbox.
+func (k *Keys) outgoing(r outboxRow) (bot.Outgoing, error) {
+	plain, err := k.open("outbox.plain", r.Plain)
+	if err != nil {
+		return bot.Outgoing{}, err
+	}
+	markdown, err := k.open("outbox.markdown", r.Markdown)
+	if err != nil {
+		return bot.Outgoing{}, err
+	}
+	o := bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
+		Plain: plain, Markdown: markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts,
+		Mentions: []string(r.Mentions)}
+	if r.Action != actionMessage {
+		o.Action = bot.Action(r.Action)
+		payload, err := k.open("outbox.payload", r.Payload)
+		if err != nil {
+			return bot.Outgoing{}, err
+		}
+		if err := json.Unmarshal([]byte(payload), &o.Payload); err != nil {
+			return bot.Outgoing{}, err
+		}
+	}
+	return o, nil
 }
 
 // OutboxSent deletes a delivered message, so its content does not stay stored.

@@ -24,15 +24,22 @@ func (s *Store) LoadSession(ctx context.Context, userID string) (_ *Session, err
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return &sess, err
+	if err != nil {
+		return nil, err
+	}
+	if sess.AccessToken, err = s.keys.open("matrix_session.access_token", sess.AccessToken); err != nil {
+		return nil, err
+	}
+	return &sess, nil
 }
 
-// SaveSession stores the device and token, keeping a recovery key already stored.
+// SaveSession stores the device and token (sealed: whoever reads it is the bot),
+// keeping a recovery key already stored.
 func (s *Store) SaveSession(ctx context.Context, sess Session) (err error) {
 	defer wrap(&err, "save the session of %s", sess.UserID)
 	_, err = s.DB.ExecContext(ctx, `INSERT INTO matrix_session (user_id, device_id, access_token) VALUES ($1, $2, $3)
 		ON CONFLICT (user_id) DO UPDATE SET device_id = EXCLUDED.device_id, access_token = EXCLUDED.access_token`,
-		sess.UserID, sess.DeviceID, sess.AccessToken)
+		sess.UserID, sess.DeviceID, s.keys.seal("matrix_session.access_token", sess.AccessToken))
 	return err
 }
 

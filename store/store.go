@@ -37,19 +37,32 @@ type Store struct {
 	Dbutil *dbutil.Database
 	log    zerolog.Logger
 	stmts  *stmtCache
+	keys   *Keys
 }
 
 var _ bot.Store = (*Store)(nil)
 
-// Options size the connection pool.
+// Options size the connection pool and give the secret that seals stored content.
 type Options struct {
 	MaxOpenConns int
 	MaxIdleConns int
+	// DataKey is the secret the keys that seal case content and hash names are
+	// derived from (encryption.data-key); required. RetiredDataKeys are earlier ones,
+	// kept to open what they sealed until it is sealed again under DataKey at start.
+	DataKey         string
+	RetiredDataKeys []string
 }
 
 // Open connects to PostgreSQL, waiting with backoff while it is unreachable (a bot
 // started before its database must not crash-loop), then brings the schema up to date.
 func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*Store, error) {
+	if opts.DataKey == "" {
+		return nil, errNoKeys
+	}
+	keys, err := NewKeys(opts.DataKey, opts.RetiredDataKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	raw, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
@@ -61,7 +74,7 @@ func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*S
 		raw.SetMaxIdleConns(opts.MaxIdleConns)
 	}
 	raw.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{DB: sqlx.NewDb(raw, "postgres"), log: log}
+	s := &Store{DB: sqlx.NewDb(raw, "postgres"), log: log, keys: keys}
 	s.stmts = newStmtCache(s.DB)
 	if err := s.retry(ctx, "connect", func() error { return raw.PingContext(ctx) }); err != nil {
 		raw.Close()
@@ -79,7 +92,7 @@ func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*S
 		raw.Close()
 		return nil, fmt.Errorf("upgrading the database schema: %w", err)
 	}
-	if err := s.retry(ctx, "fill in name keys", func() error { return s.fillNameKeys(ctx) }); err != nil {
+	if err := s.retry(ctx, "seal stored content", func() error { return s.sealAtRest(ctx) }); err != nil {
 		raw.Close()
 		return nil, err
 	}
@@ -101,7 +114,7 @@ func (s *Store) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(&Tx{tx: &preparedTx{tx: tx, cache: s.stmts}}); err != nil {
+		if err := fn(&Tx{tx: &preparedTx{tx: tx, cache: s.stmts}, k: s.keys}); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
@@ -174,6 +187,7 @@ func Retryable(err error) bool {
 // Tx implements bot.Tx on one sqlx transaction.
 type Tx struct {
 	tx *preparedTx
+	k  *Keys
 }
 
 var _ bot.Tx = (*Tx)(nil)

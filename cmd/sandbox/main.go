@@ -92,6 +92,7 @@ func run(ctx context.Context, demo, verbose bool) error {
 	cfg.Homeserver.URL = hs.URL()
 	cfg.Bot.UserID, cfg.Bot.Password = botID.String(), "bot-password"
 	cfg.Encryption.PickleKey = "sandbox-pickle-key-not-secret"
+	cfg.Encryption.DataKey = "sandbox-data-key-not-secret-0123456789"
 	cfg.Database.URL = botDB
 	cfg.Service.StaffRoom = staffRoom.String()
 	cfg.IRC = sandboxIRC(ircNet)
