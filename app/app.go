@@ -63,6 +63,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	defer st.Close()
 
 	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
+	outbox.ExpireAfter(cfg.Service.MessageExpiry.D())
 	allowed := make([]id.RoomID, 0, len(cfg.Service.AllowedRooms)+1)
 	for _, r := range cfg.Service.AllowedRooms {
 		allowed = append(allowed, id.RoomID(r))

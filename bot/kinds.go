@@ -116,7 +116,25 @@ const (
 	// a redaction or a file (Payload). The bridge records the relayed event's
 	// counterpart, so later edits, replies and redactions find it.
 	ActionRelay Action = "relay"
+	// ActionLeave (platform Matrix, Conversation the Room) is queued when a case's
+	// content is erased (retention, or the requester's !forget): the bot leaves the
+	// case's room and discards its Megolm sessions for it, so that neither it nor a
+	// copy of its keys can read the room's history any more.
+	ActionLeave Action = "leave"
 )
+
+// Expires reports whether an outbox row of this action is dropped when it could not
+// be delivered within the message expiry: a message, a relay, a page (they carry
+// words, and on IRC an account name may since belong to someone else). A room action
+// never expires: it carries no words, and dropping one could leave someone in a room
+// they must not be in, or the bot in one whose case was erased.
+func (a Action) Expires() bool {
+	switch a {
+	case ActionCreateRoom, ActionInvite, ActionRemove, ActionMembers, ActionLeave:
+		return false
+	}
+	return true
+}
 
 // LinkKind says how two cases name each other's people.
 type LinkKind string

@@ -76,6 +76,7 @@ type Service struct {
 	IntakeExpiry     Duration `yaml:"intake-expiry"`
 	MaxMessageLength int      `yaml:"max-message-length"`
 	Retention        Duration `yaml:"retention"`
+	MessageExpiry    Duration `yaml:"message-expiry"`
 	CaseRooms        string   `yaml:"case-rooms"`
 	Routing          Routing  `yaml:"routing"`
 	OnCall           OnCall   `yaml:"on-call"`
@@ -143,7 +144,7 @@ func Defaults() Config {
 		Database:   Database{MaxOpenConns: 20, MaxIdleConns: 4},
 		Service: Service{
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
-			Retention: Duration(90 * 24 * time.Hour), CaseRooms: "relayed",
+			Retention: Duration(90 * 24 * time.Hour), MessageExpiry: Duration(7 * 24 * time.Hour), CaseRooms: "relayed",
 			Routing: Routing{Mode: "direct", OfferExpiry: Duration(10 * time.Minute), QueueAlertAfter: Duration(30 * time.Minute),
 				ReassureEvery: Duration(2 * time.Hour), DefaultCaseLimit: 2},
 			OnCall: OnCall{RotationPeriod: Duration(7 * 24 * time.Hour), AckTimeout: Duration(5 * time.Minute), MaxRounds: 3},

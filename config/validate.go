@@ -78,6 +78,9 @@ func (c *Config) Validate() error {
 	if r := c.Service.Retention.D(); r != 0 && r < 24*time.Hour {
 		return &Error{Key: "service.retention", Msg: "must be 0 (keep for ever) or at least 24h"}
 	}
+	if e := c.Service.MessageExpiry.D(); e < time.Hour {
+		return &Error{Key: "service.message-expiry", Msg: "must be at least 1h"}
+	}
 	rt := c.Service.Routing
 	switch {
 	case c.Service.CaseRooms != "relayed" && c.Service.CaseRooms != "shared":

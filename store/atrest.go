@@ -33,6 +33,7 @@ var sealedColumns = []struct {
 	{"outbox", "markdown", false},
 	{"outbox", "payload", false},
 	{"matrix_session", "access_token", false},
+	{"audit_texts", "text", false},
 }
 
 // sealAtRest runs at every start, in one transaction, before anything reads the

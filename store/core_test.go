@@ -729,12 +729,12 @@ func TestPurgeForgetsOldContent(t *testing.T) {
 	expect(t, d.send(alice, room, "!cancel"), "withdrawn")
 	d.send("@bob:localhost", "!dm-bob:localhost", "hello") // an open intake stays untouched
 	ctx := context.Background()
-	if n, err := d.st.Purge(ctx, time.UnixMilli(d.clock.Load()).Add(-time.Hour), time.Time{}); err != nil || n != 0 {
+	if n, err := d.st.Purge(ctx, bot.PurgeBefore{Content: time.UnixMilli(d.clock.Load()).Add(-time.Hour)}); err != nil || n != 0 {
 		t.Fatalf("purged a case still within retention: %d %v", n, err)
 	}
 	d.advance(100 * 24 * time.Hour)
 	now := time.UnixMilli(d.clock.Load())
-	if n, err := d.st.Purge(ctx, now.Add(-90*24*time.Hour), now.Add(-30*24*time.Hour)); err != nil || n != 1 {
+	if n, err := d.st.Purge(ctx, bot.PurgeBefore{Content: now.Add(-90 * 24 * time.Hour), Dedup: now.Add(-30 * 24 * time.Hour)}); err != nil || n != 1 {
 		t.Fatalf("purged %d cases: %v", n, err)
 	}
 	if n := d.count(`SELECT count(*) FROM cases WHERE description = '' AND parties = '{}' AND state = 'withdrawn'`); n != 1 {

@@ -95,3 +95,6 @@ func (s *Store) Unseal(ctx context.Context) error {
 	}
 	return tx.Commit()
 }
+
+// RoomActions is the store's SQL list of the outbox actions that never expire.
+const RoomActions = roomActions

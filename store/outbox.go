@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/lib/pq"
 
@@ -14,21 +13,7 @@ import (
 // Enqueue writes a message to send and sets its ID.
 func (t *Tx) Enqueue(ctx context.Context, o *bot.Outgoing) (err error) {
 	defer wrap(&err, "enqueue a %s for %s", actionName(o.Action), o.Platform)
-	payload := ""
-	if o.Action != "" {
-		raw, err := json.Marshal(o.Payload)
-		if err != nil {
-			return err
-		}
-		payload = string(raw)
-	}
-	// The words are sealed: a message waits here until it is sent (or, for someone who
-	// is away, much longer), and a relay's payload names the file it carries.
-	return t.tx.QueryRowxContext(ctx, `INSERT INTO outbox (platform, conversation, plain, markdown, notice, content_free, created_at,
-		action, payload, mentions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		o.Platform, o.Conversation, t.k.seal("outbox.plain", o.Plain), t.k.seal("outbox.markdown", o.Markdown), o.Notice,
-		o.ContentFree, time.Now().UnixMilli(), actionName(o.Action), t.k.seal("outbox.payload", payload),
-		pq.StringArray(nonNil(o.Mentions))).Scan(&o.ID)
+	return insertOutgoing(ctx, t.tx, t.k, o)
 }
 
 type outboxRow struct {
@@ -43,14 +28,15 @@ type outboxRow struct {
 	Payload      string         `db:"payload"`
 	Mentions     pq.StringArray `db:"mentions"`
 	Attempts     int            `db:"attempts"`
+	CreatedAt    int64          `db:"created_at"`
 }
 
 // PendingOutbox lists unsent messages of a platform after afterID, oldest first.
 func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterID int64, limit int) (_ []bot.Outgoing, err error) {
 	defer wrap(&err, "list the %s outbox", platform)
 	var rows []outboxRow
-	err = s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload, mentions
-		FROM outbox WHERE platform = $1 AND id > $2 ORDER BY id LIMIT $3`, platform, afterID, limit)
+	err = s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload, mentions,
+		created_at FROM outbox WHERE platform = $1 AND id > $2 ORDER BY id LIMIT $3`, platform, afterID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +61,7 @@ func (k *Keys) outgoing(r outboxRow) (bot.Outgoing, error) {
 	}
 	o := bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
 		Plain: plain, Markdown: markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts,
-		Mentions: []string(r.Mentions)}
+		Mentions: []string(r.Mentions), CreatedAt: fromMS(r.CreatedAt)}
 	if r.Action != actionMessage {
 		o.Action = bot.Action(r.Action)
 		payload, err := k.open("outbox.payload", r.Payload)

@@ -29,6 +29,14 @@ func (s *Store) DeletePendingEvent(ctx context.Context, eventID string) (err err
 	return err
 }
 
+// DeletePendingEventsIn forgets the events of a room still waiting for their keys
+// (the room's case was erased, and the bot left it).
+func (s *Store) DeletePendingEventsIn(ctx context.Context, roomID string) (err error) {
+	defer wrap(&err, "drop the undecrypted events of %s", roomID)
+	_, err = s.DB.ExecContext(ctx, `DELETE FROM matrix_pending_events WHERE room_id = $1`, roomID)
+	return err
+}
+
 // PendingEvents lists the events still waiting, oldest first.
 func (s *Store) PendingEvents(ctx context.Context) (_ []PendingEvent, err error) {
 	defer wrap(&err, "list undecrypted events")
