@@ -66,6 +66,8 @@ const (
 	EventUnassigned         EventKind = "unassigned"
 	EventRelayed            EventKind = "relayed"
 	EventRevealed           EventKind = "revealed"
+	// EventForgotten: a requester's !forget erased what they told the service.
+	EventForgotten EventKind = "forgotten"
 )
 
 // offerEvent is the audit event of an offer ending without acceptance.

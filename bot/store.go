@@ -57,6 +57,7 @@ type Tx interface {
 	LinkStore
 	TimerStore
 	OutboxStore
+	RetentionStore
 }
 
 // DedupStore remembers which inbound events were handled.
@@ -214,6 +215,20 @@ type TimerStore interface {
 	// DueTimers claims timers due by now; claimed rows are locked until the end of
 	// the transaction and deleted by the caller after acting on them.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+}
+
+// RetentionStore erases what a person asks the service to forget.
+type RetentionStore interface {
+	// ForgetPerson erases what a requester told the service in their intakes and ended
+	// cases (as the retention purge does, and at once), what waits to be sent to them
+	// and what they wrote in the busy line. What others need for their own audit stays
+	// (see Forgotten).
+	ForgetPerson(ctx context.Context, p Person, now time.Time) (Forgotten, error)
+}
+
+// Forgotten says what ForgetPerson erased.
+type Forgotten struct {
+	Cases, Intakes, Messages int
 }
 
 // OutboxStore takes the messages a turn sends, in its transaction.

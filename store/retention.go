@@ -150,6 +150,48 @@ func eraseIntakes(ctx context.Context, q querier, which string, arg any) (int, e
 	return int(n), nil
 }
 
+// ForgetPerson erases, at once, what a requester told the service: the content of
+// their ended cases and intakes (as the purge does, leaving those cases' rooms), what
+// waits to be sent to them, their place in the busy line, their likely wiki name and
+// their language. It keeps what others need for their own audit: the cases' facts and
+// the audit log, the notes and reasons helpers wrote (erased by the purge), a block,
+// and the person's platform ID, to which the limits against misuse still apply.
+// The core ends an open intake first, and does not call it while a case is open.
+func (t *Tx) ForgetPerson(ctx context.Context, p bot.Person, now time.Time) (_ bot.Forgotten, err error) {
+	defer wrap(&err, "forget person %d", p.ID)
+	var f bot.Forgotten
+	ended := `SELECT id FROM cases WHERE person_id = $1 AND state IN ('closed', 'withdrawn')`
+	if err := t.tx.GetContext(ctx, &f.Cases, `SELECT count(*) FROM (`+ended+`) c`, p.ID); err != nil {
+		return f, err
+	}
+	if _, err := eraseCases(ctx, t.tx, t.k, ended, p.ID, false); err != nil {
+		return f, err
+	}
+	if f.Intakes, err = eraseIntakes(ctx, t.tx, `SELECT id FROM intakes WHERE person_id = $1 AND status <> 'open'`, p.ID); err != nil {
+		return f, err
+	}
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM outbox WHERE platform = $1 AND action NOT IN `+roomActions+`
+		AND conversation IN (SELECT conversation FROM intakes WHERE person_id = $2 UNION SELECT conversation FROM cases WHERE person_id = $2)`,
+		p.Platform, p.ID)
+	if err != nil {
+		return f, err
+	}
+	m, _ := res.RowsAffected()
+	f.Messages = int(m)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`DELETE FROM intake_waitlist WHERE platform = $1 AND sender = $2`, []any{p.Platform, p.ExternalID}},
+		{`UPDATE people SET known_name = '', known_key = '', language = '' WHERE id = $1`, []any{p.ID}},
+	} {
+		if _, err := t.tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
 // insertOutgoing writes an outbox row, sealed.
 func insertOutgoing(ctx context.Context, q querier, k *Keys, o *bot.Outgoing) error {
 	payload := ""

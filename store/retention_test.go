@@ -300,3 +300,76 @@ func TestPurgeErasesAnswersAndLeavesRooms(t *testing.T) {
 		t.Errorf("a second purge: %d cases, %v", n, err)
 	}
 }
+
+// Before, a requester had no way to have what they told erased.
+func TestForgetErasesWhatTheRequesterToldAndSaysWhatStays(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.reconfigure(func(c *bot.Config) { c.SharedRooms = false })
+	a := d.volunteer("@a:localhost", "en", "!on")
+	ref := d.ircCase(a)
+	expect(t, d.inRoom("@a:localhost", "!case:localhost", "!note "+planted.note), "Noted")
+	// While the case is open, nothing is erased.
+	expect(t, d.carol("!forget"), "still open", ref, "!cancel")
+	if n := d.count(`SELECT count(*) FROM cases WHERE description <> ''`); n != 1 {
+		t.Fatal("!forget erased an open case")
+	}
+	expect(t, d.carol("!cancel"), "withdrawn")
+	d.actions()
+	// She is away when something more is queued for her.
+	if _, err := d.st.DB.Exec(`INSERT INTO outbox (platform, conversation, plain, markdown, created_at) VALUES ('irc', 'carol', '', '', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	events := d.count(`SELECT count(*) FROM case_events`)
+
+	// Handled without taking her messages out, to see which stay.
+	if err := d.svc.Handle(context.Background(), bot.Inbound{Platform: bot.IRC, EventID: "irc-forget", Sender: "carol",
+		Conversation: "carol", Text: "!forget"}); err != nil {
+		t.Fatal(err)
+	}
+	toHer := d.pending(bot.IRC, "carol")
+	if len(toHer) != 1 {
+		t.Errorf("%d messages wait for her after !forget; want its answer only: %+v", len(toHer), toHer)
+	}
+	got := strings.Join(d.drain("carol"), "\n")
+	for _, want := range []string{"erased what you told us", "What I keep, and why", "limits against misuse", "90 days"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the answer to !forget lacks %q:\n%s", want, got)
+		}
+	}
+	for what, q := range map[string]string{
+		"story or names":         `SELECT count(*) FROM cases WHERE description <> '' OR parties <> '{}' OR party_keys <> '{}'`,
+		"safety answers":         `SELECT count(*) FROM cases WHERE q_harm IS NOT NULL`,
+		"intake answers":         `SELECT count(*) FROM intakes WHERE description <> '' OR parties IS NOT NULL OR q_harm IS NOT NULL`,
+		"additions":              `SELECT count(*) FROM case_additions`,
+		"her likely wiki name":   `SELECT count(*) FROM people WHERE external_id = 'carol' AND (known_name <> '' OR known_key <> '')`,
+		"rooms of her case":      `SELECT count(*) FROM case_rooms`,
+		"emptiness not recorded": `SELECT count(*) FROM cases WHERE purged_at = 0`,
+	} {
+		if n := d.count(q); n != 0 {
+			t.Errorf("!forget kept %d rows of %s", n, what)
+		}
+	}
+	// What others need stays: the log (with a line saying it happened), the helper's note.
+	if n := d.count(`SELECT count(*) FROM case_events`); n != events+1 {
+		t.Errorf("the audit log has %d events, want the %d before and one for !forget", n, events)
+	}
+	if n := d.count(`SELECT count(*) FROM case_notes WHERE text <> ''`); n != 1 {
+		t.Error("the helper's note was erased")
+	}
+	if acts := d.actions(); len(acts) != 1 || acts[0].Action != bot.ActionLeave || acts[0].Payload.Room != "!case:localhost" {
+		t.Errorf("the bot must leave her case's room: %+v", acts)
+	}
+	expect(t, d.send(staff, staffRoom, "!audit "+ref), "case_withdrawn")
+	expect(t, d.send(staff, staffRoom, "!audit irc:carol"), "forgotten")
+
+	// An intake under way ends with !forget, and is erased.
+	d.carol("hello")
+	d.carol("no")
+	expect(t, d.carol("!forget"), "erased what you told us")
+	if n := d.count(`SELECT count(*) FROM intakes WHERE status = 'open' OR q_harm IS NOT NULL`); n != 0 {
+		t.Error("the intake under way was kept")
+	}
+	if n := d.count(`SELECT count(*) FROM timers WHERE kind = 'intake_expiry'`); n != 0 {
+		t.Error("the intake's expiry timer was kept")
+	}
+}
