@@ -16,9 +16,11 @@ import (
 // What a dump of the database gives away, with everything the service keeps of two
 // cases in it: the story, the parties, an addition, a note, a declared conflict, a
 // relayed message waiting for an IRC requester who is away, a feedback comment, a first
-// message waiting in the busy line, and the bot's access token.
+// message waiting in the busy line, the reasons of a transfer, a suspension and a block,
+// and the bot's access token.
 type secrets struct {
 	story, parties, addition, note, relay, comment, waiting, conflict, token string
+	reasons                                                                 []string
 	// names are the parties and the conflict as they would be compared: MediaWiki's
 	// spaces for underscores, case-folded (the dump is searched without case).
 	names []string
@@ -34,6 +36,7 @@ var planted = secrets{
 	waiting:  "Somebody posted my Brightwater address",
 	conflict: "Ottoline Ravensworth",
 	token:    "syt_c3dpdGNoYm9hcmQ_SECRETtokenVALUE_0a1b2c",
+	reasons:  []string{"going on leave, Fennimore knows", "shouted at Thornbury", "threatened Wexcombe"},
 	names:    []string{"Xanthippe_Vorkosigan", "Xanthippe Vorkosigan", "Ulrich Haldorsen-Pike", "Ottoline Ravensworth"},
 }
 
@@ -68,12 +71,22 @@ func plantSecrets(t *testing.T, d *desk) {
 	expect(t, d.inRoom("@a:localhost", "!case:localhost", "!note "+planted.note), "Noted")
 	d.inRoom("@a:localhost", "!case:localhost", planted.relay)
 
+	// Reasons: a transfer (alice's case, before it is closed), a suspension, a block.
+	expect(t, d.send(staff, staffRoom, "!volunteer suspend @b:localhost "+planted.reasons[1]), "now suspended")
+	expect(t, d.send(staff, staffRoom, "!block irc:mallory 30d "+planted.reasons[2]), "blocked")
+
 	// Alice's request is closed, and she leaves a comment.
 	aliceRef := d.intake(alice, room, "none", "en")
 	expect(t, d.send("@a:localhost", a, "!accept "+aliceRef), "is yours")
 	d.roomFor("!alice-case:localhost")
 	d.joins("@a:localhost", "!alice-case:localhost")
-	expect(t, d.inRoom("@a:localhost", "!alice-case:localhost", "!close resolved"), "is closed")
+	d.inRoom("@a:localhost", "!alice-case:localhost", "!transfer "+planted.reasons[0])
+	d.actions()
+	c := d.volunteer("@c:localhost", "en", "!on") // offered the waiting case as they come on duty
+	expect(t, d.send("@c:localhost", c, "!accept "+aliceRef), "is yours")
+	d.actions()
+	d.joins("@c:localhost", "!alice-case:localhost")
+	expect(t, d.inRoom("@c:localhost", "!alice-case:localhost", "!close resolved"), "is closed")
 	expect(t, d.send(alice, room, "4"), "Thank you for your feedback")
 	expect(t, d.send(alice, room, "!feedback "+planted.comment), "kept your comment")
 
@@ -99,14 +112,15 @@ func plantSecrets(t *testing.T, d *desk) {
 func leaks(dump string) []string {
 	dump = strings.ToLower(dump)
 	var found []string
-	for _, s := range append([]string{planted.story, planted.addition, planted.note, planted.relay, planted.comment,
-		planted.waiting, planted.token}, planted.names...) {
+	for _, s := range append(append([]string{planted.story, planted.addition, planted.note, planted.relay, planted.comment,
+		planted.waiting, planted.token}, planted.names...), planted.reasons...) {
 		if strings.Contains(dump, strings.ToLower(s)) {
 			found = append(found, s)
 		}
 	}
 	// A fragment catches a value stored cut or reworded.
-	for _, s := range []string{"quenneville", "vorkosigan", "haldorsen", "kestrelmoor", "umbrafield", "zephyrine", "brightwater", "ravensworth", "secrettokenvalue"} {
+	for _, s := range []string{"quenneville", "vorkosigan", "haldorsen", "kestrelmoor", "umbrafield", "zephyrine", "brightwater", "ravensworth", "secrettokenvalue",
+		"fennimore", "thornbury", "wexcombe"} {
 		if strings.Contains(dump, s) {
 			found = append(found, s)
 		}
