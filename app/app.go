@@ -89,6 +89,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		HomeserverURL: cfg.Homeserver.URL, UserID: id.UserID(cfg.Bot.UserID), Password: cfg.Bot.Password,
 		AccessToken: cfg.Bot.AccessToken, DeviceName: cfg.Bot.DeviceName, DisplayName: cfg.Bot.DisplayName,
 		PickleKey: []byte(cfg.Encryption.PickleKey), AllowedRooms: allowed, DefaultLanguage: cfg.Service.DefaultLanguage,
+		AnyDevice: cfg.Encryption.DeviceTrust == config.TrustAny,
 	}, st, svc, cat, log.With().Str("component", "matrix").Logger())
 	if err != nil {
 		if ctx.Err() != nil {

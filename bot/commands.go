@@ -133,6 +133,8 @@ func buildTable() commands.Table[*turn] {
 			}},
 		{Name: "ack", Roles: staff, Places: staffPlaces, Args: []commands.Arg{ref},
 			HelpKey: "switchboard-help-ack", UsageKey: "switchboard-ack-usage", Run: (*turn).cmdAck},
+		{Name: "trust", Roles: staff, Places: staffPlaces, Args: []commands.Arg{user},
+			HelpKey: "switchboard-help-trust", UsageKey: "switchboard-trust-usage", Run: (*turn).cmdTrust},
 		{Name: "reopen", Roles: staff, Places: staffPlaces, Args: []commands.Arg{ref},
 			HelpKey: "switchboard-help-reopen", UsageKey: "switchboard-reopen-usage", Run: (*turn).cmdReopen},
 		{Name: "block", Roles: staff, Places: staffPlaces,
@@ -207,6 +209,9 @@ func (t *turn) dispatch(who caller, text string) (isCommand bool, err error) {
 	var usage *commands.UsageError
 	switch {
 	case err == nil:
+		if needsTrustedDevice(call.Cmd.Roles) && !t.trusted() {
+			return true, t.refuseUntrusted()
+		}
 		if err := call.Run(t); err != nil {
 			return true, fmt.Errorf("%s%s: %w", commands.Prefix, call.Cmd.Name, err)
 		}

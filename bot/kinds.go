@@ -61,11 +61,16 @@ const (
 	EventVolunteerRemoved   EventKind = "volunteer_removed"
 	EventMentorSet          EventKind = "mentor_set"
 	EventWikiNameSet        EventKind = "wiki_name_set"
-	EventIntruderRemoved    EventKind = "intruder_removed"
-	EventOfferWithdrawn     EventKind = "offer_withdrawn"
-	EventUnassigned         EventKind = "unassigned"
-	EventRelayed            EventKind = "relayed"
-	EventRevealed           EventKind = "revealed"
+	// EventIdentityChanged: a role's command came from a device signed by an identity
+	// other than the one first seen; staff were told. EventIdentityTrusted: staff
+	// accepted the new one (!trust).
+	EventIdentityChanged EventKind = "identity_changed"
+	EventIdentityTrusted EventKind = "identity_trusted"
+	EventIntruderRemoved EventKind = "intruder_removed"
+	EventOfferWithdrawn  EventKind = "offer_withdrawn"
+	EventUnassigned      EventKind = "unassigned"
+	EventRelayed         EventKind = "relayed"
+	EventRevealed        EventKind = "revealed"
 	// EventForgotten: a requester's !forget erased what they told the service.
 	EventForgotten EventKind = "forgotten"
 )
@@ -123,16 +128,20 @@ const (
 	// case's room and discards its Megolm sessions for it, so that neither it nor a
 	// copy of its keys can read the room's history any more.
 	ActionLeave Action = "leave"
+	// ActionTrustIdentity: trust the current cross-signing identity of Payload.Users
+	// from now on (staff checked it with them).
+	ActionTrustIdentity Action = "trust_identity"
 )
 
 // Expires reports whether an outbox row of this action is dropped when it could not
 // be delivered within the message expiry: a message, a relay, a page (they carry
-// words, and on IRC an account name may since belong to someone else). A room action
-// never expires: it carries no words, and dropping one could leave someone in a room
-// they must not be in, or the bot in one whose case was erased.
+// words, and on IRC an account name may since belong to someone else). A room or
+// identity action never expires: it carries no words, and dropping one could leave
+// someone in a room they must not be in, the bot in one whose case was erased, or a
+// checked identity untrusted.
 func (a Action) Expires() bool {
 	switch a {
-	case ActionCreateRoom, ActionInvite, ActionRemove, ActionMembers, ActionLeave:
+	case ActionCreateRoom, ActionInvite, ActionRemove, ActionMembers, ActionLeave, ActionTrustIdentity:
 		return false
 	}
 	return true

@@ -83,6 +83,12 @@ func (t *turn) relayOut(c *Case, text string) (err error) {
 	if err != nil || !relayed(c, p) {
 		return err
 	}
+	if (t.in.Kind == KindText || t.in.Kind == KindMedia) && !t.trusted() {
+		// A helper's words reach a person in distress only from a device its owner
+		// signed: a phished password and a new login must not be enough to speak to her.
+		// (Reactions and redactions are never encrypted, so they cannot be told apart.)
+		return t.refuseUntrusted()
+	}
 	name := t.pseudonym(c, t.sender)
 	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: t.sender, Kind: EventRelayed,
 		Detail: map[string]string{"to": "requester"}, At: t.now}); err != nil {

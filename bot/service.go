@@ -133,6 +133,8 @@ type Inbound struct {
 	Relation Relation
 	// Media is the file of a KindMedia event.
 	Media *Media
+	// Device is how far the bridge trusts the device the event came from (Matrix).
+	Device DeviceTrust
 }
 
 // RelationKind names what an event does to an earlier one.

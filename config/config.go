@@ -56,7 +56,17 @@ type Encryption struct {
 	DataKey         string   `yaml:"data-key"`
 	DataKeyFile     string   `yaml:"data-key-file"`
 	RetiredDataKeys []string `yaml:"retired-data-keys"`
+	// DeviceTrust is which devices of staff and volunteers the bot trusts:
+	// "cross-signed" (signed by their owner, whose identity is trusted on first use) or
+	// "any" (for homeservers without cross-signing).
+	DeviceTrust string `yaml:"device-trust"`
 }
+
+// Device trust policies.
+const (
+	TrustCrossSigned = "cross-signed"
+	TrustAny         = "any"
+)
 
 // Database is the PostgreSQL connection.
 type Database struct {
@@ -137,11 +147,12 @@ func (e *Error) Error() string {
 // Defaults are the values an omitted key takes.
 func Defaults() Config {
 	return Config{
-		Version: Version,
-		Bot:     Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
-		// An empty list, as the example writes it: a file without the key reads the same.
-		Encryption: Encryption{RetiredDataKeys: []string{}},
-		Database:   Database{MaxOpenConns: 20, MaxIdleConns: 4},
+		Version:  Version,
+		Bot:      Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
+		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
+		// RetiredDataKeys is an empty list, as the example writes it: a file without the
+		// key reads the same.
+		Encryption: Encryption{DeviceTrust: TrustCrossSigned, RetiredDataKeys: []string{}},
 		Service: Service{
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
 			Retention: Duration(90 * 24 * time.Hour), MessageExpiry: Duration(7 * 24 * time.Hour), CaseRooms: "relayed",

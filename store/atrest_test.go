@@ -20,7 +20,7 @@ import (
 // and the bot's access token.
 type secrets struct {
 	story, parties, addition, note, relay, comment, waiting, conflict, token string
-	reasons                                                                 []string
+	reasons                                                                  []string
 	// names are the parties and the conflict as they would be compared: MediaWiki's
 	// spaces for underscores, case-folded (the dump is searched without case).
 	names []string

@@ -93,6 +93,10 @@ func (d *desk) send(sender, conv, text string) []string {
 
 func (d *desk) deliver(in bot.Inbound) []string {
 	d.t.Helper()
+	if in.Device == bot.DeviceUnverified {
+		// As from a device its owner cross-signed; the device trust tests call Handle.
+		in.Device = bot.DeviceVerified
+	}
 	if err := d.svc.Handle(context.Background(), in); err != nil {
 		d.t.Fatalf("Handle(%q): %v", in.Text, err)
 	}

@@ -22,7 +22,7 @@ type querier interface {
 
 // roomActions are the outbox actions that never expire (bot.Action.Expires), spelt
 // for SQL: TestRoomActionsNeverExpire keeps the two in step.
-const roomActions = `('create_room', 'invite', 'remove', 'members', 'leave')`
+const roomActions = `('create_room', 'invite', 'remove', 'members', 'leave', 'trust_identity')`
 
 // Purge forgets what the service no longer needs (bot.PurgeBefore): the content of
 // cases closed or withdrawn before before.Content (what happened, who was named, the

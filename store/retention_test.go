@@ -104,7 +104,7 @@ func TestUndeliveredMessagesExpire(t *testing.T) {
 // core's (bot.Action.Expires).
 func TestRoomActionsNeverExpire(t *testing.T) {
 	for _, a := range []bot.Action{"", bot.ActionCreateRoom, bot.ActionInvite, bot.ActionRemove, bot.ActionMembers,
-		bot.ActionPage, bot.ActionPageAck, bot.ActionPageResolve, bot.ActionRelay, bot.ActionLeave} {
+		bot.ActionPage, bot.ActionPageAck, bot.ActionPageResolve, bot.ActionRelay, bot.ActionLeave, bot.ActionTrustIdentity} {
 		if inList := strings.Contains(store.RoomActions, "'"+string(a)+"'"); inList == a.Expires() {
 			t.Errorf("action %q: expires %v, in the store's list of room actions %v", a, a.Expires(), inList)
 		}

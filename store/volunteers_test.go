@@ -228,7 +228,7 @@ func TestAcceptRaceHasOneWinner(t *testing.T) {
 				}
 				return
 			}
-			in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$race%d", i), Sender: "@a:localhost", Conversation: a, Text: "!accept " + ref}
+			in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$race%d", i), Sender: "@a:localhost", Conversation: a, Text: "!accept " + ref, Device: bot.DeviceVerified}
 			if err := d.svc.Handle(context.Background(), in); err != nil {
 				t.Error(err)
 			}
@@ -466,7 +466,7 @@ func TestBroadcastFirstAcceptWins(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			in := bot.Inbound{Platform: bot.Matrix, EventID: "$acc" + v, Sender: v, Conversation: "!volunteers:localhost",
-				Text: "!accept " + ref, Group: true}
+				Text: "!accept " + ref, Group: true, Device: bot.DeviceVerified}
 			if err := d.svc.Handle(context.Background(), in); err != nil {
 				t.Error(err)
 			}

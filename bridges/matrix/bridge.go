@@ -35,6 +35,9 @@ type Config struct {
 	AllowedRooms []id.RoomID
 	// Language for the few notices the bridge sends on its own (leaving a group room).
 	DefaultLanguage string
+	// AnyDevice turns device trust off (encryption.device-trust: any): every device
+	// gets keys and every encrypted event counts as from a verified device.
+	AnyDevice bool
 }
 
 // Bridge is the Matrix side of the bot.
@@ -42,6 +45,7 @@ type Bridge struct {
 	cfg     Config
 	cli     *mautrix.Client
 	helper  *cryptohelper.CryptoHelper
+	crypto  *keyGate // helper, with the rooms' key policies
 	syncer  *syncer
 	pending *pending
 	store   *store.Store
@@ -82,7 +86,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, svc *bot.Service, cat
 	if err := retryNet(ctx, log, "set up encryption", func() error { return b.helper.Init(ctx) }); err != nil {
 		return nil, err
 	}
-	cli.Crypto = b.helper
+	b.crypto = newKeyGate(b.helper, b)
+	cli.Crypto = b.crypto
 	if err := retryNet(ctx, log, "cross-sign", func() error { return b.crossSign(ctx) }); err != nil {
 		// The bot still works; Element just shows its device as not verified.
 		log.Err(err).Msg("Cross-signing failed; the bot's messages will show as unverified")

@@ -109,7 +109,7 @@ func (b *Bridge) inbound(ctx context.Context, evt *event.Event) (in bot.Inbound,
 		return in, false // other bots: answering them could loop
 	}
 	in = bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
-		Conversation: evt.RoomID.String(), Group: !b.isDM(ctx, evt.RoomID)}
+		Conversation: evt.RoomID.String(), Group: !b.isDM(ctx, evt.RoomID), Device: b.deviceTrust(evt)}
 	if m, err := b.cli.StateStore.GetMember(ctx, evt.RoomID, evt.Sender); err == nil && m != nil && m.Displayname != "" {
 		in.SenderName = m.Displayname // for relays to IRC
 	}
@@ -263,7 +263,7 @@ func (b *Bridge) onRedaction(ctx context.Context, evt *event.Event) {
 		target = evt.Content.AsRedaction().Redacts
 	}
 	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
-		Conversation: evt.RoomID.String(), Kind: bot.KindRedaction, Group: !b.isDM(ctx, evt.RoomID),
+		Conversation: evt.RoomID.String(), Kind: bot.KindRedaction, Group: !b.isDM(ctx, evt.RoomID), Device: b.deviceTrust(evt),
 		Relation: bot.Relation{Kind: bot.RelRedact, EventID: target.String()}}
 	b.handle(ctx, in)
 }
@@ -283,7 +283,7 @@ func (b *Bridge) onReaction(ctx context.Context, evt *event.Event) {
 	}
 	rel := evt.Content.AsReaction().RelatesTo
 	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
-		Conversation: evt.RoomID.String(), Kind: bot.KindReaction, Group: !b.isDM(ctx, evt.RoomID),
+		Conversation: evt.RoomID.String(), Kind: bot.KindReaction, Group: !b.isDM(ctx, evt.RoomID), Device: b.deviceTrust(evt),
 		Relation: bot.Relation{Kind: bot.RelReact, EventID: rel.EventID.String(), Key: rel.Key}}
 	switch {
 	case acceptKeys[rel.Key]:

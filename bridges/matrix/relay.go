@@ -153,7 +153,7 @@ func (b *Bridge) sendEncrypted(ctx context.Context, room id.RoomID, evtType even
 	if !encrypted {
 		return "", fmt.Errorf("%w: room %s is not encrypted; refusing to relay into it", bot.ErrPermanent, room)
 	}
-	sealed, err := b.helper.Encrypt(ctx, room, evtType, content)
+	sealed, err := b.crypto.Encrypt(ctx, room, evtType, content)
 	if err != nil {
 		return "", err
 	}

@@ -40,6 +40,8 @@ func (b *Bridge) act(ctx context.Context, o bot.Outgoing) error {
 		return b.relay(ctx, o)
 	case bot.ActionLeave:
 		return b.leaveAndForget(ctx, id.RoomID(o.Payload.Room))
+	case bot.ActionTrustIdentity:
+		return b.trustIdentities(ctx, o.Payload.Users)
 	}
 	return fmt.Errorf("%w: unknown action %q", bot.ErrPermanent, o.Action)
 }

@@ -202,19 +202,19 @@ func NewDendrite(tb testing.TB) *Dendrite {
 // NewMatrixUser registers a fresh user on the shared homeserver and returns
 // it logged in, encrypted and syncing, with its crypto store in a fresh
 // database on the shared PostgreSQL server.
-func NewMatrixUser(tb testing.TB, prefix string) *Client {
+func NewMatrixUser(tb testing.TB, prefix string, opts ...DialOption) *Client {
 	tb.Helper()
-	return NewMatrixUserOn(tb, Homeserver(tb), PG(tb), prefix)
+	return NewMatrixUserOn(tb, Homeserver(tb), PG(tb), prefix, opts...)
 }
 
 // NewMatrixUserOn is NewMatrixUser on given servers.
-func NewMatrixUserOn(tb testing.TB, hs *Dendrite, pg *Postgres, prefix string) *Client {
+func NewMatrixUserOn(tb testing.TB, hs *Dendrite, pg *Postgres, prefix string, opts ...DialOption) *Client {
 	tb.Helper()
 	userID, password := hs.NewUser(tb, prefix)
 	dsn := pg.NewDatabase(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := NewClient(ctx, tb, hs.URL(), userID, password, dsn)
+	c, err := NewClient(ctx, tb, hs.URL(), userID, password, dsn, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
