@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench bench-irc check dendrite interop soak
+.PHONY: build test sandbox demo bench bench-irc check dendrite interop soak promcheck
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -18,8 +18,14 @@ interop:
 
 # The whole suite against real servers: a throwaway PostgreSQL cluster and Dendrite
 # started by the tests themselves (internal/testenv).
-test: dendrite interop
+test: dendrite interop promcheck
 	$(GO) test -race -tags $(TAGS) -timeout 30m ./...
+
+# The shipped alert rules and Grafana dashboard, parsed by Prometheus's own code
+# (tools/promcheck, a module of its own); metrics' TestShippedRulesAndDashboard
+# checks the metric names they use.
+promcheck:
+	cd tools/promcheck && $(GO) run . ../../packaging/prometheus/switchboard-rules.yml ../../packaging/grafana/switchboard-dashboard.json
 
 # The lifecycle invariants over random scenarios for as long as asked (SOAK=1h); a
 # failure prints its seed, which SWITCHBOARD_SEED=N replays.

@@ -114,7 +114,7 @@ func newLogger(cfg config.Logging, w io.Writer) zerolog.Logger {
 // serve runs the bot and maps its failure class to an exit code.
 func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger) int {
 	log.Info().Str("version", versionString()).Msg("Starting Switchboard")
-	switch err := app.Run(ctx, cfg, log); {
+	switch err := app.Run(ctx, cfg, log, app.Version(versionString())); {
 	case err == nil:
 		return 0
 	case errors.Is(err, app.ErrDatabase):

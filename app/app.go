@@ -15,6 +15,7 @@ import (
 	"switchboard/bridges/matrix"
 	"switchboard/config"
 	"switchboard/i18n"
+	"switchboard/metrics"
 	"switchboard/store"
 )
 
@@ -28,10 +29,20 @@ var (
 // Option adjusts a Run.
 type Option func(*options)
 
-type options struct{ ready func() }
+type options struct {
+	ready   func()
+	version string
+	metrics *metrics.Metrics
+}
 
 // OnReady calls f once the bot has logged in, set up encryption and starts syncing.
 func OnReady(f func()) Option { return func(o *options) { o.ready = f } }
+
+// Version is the build's version, for switchboard_build_info.
+func Version(v string) Option { return func(o *options) { o.version = v } }
+
+// WithMetrics makes Run count into m (tests read it) instead of metrics of its own.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
 
 // Run serves until ctx ends. It returns nil on a clean stop.
 func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Option) error {
@@ -44,8 +55,14 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		log.Err(err).Msg("Message catalogue is broken")
 		return ErrInternal
 	}
+	ops, err := startOps(ctx, cfg, &o, log)
+	if err != nil {
+		log.Err(err).Msg("Cannot open the metrics listener")
+		return ErrInternal
+	}
+	m := ops.m
 	st, err := store.Open(ctx, cfg.Database.URL, store.Options{
-		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns,
+		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns, OnRetry: m.DBRetry,
 	}, log.With().Str("component", "store").Logger())
 	if err != nil {
 		if ctx.Err() != nil {
@@ -55,6 +72,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		return ErrDatabase
 	}
 	defer st.Close()
+	ops.storeOpened(st)
 
 	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
 	allowed := make([]id.RoomID, 0, len(cfg.Service.AllowedRooms)+1)
@@ -73,7 +91,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		log.Warn().Msg("service.staff-room is not set: staff will not be told of staff-route requests")
 	}
 	svc := bot.NewService(st, cat, cfg.Core(), outbox, log.With().Str("component", "core").Logger(), nil)
-	if err := startPager(cfg, svc, outbox, cat, log); err != nil {
+	if err := startPager(cfg, svc, outbox, cat, m, log); err != nil {
 		log.Err(err).Msg("Cannot set up the pager")
 		return ErrInternal
 	}
@@ -82,6 +100,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		HomeserverURL: cfg.Homeserver.URL, UserID: id.UserID(cfg.Bot.UserID), Password: cfg.Bot.Password,
 		AccessToken: cfg.Bot.AccessToken, DeviceName: cfg.Bot.DeviceName, DisplayName: cfg.Bot.DisplayName,
 		PickleKey: []byte(cfg.Encryption.PickleKey), AllowedRooms: allowed, DefaultLanguage: cfg.Service.DefaultLanguage,
+		Synced: m.Synced,
 	}, st, svc, cat, log.With().Str("component", "matrix").Logger())
 	if err != nil {
 		if ctx.Err() != nil {
@@ -90,15 +109,16 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		log.Err(err).Msg("Cannot connect to Matrix")
 		return ErrMatrix
 	}
-	outbox.Register(bot.Matrix, mx)
+	outbox.Register(bot.Matrix, m.Sender(bot.Matrix, mx))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	waitIRC := startIRC(ctx, cfg, svc, outbox, cat, log)
+	waitIRC := startIRC(ctx, cfg, svc, outbox, cat, m, log)
 	done := make(chan struct{}, 2)
 	go func() { outbox.Run(ctx, 5*time.Second); done <- struct{}{} }()
 	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
 	go svc.RunWaitlist(ctx, time.Second)
 	go svc.RunPurge(ctx)
+	ops.leading()
 	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
 	if o.ready != nil {
 		o.ready()

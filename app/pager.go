@@ -6,13 +6,14 @@ import (
 	"switchboard/bot"
 	"switchboard/config"
 	"switchboard/i18n"
+	"switchboard/metrics"
 	"switchboard/pager"
 )
 
 // startPager registers the pager (ntfy, webhook, e-mail) with the outbox when any
 // staff member has a contact; otherwise page rows wait unsent, and staff are reached
 // by the Matrix mention alone.
-func startPager(cfg *config.Config, svc *bot.Service, outbox *bot.Outbox, cat *i18n.Catalogue, log zerolog.Logger) error {
+func startPager(cfg *config.Config, svc *bot.Service, outbox *bot.Outbox, cat *i18n.Catalogue, m *metrics.Metrics, log zerolog.Logger) error {
 	if !cfg.Pager.Enabled() {
 		return nil
 	}
@@ -28,10 +29,17 @@ func startPager(cfg *config.Config, svc *bot.Service, outbox *bot.Outbox, cat *i
 			From: c.SMTP.From, StartTLS: c.SMTP.StartTLS},
 		Attempts: c.Attempts, RetryBackoff: c.RetryBackoff.D(), Timeout: c.Timeout.D(),
 		Language: cfg.Service.DefaultLanguage, StaffRoom: cfg.Service.StaffRoom,
+		Observe: func(channel string, ok bool) {
+			if ok {
+				m.PageSent(channel)
+			} else {
+				m.PageFailed(channel)
+			}
+		},
 	}, svc, cat, log.With().Str("component", "pager").Logger())
 	if err != nil {
 		return err
 	}
-	outbox.Register(bot.Pager, p)
+	outbox.Register(bot.Pager, m.Sender(bot.Pager, p))
 	return nil
 }

@@ -26,6 +26,7 @@ type Config struct {
 	Logging    Logging    `yaml:"logging"`
 	IRC        IRC        `yaml:"irc"`
 	Pager      Pager      `yaml:"pager"`
+	Metrics    Metrics    `yaml:"metrics"`
 
 	// Upgraded says which keys of an older format were read at their new place; the
 	// operator is told at start, so they can update the file.
@@ -142,6 +143,7 @@ func Defaults() Config {
 		Logging: Logging{Level: "info", Format: "pretty"},
 		IRC:     ircDefaults(),
 		Pager:   pagerDefaults(),
+		Metrics: Metrics{Listen: ""},
 	}
 }
 

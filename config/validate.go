@@ -124,5 +124,8 @@ func (c *Config) Validate() error {
 	if err := c.Pager.validate(); err != nil {
 		return err
 	}
+	if err := c.Metrics.validate(); err != nil {
+		return err
+	}
 	return nil
 }

@@ -74,6 +74,9 @@ type Config struct {
 	// opens it (a matrix.to link, which Element and other clients take) when tapped.
 	// Empty: the notification opens nothing.
 	StaffRoom string
+	// Observe, when set, is told of every page that a channel delivered (ok) or
+	// that failed after its retries (for metrics).
+	Observe func(channel string, ok bool)
 }
 
 // Pager sends pages. It is safe for concurrent use.
@@ -256,6 +259,9 @@ func (p *Pager) page(ctx context.Context, ch channel, staff string, pg page) boo
 	reason, err := p.deliver(ctx, ch, pg, log)
 	if err != nil {
 		return false
+	}
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(ch.name(), reason == "")
 	}
 	if reason == "" {
 		log.Info().Msg("Paged")

@@ -37,6 +37,7 @@ type Store struct {
 	Dbutil *dbutil.Database
 	log    zerolog.Logger
 	stmts  *stmtCache
+	opts   Options
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -45,6 +46,8 @@ var _ bot.Store = (*Store)(nil)
 type Options struct {
 	MaxOpenConns int
 	MaxIdleConns int
+	// OnRetry, when set, is called for every retried operation (for metrics).
+	OnRetry func()
 }
 
 // Open connects to PostgreSQL, waiting with backoff while it is unreachable (a bot
@@ -61,7 +64,7 @@ func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*S
 		raw.SetMaxIdleConns(opts.MaxIdleConns)
 	}
 	raw.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{DB: sqlx.NewDb(raw, "postgres"), log: log}
+	s := &Store{DB: sqlx.NewDb(raw, "postgres"), log: log, opts: opts}
 	s.stmts = newStmtCache(s.DB)
 	if err := s.retry(ctx, "connect", func() error { return raw.PingContext(ctx) }); err != nil {
 		raw.Close()
@@ -117,6 +120,9 @@ func (s *Store) retry(ctx context.Context, what string, op func() error) error {
 				s.log.Info().Str("op", what).Int("attempts", attempt).Msg("Database is reachable again")
 			}
 			return err
+		}
+		if s.opts.OnRetry != nil {
+			s.opts.OnRetry()
 		}
 		if transient(err) && attempt < 5 {
 			// A deadlock or serialization failure: retry at once, quietly.
