@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, cfg, log)
+	return serve(ctx, cfg, path, log)
 }
 
 func versionString() string {
@@ -112,9 +112,10 @@ func newLogger(cfg config.Logging, w io.Writer) zerolog.Logger {
 }
 
 // serve runs the bot and maps its failure class to an exit code.
-func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger) int {
+func serve(ctx context.Context, cfg *config.Config, path string, log zerolog.Logger) int {
 	log.Info().Str("version", versionString()).Msg("Starting Switchboard")
-	switch err := app.Run(ctx, cfg, log, app.Version(versionString())); {
+	reload := app.ReloadFrom(func() (*config.Config, error) { return config.Load(path) })
+	switch err := app.Run(ctx, cfg, log, app.Version(versionString()), reload); {
 	case err == nil:
 		return 0
 	case errors.Is(err, app.ErrDatabase):

@@ -33,10 +33,17 @@ type options struct {
 	ready   func()
 	version string
 	metrics *metrics.Metrics
+	reload  func() (*config.Config, error)
 }
 
 // OnReady calls f once the bot has logged in, set up encryption and starts syncing.
 func OnReady(f func()) Option { return func(o *options) { o.ready = f } }
+
+// ReloadFrom makes SIGHUP re-read the configuration with load and apply what can
+// change while running (see reload.go).
+func ReloadFrom(load func() (*config.Config, error)) Option {
+	return func(o *options) { o.reload = load }
+}
 
 // Version is the build's version, for switchboard_build_info.
 func Version(v string) Option { return func(o *options) { o.version = v } }
@@ -50,6 +57,9 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	for _, opt := range opts {
 		opt(&o)
 	}
+	// Asked for before anything slow: SIGHUP's default action ends the process.
+	hup := watchHUP(o.reload != nil)
+	defer stopHUP(hup)
 	cat, err := i18n.Load()
 	if err != nil {
 		log.Err(err).Msg("Message catalogue is broken")
@@ -91,7 +101,8 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		log.Warn().Msg("service.staff-room is not set: staff will not be told of staff-route requests")
 	}
 	svc := bot.NewService(st, cat, cfg.Core(), outbox, log.With().Str("component", "core").Logger(), nil)
-	if err := startPager(cfg, svc, outbox, cat, m, log); err != nil {
+	pg, err := startPager(cfg, svc, outbox, cat, m, log)
+	if err != nil {
 		log.Err(err).Msg("Cannot set up the pager")
 		return ErrInternal
 	}
@@ -118,6 +129,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
 	go svc.RunWaitlist(ctx, time.Second)
 	go svc.RunPurge(ctx)
+	go reloadOnHUP(ctx, hup, o.reload, cfg, svc, pg, m, log)
 	ops.leading()
 	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
 	if o.ready != nil {

@@ -126,6 +126,7 @@ type Service struct {
 	outbox *Outbox
 
 	timerWake chan struct{}
+	liveCfg   liveConfig // staff, coordinators, on-call: replaced by Reload
 
 	// limiter is the global intake rate; in memory, since a restart only resets it.
 	limiter *rate.Limiter
