@@ -101,7 +101,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		log.Warn().Msg("service.staff-room is not set: staff will not be told of staff-route requests")
 	}
 	svc := bot.NewService(st, cat, cfg.Core(), outbox, log.With().Str("component", "core").Logger(), nil)
-	pg, err := startPager(cfg, svc, outbox, cat, m, log)
+	pg, err := startPager(ctx, cfg, svc, outbox, cat, m, log)
 	if err != nil {
 		log.Err(err).Msg("Cannot set up the pager")
 		return ErrInternal

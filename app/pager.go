@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/rs/zerolog"
 
 	"switchboard/bot"
@@ -13,11 +15,15 @@ import (
 // startPager registers the pager (ntfy, webhook, e-mail) with the outbox. Without
 // contacts the core queues no pages, and staff are reached by the Matrix mention
 // alone; the pager is there all the same, so that a reload can add contacts.
-func startPager(cfg *config.Config, svc *bot.Service, outbox *bot.Outbox, cat *i18n.Catalogue, m *metrics.Metrics, log zerolog.Logger) (*pager.Pager, error) {
+func startPager(ctx context.Context, cfg *config.Config, svc *bot.Service, outbox *bot.Outbox, cat *i18n.Catalogue, m *metrics.Metrics, log zerolog.Logger) (*pager.Pager, error) {
 	c := cfg.Pager
 	contacts, smtp := pagerContacts(c)
+	var signer *pager.Signer
+	if c.Ack.Enabled() {
+		signer = pager.NewSigner(c.Ack.Secret, c.Ack.PublicURL)
+	}
 	p, err := pager.New(pager.Config{
-		Contacts: contacts, SMTP: smtp,
+		Contacts: contacts, SMTP: smtp, Ack: signer,
 		Attempts: c.Attempts, RetryBackoff: c.RetryBackoff.D(), Timeout: c.Timeout.D(),
 		Language: cfg.Service.DefaultLanguage, StaffRoom: cfg.Service.StaffRoom,
 		Observe: func(channel string, ok bool) {
@@ -32,6 +38,16 @@ func startPager(cfg *config.Config, svc *bot.Service, outbox *bot.Outbox, cat *i
 		return nil, err
 	}
 	outbox.Register(bot.Pager, m.Sender(bot.Pager, p))
+	if signer == nil {
+		return p, nil
+	}
+	srv := pager.NewAckServer(signer, c.Ack.WebhookSecret, svc, p, log.With().Str("component", "pager-ack").Logger())
+	srv.Observed = m.PhoneAck
+	addr, err := metrics.Serve(ctx, c.Ack.Listen, srv.Handler(), log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info().Stringer("addr", addr).Msg("Acknowledgement listener open")
 	return p, nil
 }
 

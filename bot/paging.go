@@ -42,6 +42,9 @@ func (t *turn) startPaging(c *Case) (err error) {
 func (t *turn) page(c *Case) error {
 	chain := t.s.chainAt(t.now)
 	who := chain[c.PageStep%len(chain)]
+	// The round ends when the last person in the chain has had their time: a token
+	// to acknowledge from the phone is good until then.
+	roundEnd := t.now.Add(time.Duration(len(chain)-c.PageStep%len(chain)) * t.s.live().AckTimeout)
 	if t.s.cfg.StaffConversation != "" {
 		plain, md := t.s.cat.Render(t.s.cfg.DefaultLanguage, "switchboard-page-mention", who, c.Ref)
 		if err := t.enqueue(Outgoing{Platform: Matrix, Conversation: t.s.cfg.StaffConversation, Plain: plain,
@@ -51,7 +54,7 @@ func (t *turn) page(c *Case) error {
 	}
 	if t.s.live().Pager {
 		if err := t.enqueue(Outgoing{Platform: Pager, Conversation: who, Action: ActionPage,
-			Payload: ActionPayload{CaseID: c.ID, Ref: c.Ref, Round: c.PageRound}}); err != nil {
+			Payload: ActionPayload{CaseID: c.ID, Ref: c.Ref, Round: c.PageRound, AckBy: roundEnd.UnixMilli()}}); err != nil {
 			return err
 		}
 	}
@@ -93,8 +96,10 @@ func (t *turn) pageNext(caseID int64) (err error) {
 
 // ack is a staff member taking a staff-route case: paging stops and they get an
 // encrypted room with the requester.
-func (t *turn) cmdAck(a commands.Args) error {
-	ref := a.String("ref")
+func (t *turn) cmdAck(a commands.Args) error { return t.ack(a.String("ref")) }
+
+// ack takes the case as t.sender, from the staff room, a DM or their phone.
+func (t *turn) ack(ref string) error {
 	c, err := t.tx.CaseByRef(t.ctx, ref)
 	if err != nil {
 		return err

@@ -216,6 +216,9 @@ type ActionPayload struct {
 	// A page says only this and where to act: phones show pages on locked screens.
 	Ref   string `json:"ref,omitempty"`
 	Round int    `json:"round,omitempty"`
+	// AckBy (unix ms) is when the page's round ends: its acknowledgement token
+	// expires then.
+	AckBy int64 `json:"ack_by,omitempty"`
 }
 
 // Timer fires once at Due for a subject (an intake or case ID).

@@ -74,6 +74,8 @@ type Config struct {
 	// opens it (a matrix.to link, which Element and other clients take) when tapped.
 	// Empty: the notification opens nothing.
 	StaffRoom string
+	// Ack, when set, gives ntfy pages an "Acknowledge" button with a single-use token.
+	Ack *Signer
 	// Observe, when set, is told of every page that a channel delivered (ok) or
 	// that failed after its retries (for metrics).
 	Observe func(channel string, ok bool)
@@ -102,7 +104,9 @@ type channel interface {
 type page struct {
 	id    int64 // the outbox row: stable across a resend after a crash
 	ref   string
+	staff string // who is paged
 	round int
+	ackBy int64 // unix ms: when the round ends (0: unknown, no acknowledgement button)
 	title string
 	body  string
 	// event is the webhook's event_action: "trigger" for a page, "acknowledge" or
@@ -168,7 +172,7 @@ func (p *Pager) SetContacts(contacts map[string]Contact, smtp SMTP) error {
 	for staff, c := range contacts {
 		var chans []channel
 		if c.Ntfy != "" {
-			chans = append(chans, &ntfy{client: p.client, url: c.Ntfy, token: c.NtfyToken, click: roomLink(p.cfg.StaffRoom)})
+			chans = append(chans, &ntfy{client: p.client, url: c.Ntfy, token: c.NtfyToken, click: roomLink(p.cfg.StaffRoom), ack: p.cfg.Ack})
 		}
 		if c.Webhook != "" {
 			chans = append(chans, &webhook{client: p.client, url: c.Webhook, routingKey: c.WebhookRoutingKey})
@@ -186,6 +190,16 @@ func (p *Pager) SetContacts(contacts map[string]Contact, smtp SMTP) error {
 	p.channels = all
 	p.mu.Unlock()
 	return nil
+}
+
+// hasWebhook reports whether staff is paged through an on-call tool's webhook.
+func (p *Pager) hasWebhook(staff string) bool {
+	for _, ch := range p.channelsOf(staff) {
+		if _, ok := ch.(*webhook); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Pager) channelsOf(staff string) []channel {
@@ -221,7 +235,7 @@ func (p *Pager) Send(ctx context.Context, o bot.Outgoing) error {
 		p.log.Warn().Str("case", ref).Str("staff", staff).Msg("No pager channel for this staff member; only Matrix reaches them")
 		return nil
 	}
-	pg := page{id: o.ID, ref: ref, round: o.Payload.Round, event: "trigger",
+	pg := page{id: o.ID, ref: ref, staff: staff, round: o.Payload.Round, ackBy: o.Payload.AckBy, event: "trigger",
 		title: p.cat.Text(p.cfg.Language, "switchboard-page-title", ref),
 		body:  p.cat.Text(p.cfg.Language, "switchboard-page-body", ref)}
 	var (

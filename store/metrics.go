@@ -109,8 +109,9 @@ func (s *Store) Metrics(ctx context.Context, now time.Time) (snap Snapshot, err 
 	if err := rows.Close(); err != nil {
 		return snap, err
 	}
-	rows, err = s.DB.QueryContext(ctx, `SELECT kind, CASE WHEN kind = 'page_failed' THEN COALESCE(detail->>'channel', '') ELSE '' END, count(*)
-		FROM case_events WHERE kind = ANY($1) GROUP BY 1, 2`, pq.StringArray(MetricEvents))
+	// The detail key is a parameter: it is the core's JSON, not a name the SQL checks.
+	rows, err = s.DB.QueryContext(ctx, `SELECT kind, CASE WHEN kind = $2 THEN COALESCE(detail->>$3, '') ELSE '' END, count(*)
+		FROM case_events WHERE kind = ANY($1) GROUP BY 1, 2`, pq.StringArray(MetricEvents), string(bot.EventPageFailed), "channel")
 	if err != nil {
 		return snap, err
 	}
@@ -122,7 +123,7 @@ func (s *Store) Metrics(ctx context.Context, now time.Time) (snap Snapshot, err 
 			return snap, err
 		}
 		snap.Events[kind] += n
-		if kind == "page_failed" {
+		if kind == string(bot.EventPageFailed) {
 			snap.PageFailed[channel] += n
 		}
 	}
