@@ -33,6 +33,7 @@ const (
 	exitDatabase = 11
 	exitMatrix   = 12
 	exitInternal = 13
+	exitLeader   = 14 // lost the lease (HA): start again, as a standby
 )
 
 var version = "dev" // set with -ldflags "-X main.version=…"
@@ -152,6 +153,8 @@ func serve(ctx context.Context, cfg *config.Config, path string, log zerolog.Log
 		return exitDatabase
 	case errors.Is(err, app.ErrMatrix):
 		return exitMatrix
+	case errors.Is(err, app.ErrLeadership):
+		return exitLeader
 	default:
 		return exitInternal
 	}

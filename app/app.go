@@ -6,6 +6,8 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -71,7 +73,8 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		return ErrInternal
 	}
 	m := ops.m
-	st, err := store.Open(ctx, cfg.Database.URL, store.Options{
+	holder := holderID()
+	st, err := store.Open(ctx, store.WithAppName(cfg.Database.URL, store.AppName(holder)), store.Options{
 		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns, OnRetry: m.DBRetry,
 	}, log.With().Str("component", "store").Logger())
 	if err != nil {
@@ -83,6 +86,27 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	}
 	defer st.Close()
 	ops.storeOpened(st)
+	// One leader among replicas: from here on every write checks the lease.
+	lease := st.NewLease(holder, cfg.HA.Lease.D())
+	st.SetFence(lease)
+	if err := waitForLease(ctx, lease, ops, log.With().Str("component", "lease").Logger()); err != nil {
+		return nil // stopped while standing by
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		lease.Release(rctx)
+	}()
+	ctx, stopLeading := context.WithCancel(ctx)
+	defer stopLeading()
+	var lost atomic.Bool
+	go keepLease(ctx, lease, cfg.HA.Lease.D(), func() {
+		lost.Store(true)
+		stopLeading()
+		// Stopping must not wait on anything that wants the database it may no
+		// longer use; the supervisor starts the process again as a standby.
+		time.AfterFunc(15*time.Second, func() { os.Exit(14) })
+	}, log.With().Str("component", "lease").Logger())
 
 	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
 	allowed := make([]id.RoomID, 0, len(cfg.Service.AllowedRooms)+1)
@@ -130,7 +154,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	go svc.RunWaitlist(ctx, time.Second)
 	go svc.RunPurge(ctx)
 	go reloadOnHUP(ctx, hup, o.reload, cfg, svc, pg, m, log)
-	ops.leading()
+	ops.leading(lease.Epoch())
 	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
 	if o.ready != nil {
 		o.ready()
@@ -140,6 +164,9 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	<-done
 	<-done
 	waitIRC()
+	if lost.Load() {
+		return ErrLeadership
+	}
 	if err != nil {
 		log.Err(err).Msg("Matrix connection ended")
 		return ErrMatrix

@@ -65,7 +65,7 @@ func startOps(ctx context.Context, cfg *config.Config, o *options, log zerolog.L
 func (p *ops) storeOpened(st *store.Store) { p.store.Store(st) }
 
 // leading marks this process as the one that syncs, sends and runs timers.
-func (p *ops) leading() {
+func (p *ops) leading(epoch int64) {
 	p.role.Store(metrics.RoleLeader)
-	p.m.SetLeader(true, 0)
+	p.m.SetLeader(true, epoch)
 }

@@ -27,6 +27,7 @@ type Config struct {
 	IRC        IRC        `yaml:"irc"`
 	Pager      Pager      `yaml:"pager"`
 	Metrics    Metrics    `yaml:"metrics"`
+	HA         HA         `yaml:"ha"`
 
 	// Upgraded says which keys of an older format were read at their new place; the
 	// operator is told at start, so they can update the file.
@@ -144,6 +145,7 @@ func Defaults() Config {
 		IRC:     ircDefaults(),
 		Pager:   pagerDefaults(),
 		Metrics: Metrics{Listen: ""},
+		HA:      HA{Lease: Duration(10 * time.Second)},
 	}
 }
 

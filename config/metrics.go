@@ -11,6 +11,13 @@ type Metrics struct {
 	Listen string `yaml:"listen"`
 }
 
+// HA is how replicas share the work: one leader at a time, by a lease in PostgreSQL.
+type HA struct {
+	// Lease is how long the leader's lease lasts without renewal (renewed every
+	// quarter of it): a frozen leader is replaced after this long, a dead one at once.
+	Lease Duration `yaml:"lease"`
+}
+
 func (m Metrics) validate() error {
 	if m.Listen == "" {
 		return nil
