@@ -192,13 +192,17 @@ func (l *Lease) Renew(ctx context.Context) error {
 		return ErrNotLeader
 	}
 	start := time.Now()
-	res, err := conn.ExecContext(ctx, `UPDATE switchboard_lease SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
-		WHERE id = 1 AND holder = $1 AND epoch = $2 AND expires_at > clock_timestamp()`, l.holder, epoch, l.ttl.Milliseconds())
+	res, err := conn.ExecContext(ctx, renewSQL, l.holder, epoch, l.ttl.Milliseconds())
 	if err != nil {
-		if !l.valid() {
-			return ErrNotLeader
+		// The lease connection broke (a take-over ended it, or the network or the
+		// database went away): ask on a fresh one whether the lease is still ours.
+		if res, err = l.reconnect(ctx, epoch); err != nil {
+			if !l.valid() || errors.Is(err, ErrNotLeader) {
+				l.lose()
+				return ErrNotLeader
+			}
+			return err
 		}
-		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		l.lose()
@@ -211,6 +215,42 @@ func (l *Lease) Renew(ctx context.Context) error {
 	}
 	l.mu.Unlock()
 	return nil
+}
+
+const renewSQL = `UPDATE switchboard_lease SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+	WHERE id = 1 AND holder = $1 AND epoch = $2 AND expires_at > clock_timestamp()`
+
+// reconnect renews on a new connection and takes the advisory lock there, which
+// went with the old connection. Nobody else can hold it unless they took the lease,
+// and then the renewal finds another epoch.
+func (l *Lease) reconnect(ctx context.Context, epoch int64) (sql.Result, error) {
+	conn, err := l.s.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := conn.ExecContext(ctx, renewSQL, l.holder, epoch, l.ttl.Milliseconds())
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		conn.Close()
+		return nil, ErrNotLeader
+	}
+	var locked bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, leaseLock).Scan(&locked); err != nil || !locked {
+		conn.Close()
+		if err == nil {
+			err = ErrNotLeader
+		}
+		return nil, err
+	}
+	l.mu.Lock()
+	old := l.conn
+	l.conn = conn
+	l.mu.Unlock()
+	old.Close()
+	return res, nil
 }
 
 func (l *Lease) lose() {
