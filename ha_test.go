@@ -151,6 +151,9 @@ func TestHAKillLeaderMidIntake(t *testing.T) {
 	r := newHARig(t, "")
 	leader, _ := r.replica("leader")
 	_, standby := r.replica("standby")
+	if code, body := httpGet(t, "http://"+standby+"/readyz?leader"); code != 503 {
+		t.Errorf("a standby's /readyz?leader: %d %s", code, body)
+	}
 	alice := testenv.NewMatrixUser(t, "alice")
 	room := r.dm(alice)
 	for _, s := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}} {

@@ -159,6 +159,8 @@ func TestDebianPackage(t *testing.T) {
 		if err != nil || len(bytes.TrimSpace(out)) > 0 {
 			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 		}
+	} else if os.Getenv("CI") != "" {
+		t.Error("systemd-analyze is not installed (.ci/run installs systemd): the unit was not verified")
 	} else {
 		t.Log("systemd-analyze is not installed: the unit was not verified")
 	}

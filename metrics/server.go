@@ -106,6 +106,11 @@ func (m *Metrics) Handler(h Health, log zerolog.Logger) *http.ServeMux {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		role, checks, ok := m.Ready(r.Context(), h)
+		// ?leader: for a proxy that must reach the leader (the acknowledgement
+		// listener runs there only), a standby is not ready.
+		if r.URL.Query().Has("leader") && role != RoleLeader {
+			ok = false
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
