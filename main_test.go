@@ -261,8 +261,8 @@ logging: {level: debug, format: json}
 	vols := []*testenv.Client{testenv.NewMatrixUser(t, "vfirst"), testenv.NewMatrixUser(t, "vsecond")}
 	rooms := []id.RoomID{dm(vols[0]), dm(vols[1])}
 	for i, v := range vols {
-		for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-			talk(staff, staffRoom, c+v.UserID().String(), v.UserID().String())
+		for _, c := range testenv.Enrol(v.UserID().String()) {
+			talk(staff, staffRoom, c, v.UserID().String())
 		}
 		talk(v, rooms[i], "!languages en", "You help in")
 	}

@@ -82,7 +82,7 @@ func ParseParties(text string) (names []string, ok bool) {
 // collapsed, first letter upper-case. valid is false for characters MediaWiki forbids
 // in titles, or a name longer than 255 bytes.
 func NormalizeUsername(s string) (name string, valid bool) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "_", " "))
+	s = strings.TrimSpace(strings.ReplaceAll(cleanName(s), "_", " "))
 	s = strings.TrimPrefix(s, "@")
 	if i := strings.IndexByte(s, ':'); i >= 0 && strings.EqualFold(strings.TrimSpace(s[:i]), "user") {
 		s = strings.TrimSpace(s[i+1:])

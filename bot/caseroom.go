@@ -38,7 +38,10 @@ func (t *turn) openRoomFor(c *Case, users []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if p.Platform == Matrix {
+	// Whether the requester shares the room is decided now, for the case's life: a
+	// change of configuration never moves a requester into, or out of, a room.
+	c.Relayed = !t.s.cfg.SharedRooms
+	if p.Platform == Matrix && !c.Relayed {
 		users = append(users, p.ExternalID)
 	}
 	var key [8]byte
@@ -118,6 +121,8 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 			return err
 		} else if p.Platform == IRC {
 			rs = append(rs, say("switchboard-relay-intro"))
+		} else if c.Relayed {
+			rs = append(rs, say("switchboard-relay-intro-relayed", t.pseudonym(c, in.Sender)))
 		}
 		return t.reply(rs...)
 	})
@@ -151,7 +156,8 @@ func (s *Service) inTurn(ctx context.Context, sender string, fn func(*turn) erro
 // an IRC requester.
 func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 	defer wrapf(&err, "in the room of case %s", c.Ref)
-	if in.Kind != KindText {
+	nonText := in.Kind == KindMedia || in.Kind == KindReaction || in.Kind == KindRedaction
+	if in.Kind != KindText && !nonText {
 		return nil
 	}
 	var worker *Volunteer
@@ -166,6 +172,12 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 	// A case is worked from its current room only; a room it left is not a place to act.
 	current := c.RoomID == in.Conversation
 	canWork = canWork && c.State.Open() && current
+	if nonText { // a worker's file, reaction or redaction reaches a requester who is not here
+		if !canWork {
+			return nil
+		}
+		return t.relayOut(c, "")
+	}
 	text := Sanitize(in.Text)
 	who := caller{Caller: commands.Caller{Roles: commands.Anyone, Place: commands.CaseRoom}, room: c, worker: worker}
 	if canWork {
@@ -190,7 +202,7 @@ func (t *turn) inCaseRoom(c *Case, in Inbound) (err error) {
 			return err
 		}
 	}
-	return t.relayOut(c, nameOr(in), text)
+	return t.relayOut(c, text)
 }
 
 // The commands of whoever works a case, in its room: t.caller.room is the case.
@@ -295,7 +307,11 @@ func (t *turn) requeue(c *Case) error {
 	if err := t.enforceMembers(c, c.RoomID); err != nil {
 		return err
 	}
-	if err := t.tellRequester(c, say("switchboard-transferred-requester", c.Ref)); err != nil {
+	key := "switchboard-transferred-requester"
+	if c.Relayed {
+		key = "switchboard-transferred-requester-relayed"
+	}
+	if err := t.tellRequester(c, say(key, c.Ref)); err != nil {
 		return err
 	}
 	if err := t.armQueueTimers(c); err != nil {

@@ -109,6 +109,8 @@ func buildTable() commands.Table[*turn] {
 				{Name: "remove", Args: []commands.Arg{text("name", false)}, Run: (*turn).cmdConflictRemove},
 			}},
 		{Name: "me", Roles: volunteer, Places: commands.DM, HelpKey: "switchboard-help-me", Run: (*turn).cmdMe},
+		{Name: "wikiname", Aliases: []string{"wiki"}, Roles: volunteer, Places: commands.DM, Args: []commands.Arg{text("name", false)},
+			HelpKey: "switchboard-help-wikiname", UsageKey: "switchboard-wikiname-usage", Run: (*turn).cmdWikiName},
 		{Name: "accept", Roles: volunteer, Places: commands.DM | commands.VolunteersRoom, Args: []commands.Arg{optRef},
 			HelpKey: "switchboard-help-accept", UsageKey: "switchboard-accept-usage", Run: (*turn).cmdAccept},
 		{Name: "decline", Roles: volunteer, Places: commands.DM, Args: []commands.Arg{optRef},
@@ -125,6 +127,7 @@ func buildTable() commands.Table[*turn] {
 				{Name: "suspend", Args: []commands.Arg{user, text("reason", true)}, Run: (*turn).cmdRosterSuspend},
 				{Name: "remove", Args: []commands.Arg{user}, Run: (*turn).cmdRosterRemove},
 				{Name: "mentor", Args: []commands.Arg{user, {Name: "mentor", Kind: commands.MatrixID}}, Run: (*turn).cmdRosterMentor},
+				{Name: "wiki", Args: []commands.Arg{user, text("name", false)}, Run: (*turn).cmdRosterWiki},
 			}},
 		{Name: "ack", Roles: staff, Places: staffPlaces, Args: []commands.Arg{ref},
 			HelpKey: "switchboard-help-ack", UsageKey: "switchboard-ack-usage", Run: (*turn).cmdAck},
@@ -158,6 +161,8 @@ func buildTable() commands.Table[*turn] {
 			HelpKey: "switchboard-help-note", UsageKey: "switchboard-note-usage", Run: (*turn).cmdNote},
 		{Name: "escalate", Roles: worker, Places: commands.CaseRoom,
 			HelpKey: "switchboard-help-escalate", Run: (*turn).cmdEscalate},
+		{Name: "reveal", Roles: worker, Places: commands.CaseRoom,
+			HelpKey: "switchboard-help-reveal", Run: (*turn).cmdReveal},
 	}
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"switchboard/commands"
@@ -69,5 +70,17 @@ func checkEntry(t *testing.T, name string, c *command, usage string, inCatalogue
 	}
 	if needsUsage && !inCatalogue(usage) {
 		t.Errorf("%s: takes arguments but its usage key %q is not in the catalogue", name, usage)
+	}
+}
+
+func TestCodeFenceCannotBeClosedByTheText(t *testing.T) {
+	for _, text := range []string{"plain", "a ``` b", "````", "x `` y ```` z"} {
+		fence := codeFence(text)
+		if strings.Contains(text, fence) {
+			t.Errorf("%q can close its fence %q", text, fence)
+		}
+		if len(fence) < 3 {
+			t.Errorf("fence %q is too short", fence)
+		}
 	}
 }

@@ -42,7 +42,29 @@ func (t *turn) cmdOn(a commands.Args) error {
 	}
 	v.OnUntil, v.OffUntil = t.now.Add(d), time.Time{}
 	until := v.OnUntil.UTC().Format("15:04 UTC")
-	return t.saveDuty(v, EventDutyOn, map[string]string{"until": until}, say("switchboard-on-done", until))
+	if err := t.saveDuty(v, EventDutyOn, map[string]string{"until": until}, say("switchboard-on-done", until)); err != nil {
+		return err
+	}
+	if v.WikiUsername == "" {
+		// Without it, a case naming them could be offered to them: none is, until then.
+		return t.reply(say("switchboard-wiki-needed"))
+	}
+	return nil
+}
+
+// cmdWikiName lets a volunteer without a wiki username say which it is; changing one
+// is staff's (!volunteer wiki), since it decides which cases they are never offered.
+func (t *turn) cmdWikiName(a commands.Args) error {
+	v := t.caller.vol
+	if v.WikiUsername != "" {
+		return t.reply(say("switchboard-wikiname-set-already", v.WikiUsername))
+	}
+	name, ok := NormalizeUsername(a.String("name"))
+	if !ok || name == "" {
+		return t.reply(say("switchboard-wikiname-usage"))
+	}
+	v.WikiUsername = name
+	return t.saveDuty(v, EventWikiNameSet, nil, say("switchboard-wikiname-set", name))
 }
 
 func (t *turn) dutyOff(v *Volunteer) (err error) {

@@ -14,7 +14,7 @@ func worked(c *Case) bool { return c.RoomID != "" && c.State == StateActive }
 // opened.
 func (t *turn) followUp(c *Case, text string) (err error) {
 	defer wrapf(&err, "follow up on case %s", c.Ref)
-	if t.person.Platform == IRC && relayActive(c, t.person) {
+	if relayed(c, t.person) {
 		return t.relayIn(c, text)
 	}
 	if worked(c) {

@@ -60,9 +60,12 @@ const (
 	EventVolunteerSuspended EventKind = "volunteer_suspended"
 	EventVolunteerRemoved   EventKind = "volunteer_removed"
 	EventMentorSet          EventKind = "mentor_set"
+	EventWikiNameSet        EventKind = "wiki_name_set"
 	EventIntruderRemoved    EventKind = "intruder_removed"
 	EventOfferWithdrawn     EventKind = "offer_withdrawn"
 	EventUnassigned         EventKind = "unassigned"
+	EventRelayed            EventKind = "relayed"
+	EventRevealed           EventKind = "revealed"
 )
 
 // offerEvent is the audit event of an offer ending without acceptance.
@@ -108,6 +111,11 @@ const (
 	// policy). Conversation is the paged staff member's Matrix ID.
 	ActionPageAck     Action = "page_ack"
 	ActionPageResolve Action = "page_resolve"
+	// ActionRelay (platform Matrix) passes one event of a relayed case to the other side:
+	// a message (Plain, Markdown) that may reply to an earlier one, an edit, a reaction,
+	// a redaction or a file (Payload). The bridge records the relayed event's
+	// counterpart, so later edits, replies and redactions find it.
+	ActionRelay Action = "relay"
 )
 
 // LinkKind says how two cases name each other's people.

@@ -15,7 +15,7 @@ func (t *turn) allowedIn(c *Case, roomID string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Platform == Matrix {
+	if p.Platform == Matrix && !c.Relayed {
 		users = append(users, p.ExternalID)
 	}
 	if roomID != c.RoomID || (c.State != StateAccepted && c.State != StateActive) {

@@ -132,6 +132,9 @@ func (t *turn) assign(c *Case, v *Volunteer, offerID int64) (err error) {
 	if err := t.reply(say("switchboard-accept-won", c.Ref)); err != nil {
 		return err
 	}
+	if c.Relayed {
+		return t.tellRequester(c, say("switchboard-volunteer-accepted-relayed", c.Ref))
+	}
 	return t.tellRequester(c, say("switchboard-volunteer-accepted", c.Ref))
 }
 
@@ -206,11 +209,16 @@ func (t *turn) offerByID(offerID int64) (*Offer, error) {
 }
 
 // reaction takes 👍 or 👎 on an offer as !accept or !decline, when the volunteer has
-// exactly one open offer; any other reaction in a DM is left alone.
+// exactly one open offer; a requester's reaction in a relayed case is passed on; any
+// other reaction in a DM is left alone.
 func (t *turn) reaction(in Inbound) (err error) {
 	defer wrapf(&err, "reaction to an offer")
 	who, err := t.rolesOf(in)
-	if err != nil || who.vol == nil {
+	if err != nil {
+		return err
+	}
+	if who.vol == nil || (in.Text != ReactAccept && in.Text != ReactDecline) {
+		_, err := t.relayNonText(in)
 		return err
 	}
 	offers, err := t.tx.OpenOffersOf(t.ctx, who.vol.ID)

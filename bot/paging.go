@@ -130,6 +130,12 @@ func (t *turn) ack(ref string) error {
 	if err := t.openRoomFor(c, []string{t.sender}); err != nil {
 		return err
 	}
+	if c.Relayed {
+		// In a shared room the invitation says it; here nothing else would.
+		if err := t.tellRequester(c, say("switchboard-staff-took-relayed", c.Ref)); err != nil {
+			return err
+		}
+	}
 	return t.reply(say("switchboard-ack-done", c.Ref, t.sender))
 }
 

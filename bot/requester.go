@@ -38,7 +38,7 @@ func (t *turn) status() (err error) {
 		state = say("switchboard-status-staff", c.Ref)
 	case c.State == StateAccepted || c.State == StateActive:
 		state = say("switchboard-status-with-volunteer", c.Ref)
-		if t.platform == IRC {
+		if t.platform == IRC || c.Relayed {
 			state = say("switchboard-status-relayed", c.Ref)
 		}
 	default:

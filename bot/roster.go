@@ -45,6 +45,24 @@ func (t *turn) cmdRosterRemove(a commands.Args) error {
 	return t.onRoster(a, func(v *Volunteer) error { return t.rosterMove(v, "", VolRemoved, EventVolunteerRemoved, "") })
 }
 
+func (t *turn) cmdRosterWiki(a commands.Args) error {
+	return t.onRoster(a, func(v *Volunteer) error {
+		name, ok := NormalizeUsername(a.String("name"))
+		if !ok || name == "" {
+			return t.reply(say("switchboard-parties-invalid"))
+		}
+		old := v.WikiUsername
+		v.WikiUsername = name
+		if err := t.tx.SaveVolunteer(t.ctx, v, t.now); err != nil {
+			return err
+		}
+		if err := t.rosterEvent(v, EventWikiNameSet, map[string]string{"from": orDash(old)}); err != nil {
+			return err
+		}
+		return t.reply(say("switchboard-volunteer-wiki-set", v.UserID, name))
+	})
+}
+
 func (t *turn) cmdRosterMentor(a commands.Args) error {
 	return t.onRoster(a, func(v *Volunteer) error { return t.rosterMentor(v, a.String("mentor")) })
 }

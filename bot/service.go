@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,10 @@ type Config struct {
 	// eligible volunteer to !accept wins, instead of offering them to one at a time.
 	Broadcast              bool
 	VolunteersConversation string
+	// SharedRooms puts a Matrix requester in the case room with the helpers. Otherwise
+	// (relayed, the default) the case room holds the helpers only and the bot relays
+	// between it and the requester's direct chat, with the helpers under a pseudonym.
+	SharedRooms bool
 
 	// OnCall is the escalation chain of staff Matrix IDs; the primary rotates every
 	// RotationPeriod from RotationStart. A page not acknowledged within AckTimeout goes
@@ -86,9 +91,15 @@ const (
 	// KindUnencrypted is a private message sent in a room without encryption: the bot
 	// never answers with case content there.
 	KindUnencrypted
-	// KindReaction is a reaction; Text is ReactAccept or ReactDecline. Only a volunteer's
-	// reaction to an offer means anything; others are ignored.
+	// KindReaction is a reaction; Text is ReactAccept or ReactDecline when the key means
+	// one (a volunteer's answer to an offer), and Relation says to what, with which key
+	// (relayed in a relayed case).
 	KindReaction
+	// KindMedia is an image, file, video or sound: relayed in a relayed case, otherwise
+	// answered like KindNonText. Media says what it is.
+	KindMedia
+	// KindRedaction removes an earlier event (Relation.EventID): relayed in a relayed case.
+	KindRedaction
 )
 
 // Reactions a volunteer can give an offer instead of typing.
@@ -113,6 +124,40 @@ type Inbound struct {
 	Group bool
 	// SenderName is how the sender shows in the room (a display name), for relays.
 	SenderName string
+	// Relation says what the event does to an earlier one: a reply, an edit (Text is the
+	// new text), a reaction or a redaction. The event IDs are the platform's, opaque here.
+	Relation Relation
+	// Media is the file of a KindMedia event.
+	Media *Media
+}
+
+// RelationKind names what an event does to an earlier one.
+type RelationKind string
+
+const (
+	RelReply  RelationKind = "reply"
+	RelEdit   RelationKind = "edit"
+	RelReact  RelationKind = "react"
+	RelRedact RelationKind = "redact"
+)
+
+// Relation ties an event to an earlier one.
+type Relation struct {
+	Kind    RelationKind `json:"kind,omitempty"`
+	EventID string       `json:"event_id,omitempty"`
+	Key     string       `json:"key,omitempty"` // a reaction's key
+}
+
+// Media describes a file to relay: where the platform keeps it and what it is. The
+// bridge fetches and re-uploads it, encrypted, on the other side.
+type Media struct {
+	MsgType  string `json:"msgtype"`
+	Name     string `json:"name,omitempty"`
+	MimeType string `json:"mimetype,omitempty"`
+	Size     int    `json:"size,omitempty"`
+	URL      string `json:"url,omitempty"`
+	// File is the platform's description of an encrypted file (its key), as JSON.
+	File json.RawMessage `json:"file,omitempty"`
 }
 
 // Service runs the core. It is safe for concurrent use: a person's row is locked for
@@ -161,7 +206,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) error {
 			}
 		}
 		t := &turn{s: s, tx: tx, ctx: ctx, platform: in.Platform, conv: in.Conversation, now: now,
-			queued: &queued, unidentified: in.Unidentified, sender: in.Sender, armed: &armed}
+			queued: &queued, unidentified: in.Unidentified, sender: in.Sender, armed: &armed, senderName: in.SenderName, in: in}
 		if err := t.handle(in); err != nil {
 			return err
 		}
@@ -244,6 +289,10 @@ type turn struct {
 	armed *bool
 	// caller is who gave the command being run, and where.
 	caller caller
+	// senderName is how the sender shows in the room (a display name), when known.
+	senderName string
+	// in is the event being handled (what a relay passes on besides text).
+	in Inbound
 }
 
 // setTimer arms a timer and remembers that the timer loop must look again.
@@ -274,6 +323,9 @@ func (t *turn) handle(in Inbound) (err error) {
 		}
 	}
 	if in.Group {
+		if in.Kind == KindReaction || in.Kind == KindRedaction {
+			return nil
+		}
 		return t.send(t.platform, t.conv, t.s.cfg.DefaultLanguage, false, true, say("switchboard-not-dm"))
 	}
 	return t.inDM(in)
@@ -298,6 +350,17 @@ func (t *turn) inDM(in Inbound) (err error) {
 	}
 	if in.Kind == KindReaction {
 		return t.reaction(in)
+	}
+	if in.Kind == KindMedia || in.Kind == KindRedaction {
+		// Passed on when the requester's case is relayed; otherwise a file is answered
+		// like anything else that is not text, and a redaction needs nothing.
+		if done, err := t.relayNonText(in); done || err != nil {
+			return err
+		}
+		if in.Kind == KindRedaction {
+			return nil
+		}
+		in.Kind = KindNonText
 	}
 	if in.Kind != KindText {
 		// Nothing to keep about someone whose message we cannot use; the lookup only
@@ -512,8 +575,25 @@ func (t *turn) replyList(heading Reply, items []Reply) error {
 // is the bot's own, so it goes into a code block as it is.
 func (t *turn) replyCode(heading Reply, text string) error {
 	plain, md := t.s.cat.Render(t.lang(), heading.Key, heading.Params...)
+	fence := codeFence(text)
 	return t.enqueue(Outgoing{Platform: t.platform, Conversation: t.conv,
-		Plain: plain + "\n\n" + text, Markdown: md + "\n\n```\n" + text + "```"})
+		Plain: plain + "\n\n" + text, Markdown: md + "\n\n" + fence + "\n" + text + "\n" + fence})
+}
+
+// codeFence is a fence no run of backticks in text can close (CommonMark closes a
+// fence only with as many backticks or more): text typed by people (an audit reason)
+// cannot break out of the block and be rendered as Markdown.
+func codeFence(text string) string {
+	longest, run := 0, 0
+	for _, r := range text {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
 }
 
 func (t *turn) lang() string {

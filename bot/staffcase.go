@@ -29,5 +29,10 @@ func (t *turn) transferStaff(c *Case, to string) (err error) {
 	if old == "" {
 		return nil
 	}
+	if c.Relayed {
+		if err := t.tellRequester(c, say("switchboard-transferred-requester-relayed", c.Ref)); err != nil {
+			return err
+		}
+	}
 	return t.enforceMembers(c, c.RoomID)
 }

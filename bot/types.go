@@ -158,6 +158,9 @@ type Case struct {
 	FeedbackComment     string
 	// PurgedAt is when retention erased the content of the ended case (zero: not yet).
 	PurgedAt time.Time
+	// Relayed: the case's rooms hold its helpers only, and the bot relays between them
+	// and the requester's direct chat (fixed when its first room is made).
+	Relayed bool
 }
 
 // Addition is something the requester wrote after the intake (a message, !add), or an
@@ -219,6 +222,12 @@ type ActionPayload struct {
 	// AckBy (unix ms) is when the page's round ends: its acknowledgement token
 	// expires then.
 	AckBy int64 `json:"ack_by,omitempty"`
+	// For relayed events (ActionRelay): the event relayed and the room it came from, so
+	// the bridge can record its counterpart; what it does to an earlier one; its file.
+	Source     string   `json:"source,omitempty"`
+	SourceRoom string   `json:"source_room,omitempty"`
+	Relation   Relation `json:"relation,omitempty"`
+	Media      *Media   `json:"media,omitempty"`
 }
 
 // Timer fires once at Due for a subject (an intake or case ID).

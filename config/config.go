@@ -71,6 +71,7 @@ type Service struct {
 	IntakeExpiry     Duration `yaml:"intake-expiry"`
 	MaxMessageLength int      `yaml:"max-message-length"`
 	Retention        Duration `yaml:"retention"`
+	CaseRooms        string   `yaml:"case-rooms"`
 	Routing          Routing  `yaml:"routing"`
 	OnCall           OnCall   `yaml:"on-call"`
 	Abuse            Abuse    `yaml:"abuse"`
@@ -135,7 +136,7 @@ func Defaults() Config {
 		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
 		Service: Service{
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
-			Retention: Duration(90 * 24 * time.Hour),
+			Retention: Duration(90 * 24 * time.Hour), CaseRooms: "relayed",
 			Routing: Routing{Mode: "direct", OfferExpiry: Duration(10 * time.Minute), QueueAlertAfter: Duration(30 * time.Minute),
 				ReassureEvery: Duration(2 * time.Hour), DefaultCaseLimit: 2},
 			OnCall: OnCall{RotationPeriod: Duration(7 * 24 * time.Hour), AckTimeout: Duration(5 * time.Minute), MaxRounds: 3},

@@ -23,6 +23,7 @@ func (c *Config) Core() bot.Config {
 		ReassureEvery:            c.Service.Routing.ReassureEvery.D(),
 		DefaultCaseLimit:         c.Service.Routing.DefaultCaseLimit,
 		Broadcast:                c.Service.Routing.Mode == "broadcast",
+		SharedRooms:              c.Service.CaseRooms == "shared",
 		VolunteersConversation:   c.Service.Routing.VolunteersRoom,
 		OnCall:                   c.Service.OnCall.Chain,
 		RotationStart:            c.Service.OnCall.Start(),

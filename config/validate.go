@@ -77,6 +77,8 @@ func (c *Config) Validate() error {
 	}
 	rt := c.Service.Routing
 	switch {
+	case c.Service.CaseRooms != "relayed" && c.Service.CaseRooms != "shared":
+		return &Error{Key: "service.case-rooms", Msg: fmt.Sprintf("must be relayed or shared, not %q", c.Service.CaseRooms)}
 	case rt.Mode != "direct" && rt.Mode != "broadcast":
 		return &Error{Key: "service.routing.mode", Msg: "must be direct or broadcast"}
 	case rt.Mode == "broadcast" && !strings.HasPrefix(rt.VolunteersRoom, "!"):

@@ -21,7 +21,7 @@ func TestAccessBoundary(t *testing.T) {
 	vDM := d.volunteer("@vol:localhost", "en", "!on")
 	d.volunteer("@mentor:localhost", "en")
 	trDM := "!dm-trainee:localhost"
-	d.send(staff, staffRoom, "!volunteer add @trainee:localhost")
+	d.send(staff, staffRoom, "!volunteer add @trainee:localhost Trainee_W")
 	d.send(staff, staffRoom, "!volunteer confirm @trainee:localhost")
 	d.send(staff, staffRoom, "!volunteer mentor @trainee:localhost @mentor:localhost")
 	d.send("@trainee:localhost", trDM, "!languages en")

@@ -45,6 +45,7 @@ type caseRow struct {
 	StaffID      string         `db:"staff_id"`
 	AckedAt      int64          `db:"acked_at"`
 	PurgedAt     int64          `db:"purged_at"`
+	Relayed      bool           `db:"relayed"`
 	CreatedAt    int64          `db:"created_at"`
 	UpdatedAt    int64          `db:"updated_at"`
 }
@@ -52,7 +53,7 @@ type caseRow struct {
 const caseColumns = `id, ref, person_id, intake_id, route, state, q_harm, q_minor, q_illegal, q_offwiki,
 	description, parties, project, language, conversation, unidentified, created_at, updated_at,
 	volunteer_id, mentor_id, room_id, room_alias, queued_at, accepted_at, first_reply_at, closed_at,
-	close_reason, feedback_rating, feedback_comment, page_round, page_step, staff_id, acked_at, purged_at`
+	close_reason, feedback_rating, feedback_comment, page_round, page_step, staff_id, acked_at, purged_at, relayed`
 
 func (r caseRow) toCase() *bot.Case {
 	return &bot.Case{
@@ -64,7 +65,7 @@ func (r caseRow) toCase() *bot.Case {
 		QueuedAt: fromMS(r.QueuedAt), AcceptedAt: fromMS(r.AcceptedAt), FirstReplyAt: fromMS(r.FirstReplyAt),
 		ClosedAt: fromMS(r.ClosedAt), CloseReason: r.CloseReason, FeedbackRating: int(r.Rating.Int64),
 		FeedbackComment: r.Comment, PageRound: r.PageRound, PageStep: r.PageStep, StaffID: r.StaffID,
-		AckedAt: fromMS(r.AckedAt), PurgedAt: fromMS(r.PurgedAt),
+		AckedAt: fromMS(r.AckedAt), PurgedAt: fromMS(r.PurgedAt), Relayed: r.Relayed,
 		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
 	}
 }
@@ -106,12 +107,13 @@ func (t *Tx) CreateCase(ctx context.Context, c *bot.Case) (err error) {
 		c.Ref = bot.NewRef()
 		err := t.tx.QueryRowxContext(ctx, `INSERT INTO cases (ref, person_id, intake_id, route, state, q_harm,
 			q_minor, q_illegal, q_offwiki, description, parties, project, language, conversation, created_at, updated_at,
-			unidentified, queued_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+			unidentified, queued_at, party_keys)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 			ON CONFLICT (ref) DO NOTHING RETURNING id`,
 			c.Ref, c.PersonID, c.IntakeID, c.Route, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor),
 			nullBool(c.Safety.Illegal), nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)),
-			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified, ms0(c.QueuedAt)).Scan(&c.ID)
+			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified, ms0(c.QueuedAt),
+			pq.StringArray(bot.NameKeys(c.Parties))).Scan(&c.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the reference was taken; draw another
 		}
@@ -135,14 +137,14 @@ func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) (e
 		updated_at = $13, route = $14, volunteer_id = $15, mentor_id = $16, room_id = $17, room_alias = $18,
 		queued_at = $19, accepted_at = $20, first_reply_at = $21, closed_at = $22, close_reason = $23,
 		feedback_rating = $24, feedback_comment = $25, page_round = $26, page_step = $27, staff_id = $28,
-		acked_at = $29, version = version + 1
+		acked_at = $29, relayed = $30, party_keys = $31, version = version + 1
 		WHERE id = $1 AND state = $2`,
 		c.ID, from, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor), nullBool(c.Safety.Illegal),
 		nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)), c.Project, c.Language,
 		c.Conversation, ms(c.UpdatedAt), c.Route, nullID(c.VolunteerID), nullID(c.MentorID), c.RoomID, c.RoomAlias,
 		ms0(c.QueuedAt), ms0(c.AcceptedAt), ms0(c.FirstReplyAt), ms0(c.ClosedAt), c.CloseReason,
 		sql.NullInt64{Int64: int64(c.FeedbackRating), Valid: c.FeedbackRating > 0}, c.FeedbackComment,
-		c.PageRound, c.PageStep, c.StaffID, ms0(c.AckedAt))
+		c.PageRound, c.PageStep, c.StaffID, ms0(c.AckedAt), c.Relayed, pq.StringArray(bot.NameKeys(c.Parties)))
 	if err != nil {
 		return err
 	}

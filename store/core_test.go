@@ -65,11 +65,12 @@ func (d *desk) open() {
 	d.svc = bot.NewService(d.st, cat, d.cfg, nil, zerolog.Nop(), func() time.Time { return time.UnixMilli(d.clock.Load()) })
 }
 
-// testConfig is the shipped defaults with the rooms of the desk, and without the
-// bounds on intakes, the IRC paste window or an on-call rotation (tests that need
-// them set them).
+// testConfig is the shipped defaults with the rooms of the desk, shared case rooms
+// (the relayed ones have tests of their own), and without the bounds on intakes, the
+// IRC paste window or an on-call rotation (tests that need them set them).
 func testConfig() bot.Config {
 	c := config.CoreDefaults()
+	c.SharedRooms = true
 	c.StaffConversation, c.Staff, c.CoordinatorsConversation = "!staff:localhost", []string{"@staff:localhost"}, "!coord:localhost"
 	c.IntakesPerDay, c.IntakeRate, c.IntakeBurst, c.IRCPasteWindow, c.RotationPeriod = 0, 0, 0, 0, 0
 	return c
@@ -104,7 +105,8 @@ func (d *desk) drain(conv string) []string {
 	}
 	var out []string
 	for _, m := range msgs {
-		if m.Conversation != conv || m.Action != "" {
+		// A relayed message is an action only so the bridge can map it; it is read.
+		if m.Conversation != conv || (m.Action != "" && m.Action != bot.ActionRelay) {
 			continue
 		}
 		out = append(out, m.Plain)

@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"switchboard/bot"
 	"time"
+
+	"switchboard/bot"
 )
 
 // MarkProcessed records an inbound event ID; false means it was handled before.

@@ -25,7 +25,8 @@ import (
 //     works their case, or read there by them;
 //   - every summary a handler gets holds everything the requester added;
 //   - every member of a case room is the requester, a current worker or the bot;
-//   - no volunteer, trainee or coordinator is sent the reference of a staff-route case;
+//   - no volunteer, trainee or coordinator is sent the reference of a staff-route case,
+//     and a requester's chat with the bot never shows a helper's account;
 //   - every open case has an owner or an armed timer that leads to one, and every
 //     queued requester a reassurance;
 //   - a case has at most one open offer, and is never offered to or held by a volunteer
@@ -129,6 +130,7 @@ func newSim(t *testing.T, seed uint64) *sim {
 	s := &sim{t: t, d: d, rng: rand.New(rand.NewPCG(seed, seed^0x5b)), dm: map[string]string{},
 		rooms: map[string]map[string]string{}, staff: []string{staff, "@staff2:localhost"}}
 	d.reconfigure(func(c *bot.Config) {
+		c.SharedRooms = seed%2 == 0 // odd seeds: relayed case rooms, even: shared
 		c.Staff = s.staff
 		c.OnCall = s.staff
 		c.MaxRounds = 2
@@ -208,7 +210,7 @@ func (s *sim) say(in bot.Inbound, followed *simRequester) {
 		s.texts++
 		words := strings.TrimPrefix(in.Text, "!add ")
 		for _, m := range out {
-			if m.Action != "" {
+			if m.Action != "" && m.Action != bot.ActionRelay {
 				continue
 			}
 			if m.Conversation == in.Conversation || (s.rooms[m.Conversation] != nil && strings.Contains(m.Plain, words)) {
@@ -269,7 +271,7 @@ func (s *sim) deliver(see func([]bot.Outgoing)) {
 			for _, u := range m.Payload.Users {
 				delete(s.rooms[m.Payload.Room], u)
 			}
-		case "":
+		case "", bot.ActionRelay:
 			s.checkMessage(m)
 		}
 	}
@@ -300,6 +302,16 @@ func (s *sim) checkMessage(m bot.Outgoing) {
 			}
 		}
 	}
+	for _, r := range s.requesters {
+		if m.Conversation != r.conv {
+			continue
+		}
+		for _, h := range append(append([]string{}, s.volunteers...), s.staff...) {
+			if strings.Contains(m.Plain, h) || strings.Contains(m.Markdown, h) {
+				s.t.Errorf("%s's chat with the bot shows helper %s: %q", r.id, h, m.Plain)
+			}
+		}
+	}
 	volunteerSide := m.Conversation == volRoom || m.Conversation == "!coord:localhost"
 	for _, dm := range s.dm {
 		volunteerSide = volunteerSide || m.Conversation == dm
@@ -322,17 +334,18 @@ func (s *sim) checkMessage(m bot.Outgoing) {
 func (s *sim) allowed(roomID string) map[string]bool {
 	var c struct {
 		Route, State, RoomID, Staff, Requester, Platform, Volunteer, Mentor string
+		Relayed                                                             bool
 	}
 	err := s.d.st.DB.QueryRow(`SELECT c.route, c.state, c.room_id, c.staff_id, p.external_id, p.platform,
-			coalesce(v.user_id, ''), coalesce(m.user_id, '')
+			coalesce(v.user_id, ''), coalesce(m.user_id, ''), c.relayed
 		FROM case_rooms r JOIN cases c ON c.id = r.case_id JOIN people p ON p.id = c.person_id
 		LEFT JOIN volunteers v ON v.id = c.volunteer_id LEFT JOIN volunteers m ON m.id = c.mentor_id
-		WHERE r.room_id = $1`, roomID).Scan(&c.Route, &c.State, &c.RoomID, &c.Staff, &c.Requester, &c.Platform, &c.Volunteer, &c.Mentor)
+		WHERE r.room_id = $1`, roomID).Scan(&c.Route, &c.State, &c.RoomID, &c.Staff, &c.Requester, &c.Platform, &c.Volunteer, &c.Mentor, &c.Relayed)
 	if err != nil {
 		s.t.Fatalf("room %s: %v", roomID, err)
 	}
 	ok := map[string]bool{}
-	if c.Platform == "matrix" {
+	if c.Platform == "matrix" && !c.Relayed {
 		ok[c.Requester] = true
 	}
 	if c.RoomID == roomID && (c.State == "accepted" || c.State == "active") {
@@ -370,8 +383,8 @@ func (s *sim) checkState() {
 			WHERE o.case_id = c.id AND o.state = 'open') > 1`},
 		{"a case offered to or held by a volunteer it names", `SELECT c.ref FROM cases c JOIN volunteers v
 			ON v.id IN (c.volunteer_id, c.mentor_id)
-			WHERE c.state IN ('offered', 'accepted', 'active') AND (lower(v.wiki_username) = ANY (SELECT lower(p) FROM unnest(c.parties) p)
-				OR EXISTS (SELECT 1 FROM conflicts f WHERE f.volunteer_id = v.id AND lower(f.username) = ANY (SELECT lower(p) FROM unnest(c.parties) p)))`},
+			WHERE c.state IN ('offered', 'accepted', 'active') AND (v.wiki_key = ANY (c.party_keys)
+				OR EXISTS (SELECT 1 FROM conflicts f WHERE f.volunteer_id = v.id AND f.name_key = ANY (c.party_keys)))`},
 	} {
 		var refs []string
 		if err := s.d.st.DB.Select(&refs, q.sql); err != nil {

@@ -13,7 +13,7 @@ import (
 func (d *desk) trainee(id, mentor string) string {
 	d.t.Helper()
 	dm := "!dm-" + strings.TrimPrefix(strings.Split(id, ":")[0], "@") + ":localhost"
-	expect(d.t, d.send(staff, staffRoom, "!volunteer add "+id), "on the roster")
+	expect(d.t, d.send(staff, staffRoom, "!volunteer add "+id+" "+strings.Trim(strings.Split(id, ":")[0], "@")), "on the roster")
 	expect(d.t, d.send(staff, staffRoom, "!volunteer confirm "+id), "now trainee")
 	expect(d.t, d.send(staff, staffRoom, "!volunteer mentor "+id+" "+mentor), "mentor")
 	expect(d.t, d.send(id, dm, "!languages en"), "You help in")

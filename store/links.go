@@ -2,20 +2,12 @@ package store
 
 import (
 	"context"
-	"strings"
-	"switchboard/bot"
 	"time"
 
 	"github.com/lib/pq"
-)
 
-func lowerAll(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = strings.ToLower(n)
-	}
-	return out
-}
+	"switchboard/bot"
+)
 
 // LinkedCases finds open or recent cases (other than c) that name c's requester as a
 // party, or whose requester c names. Returns (other case, kind).
@@ -28,13 +20,13 @@ func (t *Tx) LinkedCases(ctx context.Context, c *bot.Case, knownName string, sin
 	}
 	err = t.tx.SelectContext(ctx, &rows, `
 		SELECT o.id, o.ref, 'requester_named' AS kind FROM cases o
-		WHERE o.id <> $1 AND $2 <> '' AND EXISTS (SELECT 1 FROM unnest(o.parties) p WHERE lower(p) = $2)
+		WHERE o.id <> $1 AND $2 <> '' AND $2 = ANY (o.party_keys)
 			AND (o.state NOT IN ('withdrawn', 'closed') OR o.updated_at >= $4)
 		UNION
 		SELECT o.id, o.ref, 'names_requester' FROM cases o JOIN people p ON p.id = o.person_id
-		WHERE o.id <> $1 AND p.known_name <> '' AND p.known_name = ANY ($3::text[])
+		WHERE o.id <> $1 AND p.known_key <> '' AND p.known_key = ANY ($3::text[])
 			AND (o.state NOT IN ('withdrawn', 'closed') OR o.updated_at >= $4)`,
-		c.ID, strings.ToLower(knownName), pq.StringArray(lowerAll(c.Parties)), ms(since))
+		c.ID, bot.NameKey(knownName), pq.StringArray(bot.NameKeys(c.Parties)), ms(since))
 	if err != nil {
 		return nil, err
 	}

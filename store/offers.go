@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"switchboard/bot"
 	"time"
+
+	"switchboard/bot"
 )
 
 type offerRow struct {

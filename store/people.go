@@ -88,6 +88,7 @@ func (t *Tx) PersonRef(ctx context.Context, id int64) (_ bot.Person, err error) 
 func (t *Tx) SetKnownName(ctx context.Context, personID int64, name string) (err error) {
 	defer wrap(&err, "set the known name of person %d", personID)
 	name = strings.ToLower(name)
-	_, err = t.tx.ExecContext(ctx, `UPDATE people SET known_name = $2 WHERE id = $1 AND known_name <> $2`, personID, name)
+	_, err = t.tx.ExecContext(ctx, `UPDATE people SET known_name = $2, known_key = $3 WHERE id = $1 AND known_key <> $3`,
+		personID, name, bot.NameKey(name))
 	return err
 }

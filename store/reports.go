@@ -3,10 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
-	"switchboard/bot"
 	"time"
 
 	"github.com/lib/pq"
+
+	"switchboard/bot"
 )
 
 // WaitingList lists volunteer-route cases waiting for a volunteer, oldest first. Staff-

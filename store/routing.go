@@ -13,7 +13,8 @@ import (
 // pickSQL is the routing rule of docs/architecture.md in one round trip: among
 // volunteers who may take cases (active, or a trainee whose mentor is active), are on
 // duty now (by hand, or in a shift they did not switch off), speak the case's language,
-// are under their limit, are not the requester, are not named in the case nor declared
+// are under their limit, are not the requester, have told us their wiki name and are not
+// named in the case (by its comparison key, bot.NameKey) nor declared
 // a conflict with its parties, and were not offered this case since it was last queued
 // (a reopened case starts afresh): the least loaded,
 // then the longest since their last offer. Shifts are evaluated in their own time zone
@@ -26,10 +27,11 @@ FROM volunteers v
 LEFT JOIN volunteers m ON m.id = v.mentor_id
 WHERE (v.status = 'active' OR (v.status = 'trainee' AND m.status = 'active'))
 	AND v.dm_room <> ''
+	AND v.wiki_key <> ''
 	AND v.user_id <> $2
 	AND ($3 = '' OR $3 = ANY (v.languages))
-	AND NOT (v.wiki_username <> '' AND lower(v.wiki_username) = ANY ($4::text[]))
-	AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.volunteer_id = v.id AND lower(c.username) = ANY ($4::text[]))
+	AND NOT v.wiki_key = ANY ($4::text[])
+	AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.volunteer_id = v.id AND c.name_key = ANY ($4::text[]))
 	AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id AND o.offered_at >= $7)
 	AND ($6::bigint = 0 OR v.id = $6)
 	AND (v.on_until > $1 OR (v.off_until <= $1 AND EXISTS (
@@ -53,7 +55,7 @@ func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (_ *bot.Volunt
 	defer wrap(&err, "pick a volunteer for case %d", q.CaseID)
 	var r volunteerRow
 	err = t.tx.GetContext(ctx, &r, pickSQL, ms(q.Now), q.Requester, q.Language,
-		pq.StringArray(lowerAll(q.Parties)), q.CaseID, q.Only, ms0(q.OffersSince))
+		pq.StringArray(bot.NameKeys(q.Parties)), q.CaseID, q.Only, ms0(q.OffersSince))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -87,6 +87,10 @@ func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*S
 		raw.Close()
 		return nil, fmt.Errorf("upgrading the database schema: %w", err)
 	}
+	if err := s.retry(ctx, "fill in name keys", func() error { return s.fillNameKeys(ctx) }); err != nil {
+		raw.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

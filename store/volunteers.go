@@ -64,15 +64,15 @@ func (t *Tx) VolunteerByID(ctx context.Context, id int64) (_ *bot.Volunteer, err
 func (t *Tx) SaveVolunteer(ctx context.Context, v *bot.Volunteer, now time.Time) (err error) {
 	defer wrap(&err, "save volunteer %s", v.UserID)
 	args := []any{v.UserID, v.WikiUsername, v.Status, nullID(v.MentorID), pq.StringArray(nonNil(v.Languages)),
-		v.CaseLimit, ms0(v.OnUntil), ms0(v.OffUntil), v.DMRoom, ms0(v.LastOfferAt), ms(now)}
+		v.CaseLimit, ms0(v.OnUntil), ms0(v.OffUntil), v.DMRoom, ms0(v.LastOfferAt), ms(now), bot.NameKey(v.WikiUsername)}
 	if v.ID == 0 {
 		return t.tx.QueryRowxContext(ctx, `INSERT INTO volunteers (user_id, wiki_username, status, mentor_id, languages,
-			case_limit, on_until, off_until, dm_room, last_offer_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`, args...).Scan(&v.ID)
+			case_limit, on_until, off_until, dm_room, last_offer_at, created_at, updated_at, wiki_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id`, args...).Scan(&v.ID)
 	}
 	_, err = t.tx.ExecContext(ctx, `UPDATE volunteers SET user_id = $1, wiki_username = $2, status = $3,
 		mentor_id = $4, languages = $5, case_limit = $6, on_until = $7, off_until = $8, dm_room = $9,
-		last_offer_at = $10, updated_at = $11 WHERE id = $12`, append(args, v.ID)...)
+		last_offer_at = $10, updated_at = $11, wiki_key = $12 WHERE id = $13`, append(args, v.ID)...)
 	return err
 }
 
@@ -164,10 +164,12 @@ func (t *Tx) SetConflict(ctx context.Context, volunteerID int64, username string
 	defer wrap(&err, "set a conflict of volunteer %d", volunteerID)
 	var res sql.Result
 	if on {
-		res, err = t.tx.ExecContext(ctx, `INSERT INTO conflicts (volunteer_id, username) VALUES ($1, $2)
-			ON CONFLICT DO NOTHING`, volunteerID, username)
+		// One row a person, however the name was spelt: the key decides.
+		res, err = t.tx.ExecContext(ctx, `INSERT INTO conflicts (volunteer_id, username, name_key) SELECT $1, $2, $3
+			WHERE NOT EXISTS (SELECT 1 FROM conflicts WHERE volunteer_id = $1 AND name_key = $3)
+			ON CONFLICT DO NOTHING`, volunteerID, username, bot.NameKey(username))
 	} else {
-		res, err = t.tx.ExecContext(ctx, `DELETE FROM conflicts WHERE volunteer_id = $1 AND username = $2`, volunteerID, username)
+		res, err = t.tx.ExecContext(ctx, `DELETE FROM conflicts WHERE volunteer_id = $1 AND name_key = $2`, volunteerID, bot.NameKey(username))
 	}
 	if err != nil {
 		return false, err

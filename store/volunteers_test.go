@@ -543,7 +543,11 @@ func TestRelayForIRCRequester(t *testing.T) {
 	}
 	d.deliver(bot.Inbound{Platform: bot.Matrix, EventID: "$rv", Sender: "@a:localhost", SenderName: "Ana (volunteer)",
 		Conversation: "!relay:localhost", Text: "I am sorry to hear that. Which page?"})
-	expect(t, d.drain("carol"), "Ana (volunteer): I am sorry to hear that. Which page?")
+	toCarol := d.drain("carol")
+	expect(t, toCarol, "Helper ", ": I am sorry to hear that. Which page?")
+	if strings.Contains(strings.Join(toCarol, "\n"), "Ana") {
+		t.Errorf("the helper's display name reached the IRC requester: %q", toCarol)
+	}
 	// Commands still work from both sides.
 	expect(t, irc("!status"), "I pass your messages on")
 	if err := d.svc.RequesterPresence(ctx, bot.IRC, "carol", false); err != nil {

@@ -51,8 +51,8 @@ func TestRelayEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-		matrixSay(staff, staffRoom, c+vol.UserID().String(), vol.UserID().String())
+	for _, c := range testenv.Enrol(vol.UserID().String()) {
+		matrixSay(staff, staffRoom, c, vol.UserID().String())
 	}
 	matrixSay(vol, volDM, "!languages en", "You help in")
 	matrixSay(vol, volDM, "!on", "on duty")
@@ -93,14 +93,14 @@ func TestRelayEndToEnd(t *testing.T) {
 		t.Errorf("relayed in: encrypted=%v %q", in.Encrypted, in.Body)
 	}
 	t.Logf("relay IRC → room: %v", time.Since(start))
-	// Room → IRC, with the volunteer's name.
+	// Room → IRC, under the case's pseudonym for the volunteer, never their name.
 	start = time.Now()
 	if _, err := vol.Send(ctx, inv.Room, "Which page was it?"); err != nil {
 		t.Fatal(err)
 	}
 	out := req.Expect(t, acct, "Which page was it?")
-	if !strings.HasPrefix(out.Text, "Ana V: ") {
-		t.Errorf("relayed out without the volunteer's name: %q", out.Text)
+	if !strings.HasPrefix(out.Text, "Helper ") || strings.Contains(out.Text, "Ana V") || strings.Contains(out.Text, vol.UserID().String()) {
+		t.Errorf("relayed out not under the pseudonym alone: %q", out.Text)
 	}
 	t.Logf("relay room → IRC: %v", time.Since(start))
 

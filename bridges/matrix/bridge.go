@@ -99,6 +99,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, svc *bot.Service, cat
 	b.syncer.OnEventType(event.StateMember, b.onMember)
 	b.syncer.OnEventType(event.EventMessage, b.onMessage)
 	b.syncer.OnEventType(event.EventReaction, b.onReaction)
+	b.syncer.OnEventType(event.EventRedaction, b.onRedaction)
 	// Runs after cryptohelper's own handler, which decrypts synchronously when it can.
 	b.syncer.OnEventType(event.EventEncrypted, b.afterEncrypted)
 	return b, nil

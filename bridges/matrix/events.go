@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 
@@ -116,11 +117,20 @@ func (b *Bridge) inbound(ctx context.Context, evt *event.Event) (in bot.Inbound,
 	case evt.Mautrix.EventSource&event.SourceDecrypted == 0:
 		in.Kind = bot.KindUnencrypted
 	case content.MsgType == event.MsgText || content.MsgType == event.MsgEmote:
+		rel := content.RelatesTo
 		content.RemoveReplyFallback()
 		in.Kind, in.Text = bot.KindText, content.Body
-		if content.NewContent != nil { // an edit: take the new text as a new message
+		if content.NewContent != nil {
+			// An edit: relayed as one in a relayed case; anywhere else the new text is
+			// taken as a new message.
 			in.Text = content.NewContent.Body
+			in.Relation = bot.Relation{Kind: bot.RelEdit, EventID: rel.GetReplaceID().String()}
+		} else if r := rel.GetReplyTo(); r != "" {
+			in.Relation = bot.Relation{Kind: bot.RelReply, EventID: r.String()}
 		}
+	case content.MsgType == event.MsgImage || content.MsgType == event.MsgFile ||
+		content.MsgType == event.MsgVideo || content.MsgType == event.MsgAudio:
+		in.Kind, in.Media = bot.KindMedia, mediaOf(content)
 	default:
 		in.Kind = bot.KindNonText
 	}
@@ -225,29 +235,61 @@ func (b *Bridge) othersMembership(ctx context.Context, evt *event.Event) {
 	}
 }
 
+// mediaOf describes a file message for a relay: where it is, and its key when it is
+// encrypted (the bot fetches and uploads it again, encrypted, for the other side).
+func mediaOf(content *event.MessageEventContent) *bot.Media {
+	m := &bot.Media{MsgType: string(content.MsgType), Name: content.FileName, URL: string(content.URL)}
+	if m.Name == "" {
+		m.Name = content.Body
+	}
+	if content.Info != nil {
+		m.MimeType, m.Size = content.Info.MimeType, content.Info.Size
+	}
+	if content.File != nil {
+		if raw, err := json.Marshal(content.File); err == nil {
+			m.File = raw
+		}
+	}
+	return m
+}
+
+// onRedaction passes a redaction to the core, which relays it in a relayed case.
+func (b *Bridge) onRedaction(ctx context.Context, evt *event.Event) {
+	if evt.Sender == b.cli.UserID || isInitialSync(ctx) {
+		return
+	}
+	target := evt.Redacts
+	if target == "" {
+		target = evt.Content.AsRedaction().Redacts
+	}
+	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
+		Conversation: evt.RoomID.String(), Kind: bot.KindRedaction, Group: !b.isDM(ctx, evt.RoomID),
+		Relation: bot.Relation{Kind: bot.RelRedact, EventID: target.String()}}
+	b.handle(ctx, in)
+}
+
 // acceptKeys and declineKeys are the reactions that answer an offer.
 var (
 	acceptKeys  = map[string]bool{"👍": true, "👍️": true, "✅": true, "✔️": true}
 	declineKeys = map[string]bool{"👎": true, "👎️": true, "❌": true}
 )
 
-// onReaction passes 👍/👎 in a direct chat to the core, which takes them as an answer
-// to a volunteer's single open offer.
+// onReaction passes reactions to the core: 👍/👎 in a direct chat answer a volunteer's
+// single open offer, and in a relayed case any reaction is passed to the other side.
 func (b *Bridge) onReaction(ctx context.Context, evt *event.Event) {
 	b.syncer.markHandled(evt.ID)
-	if evt.Sender == b.cli.UserID || isInitialSync(ctx) || !b.isDM(ctx, evt.RoomID) {
+	if evt.Sender == b.cli.UserID || isInitialSync(ctx) {
 		return
 	}
-	key := evt.Content.AsReaction().RelatesTo.Key
+	rel := evt.Content.AsReaction().RelatesTo
 	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
-		Conversation: evt.RoomID.String(), Kind: bot.KindReaction}
+		Conversation: evt.RoomID.String(), Kind: bot.KindReaction, Group: !b.isDM(ctx, evt.RoomID),
+		Relation: bot.Relation{Kind: bot.RelReact, EventID: rel.EventID.String(), Key: rel.Key}}
 	switch {
-	case acceptKeys[key]:
+	case acceptKeys[rel.Key]:
 		in.Text = bot.ReactAccept
-	case declineKeys[key]:
+	case declineKeys[rel.Key]:
 		in.Text = bot.ReactDecline
-	default:
-		return
 	}
 	if b.handle(ctx, in) {
 		b.pending.done(ctx, evt.ID)

@@ -40,13 +40,14 @@ func waitGone(t *testing.T, c *testenv.Client, room id.RoomID, user id.UserID) {
 func TestFollowUpsAndMembershipEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := newBot(t, testenv.Homeserver(t), testenv.NewDB(t))
+	b.cfg.Service.CaseRooms = "shared" // the requester is in the case room
 	staff, staffRoom := staffRoomFor(t, b)
 	b.start()
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	vol := newPerson(t, b, "vfollow")
-	for _, c := range []string{"!volunteer add ", "!volunteer confirm ", "!volunteer promote "} {
-		if _, err := staff.Send(ctx, staffRoom, c+vol.c.UserID().String()); err != nil {
+	for _, c := range testenv.Enrol(vol.c.UserID().String()) {
+		if _, err := staff.Send(ctx, staffRoom, c); err != nil {
 			t.Fatal(err)
 		}
 		staff.Expect(t, staffRoom, vol.c.UserID().String())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -31,14 +32,40 @@ type testBot struct {
 }
 
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // made by a waiter, closed by the next write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.buf.Write(p)
+}
+
+// waitCount waits until substr occurs more than n times.
+func (b *syncBuffer) waitCount(ctx context.Context, substr string, n int) error {
+	for {
+		b.mu.Lock()
+		got := strings.Count(b.buf.String(), substr)
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		changed := b.changed
+		b.mu.Unlock()
+		if got > n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%q did not occur more than %d times: %w", substr, n, ctx.Err())
+		}
+	}
 }
 
 func (b *syncBuffer) String() string {
@@ -77,15 +104,16 @@ func (b *testBot) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel, b.done = cancel, make(chan error, 1)
 	log := zerolog.New(b.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	const ready = "Switchboard is running"
-	before := strings.Count(b.logs.String(), ready)
-	go func() { b.done <- app.Run(ctx, b.cfg, log) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for strings.Count(b.logs.String(), ready) == before {
-		if time.Now().After(deadline) {
-			b.t.Fatal("the bot did not get ready within 60 s")
-		}
-		time.Sleep(20 * time.Millisecond)
+	ready := make(chan struct{})
+	go func() { b.done <- app.Run(ctx, b.cfg, log, app.OnReady(func() { close(ready) })) }()
+	select {
+	case <-ready:
+	case err := <-b.done:
+		cancel()
+		b.cancel = nil
+		b.t.Fatalf("the bot stopped before it was ready: %v", err)
+	case <-time.After(60 * time.Second):
+		b.t.Fatal("the bot did not get ready within 60 s")
 	}
 }
 

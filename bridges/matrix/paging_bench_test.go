@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"switchboard/config"
@@ -71,7 +72,11 @@ func BenchmarkPaging(b *testing.B) {
 	if _, err := y.NextInvite(ctx); err != nil {
 		b.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Until x has seen y join, that join may arrive while x sends, which drops x's
+	// room key and makes the send start again: a skewed first round trip.
+	if err := x.WaitMembership(ctx, room, y.UserID(), event.MembershipJoin); err != nil {
+		b.Fatal(err)
+	}
 	for i := range n {
 		msg := fmt.Sprintf("ping %d", i)
 		start := time.Now()

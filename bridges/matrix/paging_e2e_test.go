@@ -101,21 +101,52 @@ func TestPagingEndToEnd(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			rows, _ := b.db().Query(`SELECT kind || ' ' || actor FROM case_events ORDER BY id`)
+			rows, err := b.db().Query(`SELECT kind || ' ' || actor FROM case_events ORDER BY id`)
+			if err != nil {
+				t.Log("case events:", err)
+				return
+			}
+			defer rows.Close()
 			for rows.Next() {
 				var k string
-				_ = rows.Scan(&k)
+				if err := rows.Scan(&k); err != nil {
+					t.Log("case event:", err)
+					continue
+				}
 				t.Log("event:", k)
 			}
 			var st, rid, sid string
-			_ = b.db().QueryRow(`SELECT state, room_id, staff_id FROM cases`).Scan(&st, &rid, &sid)
-			t.Log("case:", st, rid, sid, "invite room", inv.Room)
+			err = b.db().QueryRow(`SELECT state, room_id, staff_id FROM cases WHERE ref = $1`, ref).Scan(&st, &rid, &sid)
+			t.Log("case:", st, rid, sid, err, "invite room", inv.Room)
 		}
 	})
 	s2.Expect(t, inv.Room, ref)
-	time.Sleep(8 * time.Second) // past another ack timeout: nobody else is paged
-	if n := len(ntfy.Requests()); n != paged {
-		t.Errorf("%d more pages after !ack", n-paged)
+
+	// Nobody else is paged after !ack. A second request is the anchor: its own page to
+	// s2 comes one ack timeout after it opens, later than any timer left on the first
+	// case would have fired, and timers fire in the order they are due.
+	pagedEvents := `SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.ref = $1 AND e.kind = 'paged'`
+	pagesBefore := b.count(pagedEvents, ref)
+	carol := newRequester(t, b, "carol")
+	carol.answer("hello", "1 of 4")
+	carol.answer("yes", "emergency@wikimedia.org")
+	var ref2 string
+	if err := b.db().QueryRow(`SELECT ref FROM cases WHERE ref <> $1`, ref).Scan(&ref2); err != nil {
+		t.Fatalf("no second case: %v", err)
+	}
+	if _, err := s2.WaitFor(ctx, staffRoom, func(m testenv.Msg) bool {
+		ids := mentionsOf(m)
+		return strings.Contains(m.Body, ref2) && len(ids) == 1 && ids[0] == s2.UserID()
+	}); err != nil {
+		t.Fatalf("the second request never reached s2: %v", err)
+	}
+	if n := b.count(pagedEvents, ref); n != pagesBefore {
+		t.Errorf("%d more pages of %s after !ack", n-pagesBefore, ref)
+	}
+	for _, r := range ntfy.Requests()[paged:] {
+		if strings.Contains(string(r.Body), ref) {
+			t.Errorf("a page of %s after !ack: %s %q", ref, r.Path, r.Body)
+		}
 	}
 	// Nothing of the case in any page.
 	var all []string
@@ -130,7 +161,8 @@ func TestPagingEndToEnd(t *testing.T) {
 		all = append(all, m.Body)
 	}
 	for _, s := range all {
-		if strings.Contains(s, "Secretperson") || strings.Contains(s, "Stalker") || strings.Contains(s, alice.c.UserID().String()) {
+		if strings.Contains(s, "Secretperson") || strings.Contains(s, "Stalker") || strings.Contains(s, alice.c.UserID().String()) ||
+			strings.Contains(s, carol.c.UserID().String()) {
 			t.Errorf("a page or staff-room notice carries case content: %q", s)
 		}
 	}

@@ -36,6 +36,8 @@ func (b *Bridge) act(ctx context.Context, o bot.Outgoing) error {
 		return nil
 	case bot.ActionMembers:
 		return b.enforceMembers(ctx, o.Payload)
+	case bot.ActionRelay:
+		return b.relay(ctx, o)
 	}
 	return fmt.Errorf("%w: unknown action %q", bot.ErrPermanent, o.Action)
 }
@@ -125,8 +127,13 @@ func (b *Bridge) createCaseRoom(ctx context.Context, p bot.ActionPayload) error 
 		}
 		room = res.RoomID
 		// Learn the room's encryption and members now: the summary will be sent into it.
-		if _, err := b.ensureEncryptionKnown(ctx, room); err != nil {
+		// A room behind our alias that is not encrypted is not one we made: refuse it.
+		encrypted, err := b.ensureEncryptionKnown(ctx, room)
+		if err != nil {
 			return classify(err)
+		}
+		if !encrypted {
+			return fmt.Errorf("%w: the room behind alias %s is not encrypted; not using it for a case", bot.ErrPermanent, alias)
 		}
 	default:
 		return classify(err)

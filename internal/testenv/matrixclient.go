@@ -67,6 +67,9 @@ type Client struct {
 	invites       []Invite
 	inviteCursor  int
 	undecryptable []id.EventID
+	// events is every timeline event seen per room, decrypted where it could be.
+	events      map[id.RoomID][]*event.Event
+	ciphertexts map[id.RoomID][]id.UserID // senders of m.room.encrypted, decryptable or not
 }
 
 // pickleKey only protects crypto state in a throwaway test database.
@@ -137,6 +140,8 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 		cursor:        map[id.RoomID]int{},
 		seen:          map[id.EventID]bool{},
 		joining:       map[id.RoomID]bool{},
+		events:        map[id.RoomID][]*event.Event{},
+		ciphertexts:   map[id.RoomID][]id.UserID{},
 	}
 	helper.DecryptErrorCallback = c.onUndecryptable
 	if err := helper.Init(ctx); err != nil {
@@ -145,7 +150,9 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 	}
 	cli.Crypto = helper
 	syncer.OnEventType(event.EventMessage, c.onMessage)
+	syncer.OnEventType(event.EventEncrypted, c.onEncrypted)
 	syncer.OnEventType(event.StateMember, c.onMember)
+	syncer.OnEvent(c.onAny)
 
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	go c.syncLoop()
@@ -234,6 +241,15 @@ func (c *Client) onUndecryptable(evt *event.Event, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.undecryptable = append(c.undecryptable, evt.ID)
+	c.notifyLocked()
+}
+
+// onEncrypted records who sent ciphertext where, whether or not it could be
+// decrypted: a test may wait for a message its client is not meant to read.
+func (c *Client) onEncrypted(_ context.Context, evt *event.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ciphertexts[evt.RoomID] = append(c.ciphertexts[evt.RoomID], evt.Sender)
 	c.notifyLocked()
 }
 
@@ -342,7 +358,9 @@ func (c *Client) SendContent(ctx context.Context, room id.RoomID, content *event
 	// mautrix v0.32 drops a room's outbound session when a membership change arrives
 	// between sharing it and encrypting with it (someone joining as we write); the
 	// encryption then fails with "no group session created". Element retries such a
-	// send, and so does the scripted user.
+	// send, and so does the scripted user. No pause is needed: the change that
+	// dropped the session has been applied by then, so the retry shares a new
+	// session with the room as it now is.
 	for attempt := 1; ; attempt++ {
 		resp, err := c.cli.SendMessageEvent(ctx, room, event.EventMessage, content)
 		if err == nil {
@@ -351,7 +369,6 @@ func (c *Client) SendContent(ctx context.Context, room id.RoomID, content *event
 		if attempt == 3 || !errors.Is(err, crypto.ErrNoGroupSession) {
 			return "", err
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -3,10 +3,12 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -63,13 +65,70 @@ func (c *Client) Expect(tb testing.TB, room id.RoomID, substr string) Msg {
 	return m
 }
 
-// ExpectNone fails the test if anyone else posts in room within d.
-func (c *Client) ExpectNone(tb testing.TB, room id.RoomID, d time.Duration) {
+// ExpectNext waits up to ExpectTimeout for the next message from someone else
+// in room and fails the test unless it contains substr. Sent right after a
+// command whose reply is substr, it is the anchored form of "nothing else
+// comes": whatever the other side had queued for the room earlier would
+// arrive before the reply.
+func (c *Client) ExpectNext(tb testing.TB, room id.RoomID, substr string) Msg {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), c.ExpectTimeout)
 	defer cancel()
-	if m, err := c.WaitFor(ctx, room, func(Msg) bool { return true }); err == nil {
-		tb.Fatalf("expected silence in %s, got a message from %s (%d bytes)", room, m.Sender, len(m.Body))
+	m, err := c.WaitFor(ctx, room, func(Msg) bool { return true })
+	if err != nil {
+		tb.Fatalf("expected a message containing %q: %v", substr, err)
+	}
+	if !strings.Contains(m.Body, substr) {
+		tb.Fatalf("expected the next message from the other side to contain %q, got %q from %s", substr, m.Body, m.Sender)
+	}
+	return m
+}
+
+// WaitMembership waits until user's membership in room is want (someone
+// joining, leaving or being removed) in the homeserver's room state. It asks
+// the server rather than trusting the sync stream: under load, Dendrite 0.13.8
+// was seen to leave a removal out of /sync, for good, both for the member
+// removed and for one who stayed. It asks again whenever the client records
+// something, and at least every membershipPoll.
+func (c *Client) WaitMembership(ctx context.Context, room id.RoomID, user id.UserID, want event.Membership) error {
+	for {
+		c.mu.Lock()
+		changed := c.changed
+		c.mu.Unlock()
+		var m event.MemberEventContent
+		err := c.cli.StateEvent(ctx, room, event.StateMember, user.String(), &m)
+		if err == nil && m.Membership == want {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-time.After(membershipPoll):
+		case <-ctx.Done():
+			return fmt.Errorf("testenv: %s waiting for %s to be %s in %s (last seen: %q, %v): %w",
+				c.cli.UserID, user, want, room, m.Membership, err, ctx.Err())
+		}
+	}
+}
+
+// membershipPoll bounds how long a membership change can go unnoticed when
+// the sync stream does not bring it.
+const membershipPoll = 200 * time.Millisecond
+
+// WaitEncrypted waits until the client has seen an encrypted event from sender
+// in room, whether or not it could decrypt it.
+func (c *Client) WaitEncrypted(ctx context.Context, room id.RoomID, sender id.UserID) error {
+	for {
+		c.mu.Lock()
+		seen, changed := slices.Contains(c.ciphertexts[room], sender), c.changed
+		c.mu.Unlock()
+		if seen {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("testenv: %s waiting for an encrypted event from %s in %s: %w", c.cli.UserID, sender, room, ctx.Err())
+		}
 	}
 }
 
