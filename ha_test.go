@@ -232,7 +232,8 @@ pager:
 }
 
 // SIGKILL the leader while a page waits in the outbox (the phone service hangs): the
-// standby sends it, once, and the case's acknowledgement timer is still armed.
+// standby sends it, once, and the case's acknowledgement timer, armed by the old
+// leader, fires on the new one: nobody acknowledged, so the next round pages again.
 func TestHAKillLeaderWithOutboxWaiting(t *testing.T) {
 	t.Parallel()
 	ntfy := testenv.NewRecorder(t)
@@ -240,7 +241,7 @@ func TestHAKillLeaderWithOutboxWaiting(t *testing.T) {
 	s1, _ := hs.NewUser(t, "oncall")
 	r := newHARig(t, fmt.Sprintf(`service:
   staff: ["%s"]
-  on-call: {chain: ["%s"]}
+  on-call: {chain: ["%s"], ack-timeout: 30s}
 pager:
   attempts: 10
   timeout: 2m
@@ -255,7 +256,7 @@ pager:
 		r.say(alice, room, s[0])
 		alice.Expect(t, room, s[1])
 	}
-	ntfy.WaitFor(t, 1, 60*time.Second) // the leader's attempt, held by the phone service
+	hung := ntfy.WaitFor(t, 1, 60*time.Second)[0] // the leader's attempt, held by the phone service
 	if n := r.count(`SELECT count(*) FROM outbox WHERE platform = 'pager'`); n != 1 {
 		t.Fatalf("%d page rows waiting, want 1", n)
 	}
@@ -269,6 +270,19 @@ pager:
 	}
 	if n := r.count(`SELECT count(*) FROM timers WHERE kind = 'page_ack'`); n != 1 {
 		t.Errorf("%d page_ack timers, want 1 (the acknowledgement deadline survives the take-over)", n)
+	}
+	// The hung attempt, its resend, and round 2 when the old leader's timer fires.
+	reqs := ntfy.WaitFor(t, 3, time.Until(hung.At.Add(30*time.Second+30*time.Second)))
+	due := hung.At.Add(30 * time.Second)
+	if round2 := reqs[2].At; round2.Before(due.Add(-2*time.Second)) || round2.After(due.Add(15*time.Second)) {
+		t.Errorf("round 2 paged %s after the first page, want about 30 s (the timer's due time)", round2.Sub(hung.At))
+	}
+	r.waitCount(0, 60*time.Second, `SELECT count(*) FROM outbox`)
+	if ok := ntfy.Succeeded(); len(ok) != 2 {
+		t.Errorf("%d pages delivered, want 2 (round 1 once, round 2 once)", len(ok))
+	}
+	if n := r.count(`SELECT count(*) FROM case_events WHERE kind = 'paged'`); n != 2 {
+		t.Errorf("%d paged events, want 2", n)
 	}
 }
 
