@@ -101,3 +101,45 @@ func TestLeaseFencing(t *testing.T) {
 		t.Errorf("a's write as leader again: %v", err)
 	}
 }
+
+// The guard that needs no database: a leader whose lease ran out by its own clock
+// (paused, cut off) opens no new database connection, which also stops the writes
+// that do not pass through the fence (mautrix's crypto store). A standby that never
+// led may connect.
+func TestLeaseGate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, testenv.NewDB(t), store.Options{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// No idle connections: every statement below needs a new one.
+	st.DB.SetMaxIdleConns(0)
+	const ttl = 2 * time.Second
+	l := st.NewLease("a", ttl)
+	st.SetFence(l)
+	if _, err := st.DB.ExecContext(ctx, `SELECT 1`); err != nil {
+		t.Fatalf("a standby's connection: %v", err)
+	}
+	took := time.Now() // the lease's local deadline is counted from after this
+	if ok, _, err := l.TryAcquire(ctx); !ok || err != nil {
+		t.Fatalf("could not take a free lease: %v", err)
+	}
+	if _, err := st.DB.ExecContext(ctx, `SELECT 1`); err != nil {
+		t.Fatalf("the leader's connection: %v", err)
+	}
+	// Never renewed: wait for the lease to run out by this process's clock.
+	for l.Gate() == nil {
+		if time.Since(took) > ttl+10*time.Second {
+			t.Fatal("the lease never ran out")
+		}
+		time.Sleep(50 * time.Millisecond) // polling a deadline
+	}
+	if since := time.Since(took); since < ttl {
+		t.Errorf("the gate closed %s after the lease was taken, before its %s ran out", since, ttl)
+	}
+	if _, err := st.DB.ExecContext(ctx, `SELECT 1`); !errors.Is(err, store.ErrNotLeader) {
+		t.Errorf("a new connection after the lease ran out: %v, want %v", err, store.ErrNotLeader)
+	}
+}
