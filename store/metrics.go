@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -109,26 +111,15 @@ func (s *Store) Metrics(ctx context.Context, now time.Time) (snap Snapshot, err 
 	if err := rows.Close(); err != nil {
 		return snap, err
 	}
-	// The detail key is a parameter: it is the core's JSON, not a name the SQL checks.
-	rows, err = s.DB.QueryContext(ctx, `SELECT kind, CASE WHEN kind = $2 THEN COALESCE(detail->>$3, '') ELSE '' END, count(*)
-		FROM case_events WHERE kind = ANY($1) GROUP BY 1, 2`, pq.StringArray(MetricEvents), string(bot.EventPageFailed), "channel")
+	counts, err := s.events.read(ctx, s.DB.DB, now)
 	if err != nil {
 		return snap, err
 	}
-	for rows.Next() {
-		var kind, channel string
-		var n int64
-		if err := rows.Scan(&kind, &channel, &n); err != nil {
-			rows.Close()
-			return snap, err
+	for k, n := range counts {
+		snap.Events[k.kind] += n
+		if k.kind == string(bot.EventPageFailed) {
+			snap.PageFailed[k.channel] += n
 		}
-		snap.Events[kind] += n
-		if kind == string(bot.EventPageFailed) {
-			snap.PageFailed[channel] += n
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return snap, err
 	}
 	rows, err = s.DB.QueryContext(ctx, `SELECT platform, count(*), min(created_at) FROM outbox GROUP BY platform`)
 	if err != nil {
@@ -181,6 +172,72 @@ func (s *Store) Metrics(ctx context.Context, now time.Time) (snap Snapshot, err 
 		snap.FirstReply[route] = h
 	}
 	return snap, rows.Close()
+}
+
+// eventCounts keeps the audit log's counts between scrapes. The log is append-only,
+// so the rows up to a watermark are counted once, and a scrape reads only the rows
+// after it (a range of the primary key) instead of the whole log, which grows for
+// as long as the desk runs.
+type eventCounts struct {
+	mu     sync.Mutex
+	upTo   int64 // every row with id <= upTo is in counts
+	counts map[eventKey]int64
+}
+
+type eventKey struct{ kind, channel string }
+
+// settleWindow: the rows of an event older than this are taken as all committed, so
+// the watermark may pass them. IDs are handed out before commit, so a lower ID can
+// still be invisible while a higher one is counted; a turn is one short transaction,
+// never open for minutes. Newer rows are counted afresh at each scrape.
+const settleWindow = 5 * time.Minute
+
+// The detail key is a parameter: it is the core's JSON, not a name the SQL checks.
+// The cut is the highest ID up to which every row is settled.
+const eventCountsSQL = `WITH fresh AS (
+	SELECT id, kind, CASE WHEN kind = $3 THEN COALESCE(detail->>$4, '') ELSE '' END AS channel, at
+	FROM case_events WHERE id > $1 AND kind = ANY($2)
+), cut AS (
+	SELECT COALESCE((SELECT min(id) - 1 FROM fresh WHERE at >= $5), (SELECT max(id) FROM fresh)) AS id
+)
+SELECT kind, channel, count(*) FILTER (WHERE id <= (SELECT id FROM cut)), count(*), (SELECT id FROM cut)
+FROM fresh GROUP BY kind, channel`
+
+// read returns the count of every (kind, channel) of MetricEvents up to now.
+func (e *eventCounts) read(ctx context.Context, db *sql.DB, now time.Time) (map[eventKey]int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rows, err := db.QueryContext(ctx, eventCountsSQL, e.upTo, pq.StringArray(MetricEvents), string(bot.EventPageFailed),
+		"channel", ms(now.Add(-settleWindow)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	settled, out := map[eventKey]int64{}, map[eventKey]int64{}
+	upTo := e.upTo
+	for rows.Next() {
+		var k eventKey
+		var done, all int64
+		if err := rows.Scan(&k.kind, &k.channel, &done, &all, &upTo); err != nil {
+			return nil, err
+		}
+		settled[k] += done
+		out[k] += all
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if e.counts == nil {
+		e.counts = map[eventKey]int64{}
+	}
+	for k, n := range settled {
+		e.counts[k] += n
+	}
+	e.upTo = upTo
+	for k, n := range e.counts {
+		out[k] += n - settled[k]
+	}
+	return out, nil
 }
 
 func (s *Store) histogram(ctx context.Context, query string) (Histogram, error) {

@@ -2,8 +2,11 @@ package store_test
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"switchboard/bot"
 	"switchboard/internal/testenv"
@@ -84,5 +87,31 @@ func TestMetricsSnapshot(t *testing.T) {
 		if b.Rows != 0 {
 			t.Errorf("outbox %s: %d rows after draining", p, b.Rows)
 		}
+	}
+
+	// The audit counts are kept between scrapes up to a watermark that passes rows
+	// once they are settled: as time goes on and events are added they stay exact,
+	// and another process (a new replica) counting from scratch agrees.
+	d.advance(time.Hour)
+	if got := snap().Events[string(bot.EventIntakeStarted)]; got != 2 {
+		t.Errorf("once settled: %d intakes started, want 2", got)
+	}
+	d.send("@carol:localhost", "!dm-carol:localhost", "hello")
+	if got := snap().Events[string(bot.EventIntakeStarted)]; got != 3 {
+		t.Errorf("after one more: %d intakes started, want 3", got)
+	}
+	d.advance(time.Hour)
+	again := snap()
+	other, err := store.Open(ctx, d.dsn, store.Options{}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	fresh, err := other.Metrics(ctx, now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Events[string(bot.EventIntakeStarted)] != 3 || !maps.Equal(again.Events, fresh.Events) {
+		t.Errorf("kept counts %v, counted afresh %v", again.Events, fresh.Events)
 	}
 }

@@ -41,6 +41,8 @@ type Store struct {
 	opts   Options
 	// lease, once set (SetFence), is checked by every write: see lease.go.
 	lease atomic.Pointer[Lease]
+	// events counts the audit log between metrics scrapes: see metrics.go.
+	events eventCounts
 }
 
 var _ bot.Store = (*Store)(nil)
