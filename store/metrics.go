@@ -89,8 +89,9 @@ var (
 	ackTimeSQL    = histogramSQL("acked_at - created_at", "route = 'staff' AND acked_at > 0 AND acked_at >= created_at", "")
 )
 
-// Metrics reads a Snapshot. Its queries are aggregates over indexed or small tables,
-// cheap at the sizes of a help desk; a scrape every 15 s costs nothing noticeable.
+// Metrics reads a Snapshot. The audit log, the one table that grows without bound,
+// is read incrementally (eventCounts); the rest are aggregates over the cases and
+// small tables (docs/benchmarks.md: BenchmarkMetricsScrape).
 func (s *Store) Metrics(ctx context.Context, now time.Time) (snap Snapshot, err error) {
 	defer wrap(&err, "read metrics")
 	snap = Snapshot{Cases: map[[2]string]int64{}, Events: map[string]int64{}, PageFailed: map[string]int64{},
