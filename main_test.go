@@ -130,6 +130,8 @@ encryption:
   pickle-key: kill-test-pickle-key-0123
 database:
   url: "%s"
+metrics:
+  listen: "127.0.0.1:0"
 logging:
   level: debug
   format: json
@@ -138,6 +140,9 @@ logging:
 		t.Fatal(err)
 	}
 	p := startProc(t, bin, cfgPath)
+	// A message encrypted before the bot's device keys are up is encrypted for no
+	// device of the bot: wait until it has handled a sync.
+	waitReady(t, opsAddr(t, p, 60*time.Second), "leader", 90*time.Second)
 	alice := testenv.NewMatrixUser(t, "alice")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -367,6 +372,7 @@ pager:
   contacts:
     "%s": {ntfy: "%s/first"}
     "%s": {ntfy: "%s/second"}
+metrics: {listen: "127.0.0.1:0"}
 logging: {level: debug, format: json}
 `, hs.URL(), botID, password, testenv.NewDB(t), staffRoom, staff.UserID(), s2ID, staff.UserID(), s2ID,
 		staff.UserID(), ntfy.URL(), s2ID, ntfy.URL())
@@ -374,6 +380,7 @@ logging: {level: debug, format: json}
 		t.Fatal(err)
 	}
 	p := startProc(t, bin, cfgPath)
+	waitReady(t, opsAddr(t, p, 60*time.Second), "leader", 90*time.Second)
 	alice := testenv.NewMatrixUser(t, "alice")
 	room, err := alice.CreateDM(ctx, id.UserID(botID))
 	if err != nil {
