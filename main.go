@@ -46,6 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "check-config" {
 		return checkConfig(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "simulate" {
+		return simulate(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("switchboard", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var path string

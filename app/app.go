@@ -135,7 +135,8 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		HomeserverURL: cfg.Homeserver.URL, UserID: id.UserID(cfg.Bot.UserID), Password: cfg.Bot.Password,
 		AccessToken: cfg.Bot.AccessToken, DeviceName: cfg.Bot.DeviceName, DisplayName: cfg.Bot.DisplayName,
 		PickleKey: []byte(cfg.Encryption.PickleKey), AllowedRooms: allowed, DefaultLanguage: cfg.Service.DefaultLanguage,
-		Synced: m.Synced,
+		Synced:    m.Synced,
+		AnyDevice: cfg.Encryption.DeviceTrust == config.TrustAny,
 	}, st, svc, cat, log.With().Str("component", "matrix").Logger())
 	if err != nil {
 		if ctx.Err() != nil {
@@ -152,6 +153,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	go func() { outbox.Run(ctx, 5*time.Second); done <- struct{}{} }()
 	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
 	go svc.RunWaitlist(ctx, time.Second)
+	go svc.RunRouting(ctx, time.Minute)
 	go svc.RunPurge(ctx)
 	go reloadOnHUP(ctx, hup, o.reload, cfg, svc, pg, m, log)
 	ops.leading(lease.Epoch())

@@ -61,11 +61,21 @@ const (
 	EventVolunteerRemoved   EventKind = "volunteer_removed"
 	EventMentorSet          EventKind = "mentor_set"
 	EventWikiNameSet        EventKind = "wiki_name_set"
-	EventIntruderRemoved    EventKind = "intruder_removed"
-	EventOfferWithdrawn     EventKind = "offer_withdrawn"
-	EventUnassigned         EventKind = "unassigned"
-	EventRelayed            EventKind = "relayed"
-	EventRevealed           EventKind = "revealed"
+	// EventIdentityChanged: a role's command came from a device signed by an identity
+	// other than the one first seen; staff were told. EventIdentityTrusted: staff
+	// accepted the new one (!trust).
+	EventIdentityChanged EventKind = "identity_changed"
+	EventIdentityTrusted EventKind = "identity_trusted"
+	EventIntruderRemoved EventKind = "intruder_removed"
+	EventOfferWithdrawn  EventKind = "offer_withdrawn"
+	EventUnassigned      EventKind = "unassigned"
+	EventRelayed         EventKind = "relayed"
+	EventRevealed        EventKind = "revealed"
+	// The library of text modules (no case: staff changed it) and their use in a case.
+	EventTextAdded   EventKind = "text_added"
+	EventTextEdited  EventKind = "text_edited"
+	EventTextRemoved EventKind = "text_removed"
+	EventTextPosted  EventKind = "text_posted"
 )
 
 // offerEvent is the audit event of an offer ending without acceptance.
@@ -116,6 +126,13 @@ const (
 	// a redaction or a file (Payload). The bridge records the relayed event's
 	// counterpart, so later edits, replies and redactions find it.
 	ActionRelay Action = "relay"
+	// ActionTrustIdentity: trust the current cross-signing identity of Payload.Users
+	// from now on (staff checked it with them).
+	ActionTrustIdentity Action = "trust_identity"
+	// ActionImage (platform Matrix) posts an image the core drew (Payload.Media with
+	// Data, Plain as its caption), such as the coverage heat map: uploaded encrypted, as
+	// a relayed file is.
+	ActionImage Action = "image"
 )
 
 // LinkKind says how two cases name each other's people.

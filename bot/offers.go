@@ -225,6 +225,10 @@ func (t *turn) reaction(in Inbound) (err error) {
 	if err != nil || len(offers) != 1 {
 		return err
 	}
+	if !t.trusted() {
+		// Element never encrypts a reaction: it cannot show which device sent it.
+		return t.reply(say("switchboard-react-unverified"))
+	}
 	if in.Text == ReactAccept {
 		return t.accept(who.vol, "")
 	}

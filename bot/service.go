@@ -129,6 +129,8 @@ type Inbound struct {
 	Relation Relation
 	// Media is the file of a KindMedia event.
 	Media *Media
+	// Device is how far the bridge trusts the device the event came from (Matrix).
+	Device DeviceTrust
 }
 
 // RelationKind names what an event does to an earlier one.
@@ -158,6 +160,11 @@ type Media struct {
 	URL      string `json:"url,omitempty"`
 	// File is the platform's description of an encrypted file (its key), as JSON.
 	File json.RawMessage `json:"file,omitempty"`
+	// Data is a file the core made itself (ActionImage), and Width and Height an
+	// image's size in pixels.
+	Data   []byte `json:"data,omitempty"`
+	Width  int    `json:"w,omitempty"`
+	Height int    `json:"h,omitempty"`
 }
 
 // Service runs the core. It is safe for concurrent use: a person's row is locked for

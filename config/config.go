@@ -8,8 +8,10 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -51,7 +53,17 @@ type Bot struct {
 // Encryption holds the secret that seals the bot's keys in the database.
 type Encryption struct {
 	PickleKey string `yaml:"pickle-key"`
+	// DeviceTrust is which devices of staff and volunteers the bot trusts:
+	// "cross-signed" (signed by their owner, whose identity is trusted on first use) or
+	// "any" (for homeservers without cross-signing).
+	DeviceTrust string `yaml:"device-trust"`
 }
+
+// Device trust policies.
+const (
+	TrustCrossSigned = "cross-signed"
+	TrustAny         = "any"
+)
 
 // Database is the PostgreSQL connection.
 type Database struct {
@@ -125,15 +137,22 @@ func (e *Error) Error() string {
 	if e.Key == "" {
 		return "config: " + e.Msg
 	}
-	return fmt.Sprintf("config: %s: %s", e.Key, e.Msg)
+	key := e.Key
+	if strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		// An unknown key is as the file wrote it: "a\nb" made an error of two lines
+		// (a seed of FuzzParse).
+		key = strconv.Quote(key)
+	}
+	return fmt.Sprintf("config: %s: %s", key, e.Msg)
 }
 
 // Defaults are the values an omitted key takes.
 func Defaults() Config {
 	return Config{
-		Version:  Version,
-		Bot:      Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
-		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
+		Version:    Version,
+		Bot:        Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
+		Database:   Database{MaxOpenConns: 20, MaxIdleConns: 4},
+		Encryption: Encryption{DeviceTrust: TrustCrossSigned},
 		Service: Service{
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
 			Retention: Duration(90 * 24 * time.Hour), CaseRooms: "relayed",

@@ -56,6 +56,9 @@ func (c *Config) Validate() error {
 	if len(c.Encryption.PickleKey) < 16 {
 		return &Error{Key: "encryption.pickle-key", Msg: "is too short; use at least 16 random characters"}
 	}
+	if c.Encryption.DeviceTrust != TrustCrossSigned && c.Encryption.DeviceTrust != TrustAny {
+		return &Error{Key: "encryption.device-trust", Msg: fmt.Sprintf("must be %q or %q", TrustCrossSigned, TrustAny)}
+	}
 	if err := req("database.url", c.Database.URL); err != nil {
 		return err
 	}

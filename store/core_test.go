@@ -86,6 +86,10 @@ func (d *desk) send(sender, conv, text string) []string {
 
 func (d *desk) deliver(in bot.Inbound) []string {
 	d.t.Helper()
+	if in.Device == bot.DeviceUnverified {
+		// As from a device its owner cross-signed; the device trust tests call Handle.
+		in.Device = bot.DeviceVerified
+	}
 	if err := d.svc.Handle(context.Background(), in); err != nil {
 		d.t.Fatalf("Handle(%q): %v", in.Text, err)
 	}
@@ -257,7 +261,7 @@ func TestAnyYesOpensStaffCaseAtOnceWithoutContentInNotice(t *testing.T) {
 	d.send(alice, room, "Harasser_name")
 	d.send(alice, room, "de.wikipedia.org")
 	d.send(alice, room, "de")
-	expect(t, d.send(alice, room, "ja"), "Wikimedia Foundation staff")
+	expect(t, d.send(alice, room, "ja"), "Mitarbeitenden der Wikimedia Foundation") // she chose German
 	if n := d.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'staff' AND description = $1`, secret); n != 1 {
 		t.Error("the staff case did not get the details")
 	}

@@ -199,6 +199,7 @@ func (s *sim) step() {
 // it, must reach someone.
 func (s *sim) say(in bot.Inbound, followed *simRequester) {
 	in.EventID = fmt.Sprintf("$s%d", s.d.seq.Add(1))
+	in.Device = bot.DeviceVerified
 	s.note("%s in %s: %q", in.Sender, in.Conversation, in.Text)
 	if err := s.d.svc.Handle(context.Background(), in); err != nil {
 		s.t.Fatalf("Handle: %v", err)

@@ -13,7 +13,7 @@ import (
 // finds nothing to do once the rows are filled.
 func (s *Store) fillNameKeys(ctx context.Context) (err error) {
 	defer wrap(&err, "fill in name keys")
-	tx, err := s.DB.BeginTxx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}

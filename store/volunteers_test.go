@@ -39,7 +39,11 @@ func (d *desk) intake(who, conv, parties, lang string) string {
 		d.send(who, conv, a)
 	}
 	r := d.send(who, conv, "yes")
-	expect(d.t, r, "Your request is open")
+	opened := map[string]string{"de": "Deine Anfrage ist eröffnet"}[lang] // answered in her language
+	if opened == "" {
+		opened = "Your request is open"
+	}
+	expect(d.t, r, opened)
 	var ref string
 	if err := d.st.DB.Get(&ref, `SELECT c.ref FROM cases c JOIN people p ON p.id = c.person_id
 		WHERE p.external_id = $1 ORDER BY c.id DESC LIMIT 1`, who); err != nil {
@@ -227,7 +231,7 @@ func TestAcceptRaceHasOneWinner(t *testing.T) {
 				}
 				return
 			}
-			in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$race%d", i), Sender: "@a:localhost", Conversation: a, Text: "!accept " + ref}
+			in := bot.Inbound{Platform: bot.Matrix, EventID: fmt.Sprintf("$race%d", i), Sender: "@a:localhost", Conversation: a, Text: "!accept " + ref, Device: bot.DeviceVerified}
 			if err := d.svc.Handle(context.Background(), in); err != nil {
 				t.Error(err)
 			}
@@ -465,7 +469,7 @@ func TestBroadcastFirstAcceptWins(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			in := bot.Inbound{Platform: bot.Matrix, EventID: "$acc" + v, Sender: v, Conversation: "!volunteers:localhost",
-				Text: "!accept " + ref, Group: true}
+				Text: "!accept " + ref, Group: true, Device: bot.DeviceVerified}
 			if err := d.svc.Handle(context.Background(), in); err != nil {
 				t.Error(err)
 			}

@@ -38,6 +38,9 @@ type Config struct {
 	// Synced, when set, is called after each /sync batch is fully handled (for the
 	// sync-lag metric and readiness).
 	Synced func()
+	// AnyDevice turns device trust off (encryption.device-trust: any): every device
+	// gets keys and every encrypted event counts as from a verified device.
+	AnyDevice bool
 }
 
 // Bridge is the Matrix side of the bot.
@@ -45,6 +48,7 @@ type Bridge struct {
 	cfg     Config
 	cli     *mautrix.Client
 	helper  *cryptohelper.CryptoHelper
+	crypto  *keyGate // helper, with the rooms' key policies
 	syncer  *syncer
 	pending *pending
 	store   *store.Store
@@ -53,7 +57,8 @@ type Bridge struct {
 	log     zerolog.Logger
 
 	joinMu sync.Mutex
-	joined map[id.RoomID]bool
+	joined map[id.RoomID]bool // joined, or handed to joins
+	joins  *joiner
 	// encrypted caches rooms known to be encrypted (it never changes back).
 	encrypted sync.Map
 }
@@ -71,6 +76,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, svc *bot.Service, cat
 	b := &Bridge{cfg: cfg, cli: cli, store: st, svc: svc, cat: cat, log: log, joined: map[id.RoomID]bool{}, pending: newPending(st)}
 	b.syncer = newSyncer(st, cfg.UserID.String(), log)
 	b.syncer.synced = cfg.Synced
+	b.joins = newJoiner(b)
 	cli.Syncer = b.syncer
 	cli.Store = b.syncer // our SyncStore: the position moves only after processing
 
@@ -86,7 +92,8 @@ func New(ctx context.Context, cfg Config, st *store.Store, svc *bot.Service, cat
 	if err := retryNet(ctx, log, "set up encryption", func() error { return b.helper.Init(ctx) }); err != nil {
 		return nil, err
 	}
-	cli.Crypto = b.helper
+	b.crypto = newKeyGate(b.helper, b)
+	cli.Crypto = b.crypto
 	if err := retryNet(ctx, log, "cross-sign", func() error { return b.crossSign(ctx) }); err != nil {
 		// The bot still works; Element just shows its device as not verified.
 		log.Err(err).Msg("Cross-signing failed; the bot's messages will show as unverified")
@@ -114,6 +121,10 @@ func (b *Bridge) DeviceID() id.DeviceID { return b.cli.DeviceID }
 // Run syncs until ctx ends, reconnecting with backoff when the homeserver is away.
 func (b *Bridge) Run(ctx context.Context) error {
 	b.retryPending(ctx)
+	ctx, stop := context.WithCancel(ctx)
+	joining := make(chan struct{})
+	go func() { b.joins.run(ctx); close(joining) }()
+	defer func() { stop(); <-joining }() // nothing touches the store after Run
 	backoff := time.Second
 	for {
 		start := time.Now()

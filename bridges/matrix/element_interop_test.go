@@ -108,7 +108,7 @@ func TestElementInterop(t *testing.T) {
 		t.Run("control-unsigned-"+mode, func(t *testing.T) {
 			t.Parallel()
 			hs := testenv.Homeserver(t)
-			impostor := testenv.NewMatrixUser(t, "unsigned")
+			impostor := testenv.NewMatrixUser(t, "unsigned", testenv.Unverified())
 			user, password := hs.NewUser(t, "element-control")
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()

@@ -13,8 +13,9 @@ import (
 	"switchboard/bot"
 )
 
-// onMember joins rooms the bot is invited to. Invites arrive twice (invite section
-// and timeline), so joining is idempotent.
+// onMember hands the rooms the bot is invited to to the joiner, which joins them
+// apart from /sync (see joiner). Invites arrive twice (invite section and timeline),
+// so a room is handed over once.
 func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
 	if evt.GetStateKey() != b.cli.UserID.String() {
 		b.othersMembership(ctx, evt)
@@ -26,6 +27,7 @@ func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
 			b.joinMu.Lock()
 			delete(b.joined, evt.RoomID)
 			b.joinMu.Unlock()
+			b.joins.cancel(ctx, evt.RoomID)
 		}
 		return
 	}
@@ -36,22 +38,13 @@ func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
 	if already {
 		return
 	}
-	if _, err := b.cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
-		b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Msg("Could not join a room we were invited to")
+	if err := b.joins.add(ctx, evt.RoomID); err != nil {
+		// Not recorded (the bot is stopping): the batch is fetched again.
 		b.joinMu.Lock()
 		delete(b.joined, evt.RoomID)
 		b.joinMu.Unlock()
-		if st := httpStatus(err); st == 0 || st >= 500 || st == 429 {
-			b.syncer.incomplete.Store(true) // the invite comes again with the batch
-		}
-		return
+		b.syncer.incomplete.Store(true)
 	}
-	b.log.Debug().Stringer("room_id", evt.RoomID).Msg("Joined a room")
-	if _, err := b.cli.Members(ctx, evt.RoomID); err != nil {
-		b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Msg("Could not list the members of a room")
-		return
-	}
-	b.checkGroup(ctx, evt.RoomID)
 }
 
 // checkGroup leaves a room that has become more than the bot and one other person,
@@ -109,7 +102,7 @@ func (b *Bridge) inbound(ctx context.Context, evt *event.Event) (in bot.Inbound,
 		return in, false // other bots: answering them could loop
 	}
 	in = bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
-		Conversation: evt.RoomID.String(), Group: !b.isDM(ctx, evt.RoomID)}
+		Conversation: evt.RoomID.String(), Group: !b.isDM(ctx, evt.RoomID), Device: b.deviceTrust(evt)}
 	if m, err := b.cli.StateStore.GetMember(ctx, evt.RoomID, evt.Sender); err == nil && m != nil && m.Displayname != "" {
 		in.SenderName = m.Displayname // for relays to IRC
 	}
@@ -263,7 +256,7 @@ func (b *Bridge) onRedaction(ctx context.Context, evt *event.Event) {
 		target = evt.Content.AsRedaction().Redacts
 	}
 	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
-		Conversation: evt.RoomID.String(), Kind: bot.KindRedaction, Group: !b.isDM(ctx, evt.RoomID),
+		Conversation: evt.RoomID.String(), Kind: bot.KindRedaction, Group: !b.isDM(ctx, evt.RoomID), Device: b.deviceTrust(evt),
 		Relation: bot.Relation{Kind: bot.RelRedact, EventID: target.String()}}
 	b.handle(ctx, in)
 }
@@ -283,7 +276,7 @@ func (b *Bridge) onReaction(ctx context.Context, evt *event.Event) {
 	}
 	rel := evt.Content.AsReaction().RelatesTo
 	in := bot.Inbound{Platform: bot.Matrix, EventID: evt.ID.String(), Sender: evt.Sender.String(),
-		Conversation: evt.RoomID.String(), Kind: bot.KindReaction, Group: !b.isDM(ctx, evt.RoomID),
+		Conversation: evt.RoomID.String(), Kind: bot.KindReaction, Group: !b.isDM(ctx, evt.RoomID), Device: b.deviceTrust(evt),
 		Relation: bot.Relation{Kind: bot.RelReact, EventID: rel.EventID.String(), Key: rel.Key}}
 	switch {
 	case acceptKeys[rel.Key]:

@@ -38,6 +38,10 @@ func (b *Bridge) act(ctx context.Context, o bot.Outgoing) error {
 		return b.enforceMembers(ctx, o.Payload)
 	case bot.ActionRelay:
 		return b.relay(ctx, o)
+	case bot.ActionImage:
+		return b.sendImage(ctx, o)
+	case bot.ActionTrustIdentity:
+		return b.trustIdentities(ctx, o.Payload.Users)
 	}
 	return fmt.Errorf("%w: unknown action %q", bot.ErrPermanent, o.Action)
 }

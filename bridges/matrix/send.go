@@ -71,7 +71,7 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) error {
 		return classify(err)
 	}
 	// Encrypting here, not inside SendMessageEvent, makes "never in plaintext" explicit.
-	sealed, err := b.helper.Encrypt(ctx, room, event.EventMessage, content)
+	sealed, err := b.crypto.Encrypt(ctx, room, event.EventMessage, content)
 	if err != nil {
 		return err // counted and retried: a key-sharing hiccup, say
 	}

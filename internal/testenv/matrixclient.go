@@ -67,6 +67,8 @@ type Client struct {
 	invites       []Invite
 	inviteCursor  int
 	undecryptable []id.EventID
+	helper        *cryptohelper.CryptoHelper
+	password      string
 	// events is every timeline event seen per room, decrypted where it could be.
 	events      map[id.RoomID][]*event.Event
 	ciphertexts map[id.RoomID][]id.UserID // senders of m.room.encrypted, decryptable or not
@@ -79,8 +81,8 @@ var pickleKey = []byte("switchboard-testenv")
 // database dbDSN (give each client its own, e.g. Postgres.NewDatabase), and
 // starts syncing. It is closed when the test ends, and its debug log is
 // printed if the test failed.
-func NewClient(ctx context.Context, tb testing.TB, hsURL string, userID id.UserID, password, dbDSN string) (*Client, error) {
-	c, err := Dial(ctx, hsURL, userID, password, dbDSN)
+func NewClient(ctx context.Context, tb testing.TB, hsURL string, userID id.UserID, password, dbDSN string, opts ...DialOption) (*Client, error) {
+	c, err := Dial(ctx, hsURL, userID, password, dbDSN, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +97,11 @@ func NewClient(ctx context.Context, tb testing.TB, hsURL string, userID id.UserI
 
 // Dial is NewClient outside tests (the sandbox, load generators): the caller
 // closes the client.
-func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN string) (*Client, error) {
+func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN string, opts ...DialOption) (*Client, error) {
+	var o dialOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
 	logs := &logBuffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Stringer("user_id", userID).Logger()
 	cli, err := mautrix.NewClient(hsURL, userID, "")
@@ -149,6 +155,14 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 		return nil, fmt.Errorf("testenv: crypto init for %s: %w\n%s", userID, err, logs.tail(4096))
 	}
 	cli.Crypto = helper
+	c.helper, c.password = helper, password
+	if !o.unverified {
+		// As Element does at a first login: the user's identity, which signs this device.
+		if err := c.ResetIdentity(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	syncer.OnEventType(event.EventMessage, c.onMessage)
 	syncer.OnEventType(event.EventEncrypted, c.onEncrypted)
 	syncer.OnEventType(event.StateMember, c.onMember)

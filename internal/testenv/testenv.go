@@ -76,6 +76,12 @@ func Main(m *testing.M, needs ...Need) {
 	if !flag.Parsed() {
 		flag.Parse()
 	}
+	if fuzzing() {
+		// Fuzz targets need no server, and every fuzzing worker is a run of the test
+		// binary of its own: starting PostgreSQL, Dendrite and InspIRCd in each would
+		// take the machine for nothing. A test that needs one still starts it.
+		needs = nil
+	}
 	for _, n := range needs {
 		switch n {
 		case NeedPostgres:
@@ -94,6 +100,16 @@ func Main(m *testing.M, needs ...Need) {
 		l.stop()
 	}
 	os.Exit(code)
+}
+
+// fuzzing reports whether the binary runs under go test -fuzz, as the coordinator
+// or as a worker.
+func fuzzing() bool {
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		return true
+	}
+	f := flag.Lookup("test.fuzzworker")
+	return f != nil && f.Value.String() == "true"
 }
 
 func (l *lazy[T]) stop() {
@@ -202,19 +218,19 @@ func NewDendrite(tb testing.TB) *Dendrite {
 // NewMatrixUser registers a fresh user on the shared homeserver and returns
 // it logged in, encrypted and syncing, with its crypto store in a fresh
 // database on the shared PostgreSQL server.
-func NewMatrixUser(tb testing.TB, prefix string) *Client {
+func NewMatrixUser(tb testing.TB, prefix string, opts ...DialOption) *Client {
 	tb.Helper()
-	return NewMatrixUserOn(tb, Homeserver(tb), PG(tb), prefix)
+	return NewMatrixUserOn(tb, Homeserver(tb), PG(tb), prefix, opts...)
 }
 
 // NewMatrixUserOn is NewMatrixUser on given servers.
-func NewMatrixUserOn(tb testing.TB, hs *Dendrite, pg *Postgres, prefix string) *Client {
+func NewMatrixUserOn(tb testing.TB, hs *Dendrite, pg *Postgres, prefix string, opts ...DialOption) *Client {
 	tb.Helper()
 	userID, password := hs.NewUser(tb, prefix)
 	dsn := pg.NewDatabase(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := NewClient(ctx, tb, hs.URL(), userID, password, dsn)
+	c, err := NewClient(ctx, tb, hs.URL(), userID, password, dsn, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
--- v10 -> v11: Replicas: one leader at a time, by a lease row with an epoch
+-- v12 -> v13: Replicas: one leader at a time, by a lease row with an epoch
 -- The holder renews expires_at every few seconds; a standby takes the lease when it
 -- has expired (or at once when the holder's session, which holds an advisory lock,
 -- is gone), adding one to the epoch. Every write of the leader checks its epoch.
