@@ -124,7 +124,18 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 		} else if c.Relayed {
 			rs = append(rs, say("switchboard-relay-intro-relayed", t.pseudonym(c, in.Sender)))
 		}
-		return t.reply(rs...)
+		if err := t.reply(rs...); err != nil {
+			return err
+		}
+		if c.Route != RouteVolunteer {
+			return nil
+		}
+		// The volunteer's checklist, after the summary (the same message).
+		plain, md, err := t.checklist()
+		if err != nil || md == "" {
+			return err
+		}
+		return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Plain: plain, Markdown: md})
 	})
 }
 

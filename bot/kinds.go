@@ -73,6 +73,11 @@ const (
 	EventRevealed        EventKind = "revealed"
 	// EventForgotten: a requester's !forget erased what they told the service.
 	EventForgotten EventKind = "forgotten"
+	// The library of text modules (no case: staff changed it) and their use in a case.
+	EventTextAdded   EventKind = "text_added"
+	EventTextEdited  EventKind = "text_edited"
+	EventTextRemoved EventKind = "text_removed"
+	EventTextPosted  EventKind = "text_posted"
 )
 
 // offerEvent is the audit event of an offer ending without acceptance.
@@ -131,6 +136,10 @@ const (
 	// ActionTrustIdentity: trust the current cross-signing identity of Payload.Users
 	// from now on (staff checked it with them).
 	ActionTrustIdentity Action = "trust_identity"
+	// ActionImage (platform Matrix) posts an image the core drew (Payload.Media with
+	// Data, Plain as its caption), such as the coverage heat map: uploaded encrypted, as
+	// a relayed file is.
+	ActionImage Action = "image"
 )
 
 // Expires reports whether an outbox row of this action is dropped when it could not

@@ -164,6 +164,11 @@ type Media struct {
 	URL      string `json:"url,omitempty"`
 	// File is the platform's description of an encrypted file (its key), as JSON.
 	File json.RawMessage `json:"file,omitempty"`
+	// Data is a file the core made itself (ActionImage), and Width and Height an
+	// image's size in pixels.
+	Data   []byte `json:"data,omitempty"`
+	Width  int    `json:"w,omitempty"`
+	Height int    `json:"h,omitempty"`
 }
 
 // Service runs the core. It is safe for concurrent use: a person's row is locked for
@@ -177,6 +182,7 @@ type Service struct {
 	outbox *Outbox
 
 	timerWake chan struct{}
+	liveCfg   liveConfig // staff, coordinators, on-call: replaced by Reload
 
 	// limiter is the global intake rate; in memory, since a restart only resets it.
 	limiter *rate.Limiter

@@ -58,6 +58,7 @@ type Tx interface {
 	TimerStore
 	OutboxStore
 	RetentionStore
+	TextStore
 }
 
 // DedupStore remembers which inbound events were handled.
@@ -229,6 +230,20 @@ type RetentionStore interface {
 // Forgotten says what ForgetPerson erased.
 type Forgotten struct {
 	Cases, Intakes, Messages int
+}
+
+// TextStore is the library of text modules.
+type TextStore interface {
+	// Texts lists the library by name and language: every text, or (name set) the
+	// languages of one.
+	Texts(ctx context.Context, name string) ([]TextModule, error)
+	// AddText stores a new text; false when the name has one in that language already.
+	AddText(ctx context.Context, m TextModule) (bool, error)
+	// EditText replaces the body of a text; false when there is none in that language.
+	EditText(ctx context.Context, m TextModule) (bool, error)
+	// RemoveText removes a text in one language, or in every one (lang ""), and
+	// returns the languages removed.
+	RemoveText(ctx context.Context, name, lang string) ([]string, error)
 }
 
 // OutboxStore takes the messages a turn sends, in its transaction.

@@ -227,6 +227,9 @@ type ActionPayload struct {
 	// A page says only this and where to act: phones show pages on locked screens.
 	Ref   string `json:"ref,omitempty"`
 	Round int    `json:"round,omitempty"`
+	// AckBy (unix ms) is when the page's round ends: its acknowledgement token
+	// expires then.
+	AckBy int64 `json:"ack_by,omitempty"`
 	// For relayed events (ActionRelay): the event relayed and the room it came from, so
 	// the bridge can record its counterpart; what it does to an earlier one; its file.
 	Source     string   `json:"source,omitempty"`

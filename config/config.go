@@ -8,8 +8,10 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -26,6 +28,8 @@ type Config struct {
 	Logging    Logging    `yaml:"logging"`
 	IRC        IRC        `yaml:"irc"`
 	Pager      Pager      `yaml:"pager"`
+	Metrics    Metrics    `yaml:"metrics"`
+	HA         HA         `yaml:"ha"`
 
 	// Upgraded says which keys of an older format were read at their new place; the
 	// operator is told at start, so they can update the file.
@@ -141,7 +145,13 @@ func (e *Error) Error() string {
 	if e.Key == "" {
 		return "config: " + e.Msg
 	}
-	return fmt.Sprintf("config: %s: %s", e.Key, e.Msg)
+	key := e.Key
+	if strings.ContainsFunc(key, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		// An unknown key is as the file wrote it: "a\nb" made an error of two lines
+		// (a seed of FuzzParse).
+		key = strconv.Quote(key)
+	}
+	return fmt.Sprintf("config: %s: %s", key, e.Msg)
 }
 
 // Defaults are the values an omitted key takes.
@@ -164,6 +174,8 @@ func Defaults() Config {
 		Logging: Logging{Level: "info", Format: "pretty"},
 		IRC:     ircDefaults(),
 		Pager:   pagerDefaults(),
+		Metrics: Metrics{Listen: ""},
+		HA:      HA{Lease: Duration(10 * time.Second)},
 	}
 }
 

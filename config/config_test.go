@@ -147,3 +147,21 @@ func TestDataKeyFromFile(t *testing.T) {
 		t.Fatalf("data key %q, %v", key, err)
 	}
 }
+
+func TestMetricsListen(t *testing.T) {
+	cfg, err := Parse([]byte(valid), noEnv)
+	if err != nil || cfg.Metrics.Listen != "" {
+		t.Fatalf("the listener must be off by default: %q, %v", cfg.Metrics.Listen, err)
+	}
+	cfg, err = Parse([]byte(valid+"metrics:\n  listen: 127.0.0.1:9464\n"), noEnv)
+	if err != nil || cfg.Metrics.Listen != "127.0.0.1:9464" {
+		t.Fatalf("listen not read: %+v, %v", cfg.Metrics, err)
+	}
+	for _, bad := range []string{"9464", "localhost:http", "127.0.0.1:99999"} {
+		_, err := Parse([]byte(valid+"metrics:\n  listen: \""+bad+"\"\n"), noEnv)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != "metrics.listen" {
+			t.Errorf("listen %q: want an error naming metrics.listen, got %v", bad, err)
+		}
+	}
+}

@@ -135,5 +135,11 @@ func (c *Config) Validate() error {
 	if err := c.Pager.validate(); err != nil {
 		return err
 	}
+	if err := c.Metrics.validate(); err != nil {
+		return err
+	}
+	if d := c.HA.Lease.D(); d < 3*time.Second || d > 5*time.Minute {
+		return &Error{Key: "ha.lease", Msg: "must be from 3s to 5m"}
+	}
 	return nil
 }

@@ -291,7 +291,7 @@ func TestAnyYesOpensStaffCaseAtOnceWithoutContentInNotice(t *testing.T) {
 	d.send(alice, room, "Harasser_name")
 	d.send(alice, room, "de.wikipedia.org")
 	d.send(alice, room, "de")
-	expect(t, d.send(alice, room, "ja"), "Wikimedia Foundation staff")
+	expect(t, d.send(alice, room, "ja"), "Mitarbeitenden der Wikimedia Foundation") // she chose German
 	if d.opened("cases.description", d.str(`SELECT description FROM cases WHERE route = 'staff' AND state = 'staff'`)) != secret {
 		t.Error("the staff case did not get the details")
 	}

@@ -79,7 +79,7 @@ func (k *Keys) outgoing(r outboxRow) (bot.Outgoing, error) {
 func (s *Store) OutboxSent(ctx context.Context, id int64) (err error) {
 	defer wrap(&err, "forget sent outbox row %d", id)
 	return s.retry(ctx, "outbox sent", func() error {
-		_, err := s.DB.ExecContext(ctx, `DELETE FROM outbox WHERE id = $1`, id)
+		_, err := s.exec(ctx, `DELETE FROM outbox WHERE id = $1`, id)
 		return err
 	})
 }
@@ -87,7 +87,7 @@ func (s *Store) OutboxSent(ctx context.Context, id int64) (err error) {
 // OutboxFailed counts a failed delivery attempt.
 func (s *Store) OutboxFailed(ctx context.Context, id int64) (err error) {
 	defer wrap(&err, "count a failed send of outbox row %d", id)
-	_, err = s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
+	_, err = s.exec(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
 	return err
 }
 

@@ -37,7 +37,7 @@ func (s *Store) Purge(ctx context.Context, before bot.PurgeBefore) (_ int, err e
 	defer wrap(&err, "purge old content")
 	var n int
 	err = s.retry(ctx, "purge", func() error {
-		tx, err := s.DB.BeginTxx(ctx, nil)
+		tx, err := s.begin(ctx)
 		if err != nil {
 			return err
 		}

@@ -39,7 +39,11 @@ func (d *desk) intake(who, conv, parties, lang string) string {
 		d.send(who, conv, a)
 	}
 	r := d.send(who, conv, "yes")
-	expect(d.t, r, "Your request is open")
+	opened := map[string]string{"de": "Deine Anfrage ist eröffnet"}[lang] // answered in her language
+	if opened == "" {
+		opened = "Your request is open"
+	}
+	expect(d.t, r, opened)
 	var ref string
 	if err := d.st.DB.Get(&ref, `SELECT c.ref FROM cases c JOIN people p ON p.id = c.person_id
 		WHERE p.external_id = $1 ORDER BY c.id DESC LIMIT 1`, who); err != nil {

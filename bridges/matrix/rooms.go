@@ -40,6 +40,8 @@ func (b *Bridge) act(ctx context.Context, o bot.Outgoing) error {
 		return b.relay(ctx, o)
 	case bot.ActionLeave:
 		return b.leaveAndForget(ctx, id.RoomID(o.Payload.Room))
+	case bot.ActionImage:
+		return b.sendImage(ctx, o)
 	case bot.ActionTrustIdentity:
 		return b.trustIdentities(ctx, o.Payload.Users)
 	}

@@ -1,4 +1,4 @@
--- v12 -> v13: Case content and the access token sealed at rest (AES-GCM under keys derived from encryption.data-key), names matched by a keyed hash
+-- v13 -> v14: Case content and the access token sealed at rest (AES-GCM under keys derived from encryption.data-key), names matched by a keyed hash
 -- The sealing is done by the bot at start (store.sealAtRest): only Go holds the key, so
 -- this migration only makes room for it. Sealed values are text ("sb1:<key ID>:…").
 -- An outbox payload is sealed like a message, so it is text now, not JSON.

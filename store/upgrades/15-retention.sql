@@ -1,4 +1,4 @@
--- v13 -> v14: Retention: free-text reasons kept apart from the append-only audit log, and erased with their case
+-- v14 -> v15: Retention: free-text reasons kept apart from the append-only audit log, and erased with their case
 -- The reason of a transfer, a suspension or a block is what someone wrote: it lives
 -- here, sealed (store.sealAtRest seals what this moves in), and is erased with the
 -- case, or after the retention period when it is about no case. The event stays.
