@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test sandbox demo bench bench-irc check dendrite deps sandbox-deps soak
+.PHONY: build test fuzz sandbox demo bench bench-irc check dendrite deps sandbox-deps soak simulate mutate promcheck
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -22,9 +22,29 @@ sandbox-deps:
 	@scripts/deps.sh sandbox
 
 # The whole suite against real servers: a throwaway PostgreSQL cluster and Dendrite
-# started by the tests themselves (internal/testenv).
-test: deps
+# started by the tests themselves (internal/testenv). It runs every fuzz target on its
+# seeds too (f.Add and <package>/testdata/fuzz/<target>, where each input a fuzzer
+# found stays as a regression), as plain go test does.
+test: deps promcheck
 	$(GO) test -race -tags $(TAGS) -timeout 30m ./...
+
+# Every fuzz target of the parsers of outside input, one after the other, each for
+# FUZZTIME (FUZZFLAGS=-parallel=1 to keep a shared machine usable). A failing input
+# is written to the package's testdata/fuzz: commit it with the fix.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "==> $$(dirname $$f) $$t"; \
+			$(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./$$(dirname $$f); \
+		done; \
+	done
+
+# The shipped alert rules and Grafana dashboard, parsed by Prometheus's own code
+# (tools/promcheck, a module of its own); metrics' TestShippedRulesAndDashboard
+# checks the metric names they use.
+promcheck:
+	cd tools/promcheck && $(GO) run . ../../packaging/prometheus/switchboard-rules.yml ../../packaging/grafana/switchboard-dashboard.json
 
 # The lifecycle invariants over random scenarios for as long as asked (SOAK=1h); a
 # failure prints its seed, which SWITCHBOARD_SEED=N replays.
@@ -47,6 +67,21 @@ bench: dendrite
 # IRC: private message → first reply, against a bare irc-go echo bot (docs/benchmarks.md).
 bench-irc: dendrite
 	$(GO) run -tags $(TAGS) ./cmd/irclatency
+
+# The real core over a simulated week on a throwaway PostgreSQL (docs/simulation.md):
+# the report on stdout, with JSON and a PNG in sim-out/. SCENARIO=sim/scenarios/flood.yaml
+# for another scenario; SCENARIO=sim/scenarios/seed-21.yaml SIMFLAGS="--volunteers 14:49:7" for a sweep.
+simulate:
+	@mkdir -p sim-out
+	$(GO) run -tags $(TAGS) . simulate --scenario $${SCENARIO:-sim/scenarios/wikimedia-week.yaml} \
+		--json sim-out/report.json --png sim-out/report.png $(SIMFLAGS)
+
+# Mutation testing of the core (bot/ and store/) against its unit and PostgreSQL tests,
+# with Gremlins pinned in tools/gremlins. Takes hours; not part of CI. See docs/testing.md.
+# Flags for `gremlins unleash`: make mutate MUTATE_FLAGS=--dry-run
+# Some files only: MUTATE_FILES="bot/routing.go store/routing.go" make mutate
+mutate:
+	@scripts/mutate.sh $(MUTATE_FLAGS)
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -46,7 +46,7 @@ func ParseYesNo(text string) (yes, ok bool) {
 }
 
 // noneWords mean "no usernames to give".
-var noneWords = wordSet("none no nobody n/a na - nothing unknown keine aucun")
+var noneWords = wordSet("none no nobody n/a na - nothing unknown keine keiner niemand aucun ninguno ninguna nadie")
 
 // maxParties bounds a list so one message cannot flood the case.
 const maxParties = 20
@@ -55,7 +55,9 @@ const maxParties = 20
 // "none" gives an empty, non-nil list. ok is false when a name cannot be a MediaWiki
 // username.
 func ParseParties(text string) (names []string, ok bool) {
-	t := strings.TrimSpace(text)
+	// Cleaned before it is split: NFC turns U+037E (Greek question mark) into ";", and
+	// "a\u037eb" was one party named "A;b" where "a;b" is two (found by FuzzParseParties).
+	t := strings.TrimSpace(cleanName(text))
 	if noneWords[strings.ToLower(strings.TrimRight(t, "."))] {
 		return []string{}, true
 	}
@@ -83,9 +85,18 @@ func ParseParties(text string) (names []string, ok bool) {
 // in titles, or a name longer than 255 bytes.
 func NormalizeUsername(s string) (name string, valid bool) {
 	s = strings.TrimSpace(strings.ReplaceAll(cleanName(s), "_", " "))
-	s = strings.TrimPrefix(s, "@")
-	if i := strings.IndexByte(s, ':'); i >= 0 && strings.EqualFold(strings.TrimSpace(s[:i]), "user") {
-		s = strings.TrimSpace(s[i+1:])
+	// Prefixes are dropped until none is left: "@@x" or "User:@x" dropped only one,
+	// and the name left ("@x") normalised to yet another ("X"), so one person had two
+	// comparison keys (found by FuzzUsername).
+	for {
+		t := strings.TrimSpace(strings.TrimPrefix(s, "@"))
+		if i := strings.IndexByte(t, ':'); i >= 0 && strings.EqualFold(strings.TrimSpace(t[:i]), "user") {
+			t = strings.TrimSpace(t[i+1:])
+		}
+		if t == s {
+			break
+		}
+		s = t
 	}
 	s = strings.Join(strings.Fields(s), " ")
 	if s == "" {
@@ -115,6 +126,9 @@ var languages = map[string]string{
 	"arabic": "ar", "हिन्दी": "hi", "hindi": "hi", "türkçe": "tr", "turkish": "tr",
 	"فارسی": "fa", "persian": "fa", "indonesia": "id", "indonesian": "id",
 	"bahasa indonesia": "id", "עברית": "he", "hebrew": "he", "한국어": "ko", "korean": "ko",
+	// How German and Spanish speakers name the catalogues' languages.
+	"englisch": "en", "spanisch": "es", "inglés": "en", "ingles": "en", "alemán": "de", "aleman": "de",
+	"castellano": "es", "schweizerdeutsch": "gsw",
 }
 
 // ParseLanguage turns "Deutsch", "german" or "de" into a language code.

@@ -124,7 +124,18 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 		} else if c.Relayed {
 			rs = append(rs, say("switchboard-relay-intro-relayed", t.pseudonym(c, in.Sender)))
 		}
-		return t.reply(rs...)
+		if err := t.reply(rs...); err != nil {
+			return err
+		}
+		if c.Route != RouteVolunteer {
+			return nil
+		}
+		// The volunteer's checklist, after the summary (the same message).
+		plain, md, err := t.checklist()
+		if err != nil || md == "" {
+			return err
+		}
+		return t.enqueue(Outgoing{Platform: Matrix, Conversation: c.RoomID, Plain: plain, Markdown: md})
 	})
 }
 
@@ -287,11 +298,7 @@ func (t *turn) transfer(c *Case, v *Volunteer, reason string) (err error) {
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 		return err
 	}
-	detail := map[string]string{}
-	if reason != "" {
-		detail["reason"] = reason
-	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: EventTransferred, Detail: detail, At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: EventTransferred, Text: reason, At: t.now}); err != nil {
 		return err
 	}
 	if err := t.reply(say("switchboard-transferred-room", c.Ref)); err != nil {

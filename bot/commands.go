@@ -69,6 +69,8 @@ func buildTable() commands.Table[*turn] {
 	text := func(name string, optional bool) commands.Arg {
 		return commands.Arg{Name: name, Kind: commands.Text, Optional: optional}
 	}
+	textName := commands.Arg{Name: "name", Kind: TextNameArg}
+	lang := func(optional bool) commands.Arg { return commands.Arg{Name: "lang", Kind: LangArg, Optional: optional} }
 	return commands.Table[*turn]{
 		// A requester's commands, at any time in a private conversation.
 		{Name: "help", Aliases: []string{"h"}, Roles: anyone, Places: everyPlace,
@@ -81,6 +83,8 @@ func buildTable() commands.Table[*turn] {
 			HelpKey: "switchboard-help-add", UsageKey: "switchboard-add-missing", Run: (*turn).cmdAdd},
 		{Name: "feedback", Aliases: []string{"comment"}, Roles: requester, Places: commands.DM, Args: []commands.Arg{text("text", false)},
 			HelpKey: "switchboard-help-feedback", UsageKey: "switchboard-feedback-usage", Run: (*turn).cmdFeedback},
+		{Name: "forget", Roles: requester, Places: commands.DM,
+			HelpKey: "switchboard-help-forget", Run: (*turn).cmdForget},
 
 		// A volunteer's, by direct message (and !accept in the broadcast room).
 		{Name: "on", Roles: volunteer, Places: commands.DM,
@@ -143,6 +147,15 @@ func buildTable() commands.Table[*turn] {
 		{Name: "blocks", Roles: staff, Places: staffPlaces, HelpKey: "switchboard-help-blocks", Run: (*turn).cmdBlocks},
 		{Name: "audit", Roles: staff, Places: staffPlaces, Args: []commands.Arg{{Name: "of", Kind: RefOrTargetArg}},
 			HelpKey: "switchboard-help-audit", UsageKey: "switchboard-audit-usage", Run: (*turn).cmdAudit},
+		// The library of text modules: in the staff room only, where every change is seen.
+		{Name: "text", Aliases: []string{"texts"}, Roles: staff, Places: commands.StaffRoom,
+			HelpKey: "switchboard-help-text", UsageKey: "switchboard-text-usage", Sub: []*command{
+				{Name: "list", Run: (*turn).cmdTextList},
+				{Name: "show", Args: []commands.Arg{textName, lang(true)}, Run: (*turn).cmdTextShow},
+				{Name: "add", Args: []commands.Arg{textName, lang(false), text("text", false)}, Run: (*turn).cmdTextAdd},
+				{Name: "edit", Args: []commands.Arg{textName, lang(false), text("text", false)}, Run: (*turn).cmdTextEdit},
+				{Name: "remove", Aliases: []string{"rm", "delete"}, Args: []commands.Arg{textName, lang(true)}, Run: (*turn).cmdTextRemove},
+			}},
 
 		// Coordinators' (and staff's), in the coordinators' room.
 		{Name: "queue", Roles: commands.Coordinator | staff, Places: commands.CoordinatorsRoom,
@@ -165,6 +178,9 @@ func buildTable() commands.Table[*turn] {
 			HelpKey: "switchboard-help-escalate", Run: (*turn).cmdEscalate},
 		{Name: "reveal", Roles: worker, Places: commands.CaseRoom,
 			HelpKey: "switchboard-help-reveal", Run: (*turn).cmdReveal},
+		{Name: "text", Aliases: []string{"texts"}, Roles: worker, Places: commands.CaseRoom,
+			Args:    []commands.Arg{{Name: "name", Kind: TextNameArg, Optional: true}},
+			HelpKey: "switchboard-help-text-post", UsageKey: "switchboard-text-post-usage", Run: (*turn).cmdTextPost},
 	}
 }
 

@@ -24,11 +24,28 @@ func (t *turn) cmdCoverage(commands.Args) error {
 	if err != nil {
 		return err
 	}
-	table := Coverage(t.now, shifts, langs, 7)
+	grid := Coverage(t.now, shifts, langs, 7)
+	table := grid.Table()
 	if table == "" {
 		return t.reply(say("switchboard-coverage-none"))
 	}
-	return t.replyCode(say("switchboard-coverage-heading"), table)
+	if err := t.replyCode(say("switchboard-coverage-heading"), table); err != nil {
+		return err
+	}
+	return t.coverageImage(grid)
+}
+
+// coverageImage posts the grid as a heat map, after the table: an image the bridge
+// uploads (encrypted, in an encrypted room) like a relayed file.
+func (t *turn) coverageImage(g CoverageGrid) error {
+	data, w, h, err := HeatMap(g)
+	if err != nil {
+		return fmt.Errorf("draw the coverage heat map: %w", err)
+	}
+	plain, md := t.s.cat.Render(t.lang(), "switchboard-coverage-image")
+	return t.enqueue(Outgoing{Platform: t.platform, Conversation: t.conv, Plain: plain, Markdown: md, Action: ActionImage,
+		Payload: ActionPayload{Media: &Media{MsgType: "m.image", Name: "coverage.png", MimeType: "image/png",
+			Size: len(data), Width: w, Height: h, Data: data}}})
 }
 
 func (t *turn) cmdStats(a commands.Args) error {

@@ -10,67 +10,97 @@ import (
 // coverageRuler labels the 24 hour columns of a coverage row.
 const coverageRuler = "0     6     12    18    "
 
-// Coverage renders how many volunteers are on shift per language in each UTC hour of
-// the next days: one row per language and UTC day, one character per hour ("·" is a
-// gap, "+" ten or more, blank for hours already past). A volunteer counts for an hour
-// if they are on shift at any quarter of it. Gaps are then listed as ranges.
-func Coverage(now time.Time, shifts []Shift, langs [][]string, days int) string {
+// Past marks an hour of a coverage grid that is already over.
+const Past = -1
+
+// CoverageGrid is how many volunteers are on shift per language in each UTC hour of
+// the next days: what !coverage shows as a table and as a heat map.
+type CoverageGrid struct {
+	// Start is the UTC midnight the first day begins at.
+	Start time.Time
+	Days  int
+	// Languages are sorted; Counts[l][d*24+h] is the number of volunteers speaking
+	// Languages[l] on shift in hour h of day d, or Past.
+	Languages []string
+	Counts    [][]int
+}
+
+// Coverage computes the grid for the days from now's UTC day on. A volunteer counts
+// for an hour if they are on shift at any quarter of it.
+func Coverage(now time.Time, shifts []Shift, langs [][]string, days int) CoverageGrid {
 	now = now.UTC()
-	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	first := now.Hour() // hours before this on the first day are past
-	counts := map[string][]int{}
-	var languages []string
+	g := CoverageGrid{Start: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), Days: days}
+	index := map[string]int{}
 	for i := range shifts {
 		for _, l := range langs[i] {
-			if _, ok := counts[l]; !ok {
-				counts[l] = make([]int, days*24)
-				languages = append(languages, l)
+			if _, ok := index[l]; !ok {
+				index[l] = 0
+				g.Languages = append(g.Languages, l)
 			}
 		}
 	}
-	if len(languages) == 0 {
-		return ""
+	sort.Strings(g.Languages)
+	for i, l := range g.Languages {
+		index[l] = i
+		g.Counts = append(g.Counts, make([]int, days*24))
 	}
-	sort.Strings(languages)
-	for h := first; h < days*24; h++ {
-		hour := midnight.Add(time.Duration(h) * time.Hour)
-		seen := map[string]map[int64]bool{}
+	first := now.Hour() // hours before this on the first day are past
+	for h := 0; h < days*24; h++ {
+		if h < first {
+			for l := range g.Counts {
+				g.Counts[l][h] = Past
+			}
+			continue
+		}
+		hour := g.Start.Add(time.Duration(h) * time.Hour)
+		seen := map[int]map[int64]bool{}
 		for i, s := range shifts {
 			if !activeInHour(s, hour) {
 				continue
 			}
-			for _, l := range langs[i] {
+			for _, lang := range langs[i] {
+				l := index[lang]
 				if seen[l] == nil {
 					seen[l] = map[int64]bool{}
 				}
 				if !seen[l][s.VolunteerID] {
 					seen[l][s.VolunteerID] = true
-					counts[l][h]++
+					g.Counts[l][h]++
 				}
 			}
 		}
+	}
+	return g
+}
+
+// Table renders the grid as text: one row per language and UTC day, one character per
+// hour ("·" is a gap, "+" ten or more, blank for hours already past), then the gaps as
+// ranges. It is "" when no language has anyone.
+func (g CoverageGrid) Table() string {
+	if len(g.Languages) == 0 {
+		return ""
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "UTC        %s\n", coverageRuler)
 	var gaps []string
-	for _, l := range languages {
-		for d := 0; d < days; d++ {
-			fmt.Fprintf(&b, "%-3s %s  ", l, midnight.AddDate(0, 0, d).Format("Mon 02"))
+	for l, lang := range g.Languages {
+		for d := 0; d < g.Days; d++ {
+			fmt.Fprintf(&b, "%-3s %s  ", lang, g.Start.AddDate(0, 0, d).Format("Mon 02"))
 			for h := d * 24; h < d*24+24; h++ {
-				if h < first {
+				if g.Counts[l][h] == Past {
 					b.WriteByte(' ')
 				} else {
-					b.WriteString(cell(counts[l][h]))
+					b.WriteString(cell(g.Counts[l][h]))
 				}
 			}
 			b.WriteByte('\n')
 		}
-		gaps = append(gaps, gapRanges(l, midnight, first, counts[l])...)
+		gaps = append(gaps, gapRanges(lang, g.Start, g.Counts[l])...)
 	}
 	if len(gaps) > 0 {
 		b.WriteString("\nGaps (UTC):\n")
-		for _, g := range gaps {
-			b.WriteString("- " + g + "\n")
+		for _, gap := range gaps {
+			b.WriteString("- " + gap + "\n")
 		}
 	}
 	return b.String()
@@ -95,9 +125,9 @@ func activeInHour(s Shift, hour time.Time) bool {
 	return false
 }
 
-func gapRanges(lang string, midnight time.Time, first int, counts []int) []string {
+func gapRanges(lang string, midnight time.Time, counts []int) []string {
 	var out []string
-	for h := first; h < len(counts); {
+	for h := 0; h < len(counts); {
 		if counts[h] != 0 {
 			h++
 			continue

@@ -12,16 +12,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // A golden test: three volunteers in three zones across the European DST change of
 // 2026-03-29, so the Berlin shift moves an hour earlier in UTC on the last days.
 func TestCoverageGolden(t *testing.T) {
-	now := time.Date(2026, 3, 26, 9, 40, 0, 0, time.UTC) // a Thursday
-	shifts := []Shift{
-		{VolunteerID: 1, Weekday: time.Thursday, Start: 18 * 60, End: 22 * 60, TZ: "Europe/Berlin"},
-		{VolunteerID: 1, Weekday: time.Monday, Start: 18 * 60, End: 22 * 60, TZ: "Europe/Berlin"},
-		{VolunteerID: 2, Weekday: time.Friday, Start: 22 * 60, End: 2 * 60, TZ: "America/New_York"},
-		{VolunteerID: 3, Weekday: time.Saturday, Start: 9 * 60, End: 17 * 60, TZ: "Asia/Kolkata"},
-		{VolunteerID: 3, Weekday: time.Sunday, Start: 9 * 60, End: 17 * 60, TZ: "Asia/Kolkata"},
-	}
-	langs := [][]string{{"de", "en"}, {"de", "en"}, {"en"}, {"en", "hi"}, {"en", "hi"}}
-	got := Coverage(now, shifts, langs, 7)
+	now, shifts, langs := coverageScenario()
+	got := Coverage(now, shifts, langs, 7).Table()
 	golden := "testdata/coverage.golden"
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -35,7 +27,20 @@ func TestCoverageGolden(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("coverage differs from %s (run with -update after checking):\n%s", golden, got)
 	}
-	if Coverage(now, nil, nil, 7) != "" {
+	if Coverage(now, nil, nil, 7).Table() != "" {
 		t.Error("no shifts should give no table")
 	}
+}
+
+func coverageScenario() (time.Time, []Shift, [][]string) {
+	now := time.Date(2026, 3, 26, 9, 40, 0, 0, time.UTC) // a Thursday
+	shifts := []Shift{
+		{VolunteerID: 1, Weekday: time.Thursday, Start: 18 * 60, End: 22 * 60, TZ: "Europe/Berlin"},
+		{VolunteerID: 1, Weekday: time.Monday, Start: 18 * 60, End: 22 * 60, TZ: "Europe/Berlin"},
+		{VolunteerID: 2, Weekday: time.Friday, Start: 22 * 60, End: 2 * 60, TZ: "America/New_York"},
+		{VolunteerID: 3, Weekday: time.Saturday, Start: 9 * 60, End: 17 * 60, TZ: "Asia/Kolkata"},
+		{VolunteerID: 3, Weekday: time.Sunday, Start: 9 * 60, End: 17 * 60, TZ: "Asia/Kolkata"},
+	}
+	langs := [][]string{{"de", "en"}, {"de", "en"}, {"en"}, {"en", "hi"}, {"en", "hi"}}
+	return now, shifts, langs
 }

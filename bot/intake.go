@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"switchboard/i18n"
 )
 
 // Reply is a message from the catalogue with its parameters, rendered later in the
@@ -45,8 +47,11 @@ var questionKeys = map[Step]string{
 
 // Question is what the intake asks at its current step.
 func Question(ik Intake) Reply {
-	if ik.Step == StepConfirm {
+	switch ik.Step {
+	case StepConfirm:
 		return summary(ik)
+	case StepLanguage: // offering the languages the bot itself writes
+		return say(questionKeys[ik.Step], i18n.OfferedLanguages)
 	}
 	return say(questionKeys[ik.Step])
 }
@@ -165,7 +170,7 @@ func Answer(ik Intake, text string) Decision {
 	case StepLanguage:
 		code, ok := ParseLanguage(text)
 		if !ok {
-			d.Replies = []Reply{say("switchboard-language-unknown")}
+			d.Replies = []Reply{say("switchboard-language-unknown", i18n.OfferedLanguages)}
 			return d
 		}
 		d.Intake.Language = code

@@ -77,7 +77,11 @@ func (t *turn) relayNonText(in Inbound) (done bool, err error) {
 // the room to a requester who is not in it, under the helper's pseudonym for the case.
 // Never the display name, not even in a shared room: it is the helper's to choose and
 // could read "Switchboard" or anyone's name.
-func (t *turn) relayOut(c *Case, text string) (err error) {
+func (t *turn) relayOut(c *Case, text string) error { return t.relayOutAs(c, text, text) }
+
+// relayOutAs is relayOut of a text with a plain form of its own (a text module, whose
+// Markdown is the bot's to render).
+func (t *turn) relayOutAs(c *Case, plain, markdown string) (err error) {
 	defer wrapf(&err, "relay to the requester of case %s", c.Ref)
 	p, err := t.tx.PersonRef(t.ctx, c.PersonID)
 	if err != nil || !relayed(c, p) {
@@ -95,15 +99,15 @@ func (t *turn) relayOut(c *Case, text string) (err error) {
 		return err
 	}
 	if p.Platform == IRC {
-		line, ok := t.ircLine(name, text)
+		line, ok := t.ircLine(name, plain)
 		if !ok {
 			return nil
 		}
 		return t.enqueue(Outgoing{Platform: IRC, Conversation: c.Conversation, Plain: line, Markdown: line})
 	}
 	// A helper's words keep their formatting: Markdown, rendered without raw HTML.
-	o := Outgoing{Platform: Matrix, Conversation: c.Conversation, Plain: name + ": " + text,
-		Markdown: "**" + escape(name) + ":** " + text}
+	o := Outgoing{Platform: Matrix, Conversation: c.Conversation, Plain: name + ": " + plain,
+		Markdown: "**" + escape(name) + ":** " + markdown}
 	return t.enqueue(t.asRelay(o, c, name))
 }
 

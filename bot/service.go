@@ -26,6 +26,10 @@ type Config struct {
 	// Retention is how long the content of a closed or withdrawn case is kept (0: for
 	// ever); its facts stay for statistics and the audit log.
 	Retention time.Duration
+	// MessageExpiry is how long a message waits to be delivered (to an IRC requester
+	// who is away, say), and a first message in the busy line to be taken up, before it
+	// is dropped (0: for ever).
+	MessageExpiry time.Duration
 	// MaxMessage is the longest message, in characters, the bot takes in.
 	MaxMessage int
 	// DefaultLanguage is used until a person says which language they prefer.
@@ -160,6 +164,11 @@ type Media struct {
 	URL      string `json:"url,omitempty"`
 	// File is the platform's description of an encrypted file (its key), as JSON.
 	File json.RawMessage `json:"file,omitempty"`
+	// Data is a file the core made itself (ActionImage), and Width and Height an
+	// image's size in pixels.
+	Data   []byte `json:"data,omitempty"`
+	Width  int    `json:"w,omitempty"`
+	Height int    `json:"h,omitempty"`
 }
 
 // Service runs the core. It is safe for concurrent use: a person's row is locked for
@@ -173,6 +182,7 @@ type Service struct {
 	outbox *Outbox
 
 	timerWake chan struct{}
+	liveCfg   liveConfig // staff, coordinators, on-call: replaced by Reload
 
 	// limiter is the global intake rate; in memory, since a restart only resets it.
 	limiter *rate.Limiter
@@ -617,6 +627,9 @@ func (t *turn) enqueue(o Outgoing) error {
 			last.Markdown += "\n\n" + o.Markdown
 			return nil
 		}
+	}
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = t.now
 	}
 	*t.queued = append(q, o)
 	return nil

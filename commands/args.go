@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -105,7 +106,9 @@ func ParseDuration(s string) (time.Duration, bool) {
 		s, mult = n+"h", 24
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
+	// Days are hours times 24, which must not overflow: 110000d wrapped to a
+	// negative length that passed an upper bound (found by FuzzParseDuration).
+	if err != nil || d <= 0 || d > math.MaxInt64/mult {
 		return 0, false
 	}
 	return d * mult, true

@@ -1,6 +1,8 @@
 // Package i18n holds every text a person reads, in the banana JSON format that
-// translatewiki.net uses (i18n/en.json, documented for translators in i18n/qqq.json),
-// and renders a message for a language with $N parameters and {{PLURAL:…}}.
+// translatewiki.net uses (i18n/en.json, documented for translators in i18n/qqq.json;
+// de.json and es.json await review by native speakers), and renders a message for a
+// language with $N parameters and {{PLURAL:…}} (CLDR's plural rules, plural.go),
+// looking along MediaWiki's language fallback chains (fallback.go).
 //
 // Messages are written in a small subset of Markdown (**bold**, `code`, "- " lists).
 // Render returns two forms: Markdown for clients that show formatting (parameters
@@ -90,17 +92,58 @@ func (c *Catalogue) Documented(key string) bool { _, ok := c.docs[key]; return o
 // Has reports whether the catalogue has a translation file for lang.
 func (c *Catalogue) Has(lang string) bool { _, ok := c.langs[lang]; return ok }
 
-func (c *Catalogue) template(lang, key string) (string, string) {
-	if m, ok := c.langs[lang]; ok {
-		if s, ok := m[key]; ok {
-			return s, lang
+// Languages lists the languages the catalogue has, English first, then by code.
+func (c *Catalogue) Languages() []string {
+	out := []string{Fallback}
+	for l := range c.langs {
+		if l != Fallback {
+			out = append(out, l)
 		}
 	}
-	if s, ok := c.langs[Fallback][key]; ok {
-		return s, Fallback
+	sort.Strings(out[1:])
+	return out
+}
+
+// Autonym is a catalogue language's name in itself ("Deutsch"), or its code when its
+// file does not say.
+func (c *Catalogue) Autonym(lang string) string {
+	if s := c.langs[lang]["switchboard-language-name"]; s != "" {
+		return s
+	}
+	return lang
+}
+
+// template finds a message along the language's fallback chain (see Chain); the
+// language it was found in decides the plural rules.
+func (c *Catalogue) template(lang, key string) (string, string) {
+	for _, l := range Chain(lang) {
+		if s, ok := c.langs[l][key]; ok {
+			return s, l
+		}
 	}
 	// A missing key shows as MediaWiki does, so a gap is visible but nothing breaks.
 	return "⧼" + key + "⧽", Fallback
+}
+
+// Param is a parameter whose text depends on the catalogue and the language it is
+// rendered in (the list of languages offered, say), for callers that build a message
+// without knowing either.
+type Param interface {
+	Text(c *Catalogue, lang string) string
+}
+
+// OfferedLanguages is the parameter naming every language of the catalogue, each in
+// itself: "English, Deutsch, Español".
+var OfferedLanguages Param = offered{}
+
+type offered struct{}
+
+func (offered) Text(c *Catalogue, _ string) string {
+	names := make([]string, 0, len(c.langs))
+	for _, l := range c.Languages() {
+		names = append(names, c.Autonym(l))
+	}
+	return strings.Join(names, ", ")
 }
 
 // Text renders a message as plain text.
@@ -113,56 +156,17 @@ func (c *Catalogue) Text(lang, key string, params ...any) string {
 // an integer parameter is what {{PLURAL:$N|…}} looks at.
 func (c *Catalogue) Render(lang, key string, params ...any) (plain, markdown string) {
 	tpl, used := c.template(lang, key)
+	copied := false
+	for i, p := range params {
+		if p, ok := p.(Param); ok {
+			if !copied { // the caller's slice stays as it was
+				params, copied = append([]any(nil), params...), true
+			}
+			params[i] = p.Text(c, used)
+		}
+	}
 	tpl = expandPlural(tpl, used, params)
 	return substitute(stripEmphasis(tpl), params, false), substitute(tpl, params, true)
-}
-
-var pluralRe = regexp.MustCompile(`\{\{PLURAL:\$(\d+)\|([^}]*)\}\}`)
-
-func expandPlural(tpl, lang string, params []any) string {
-	return pluralRe.ReplaceAllStringFunc(tpl, func(m string) string {
-		sub := pluralRe.FindStringSubmatch(m)
-		idx, _ := strconv.Atoi(sub[1])
-		forms := strings.Split(sub[2], "|")
-		n := 0
-		if idx >= 1 && idx <= len(params) {
-			n = toInt(params[idx-1])
-		}
-		return forms[pluralForm(lang, n, len(forms))]
-	})
-}
-
-// pluralForm follows the two-form rule of English and most Western European
-// languages; languages with more forms can add their rule here.
-func pluralForm(lang string, n, forms int) int {
-	form := 1
-	switch lang {
-	case "fr", "pt":
-		if n == 0 || n == 1 {
-			form = 0
-		}
-	default:
-		if n == 1 {
-			form = 0
-		}
-	}
-	if form >= forms {
-		form = forms - 1
-	}
-	return form
-}
-
-func toInt(v any) int {
-	switch x := v.(type) {
-	case int:
-		return x
-	case int64:
-		return int(x)
-	case string:
-		n, _ := strconv.Atoi(x)
-		return n
-	}
-	return 0
 }
 
 var paramRe = regexp.MustCompile(`\$(\d+)`)
@@ -180,6 +184,10 @@ func substitute(tpl string, params []any, markdown bool) string {
 		return s
 	})
 }
+
+// PlainText is Markdown written by people the bot trusts (a text module staff wrote)
+// without its emphasis markers, for plain bodies and IRC.
+func PlainText(markdown string) string { return stripEmphasis(markdown) }
 
 func stripEmphasis(s string) string {
 	return strings.NewReplacer("**", "", "`", "").Replace(s)

@@ -38,6 +38,9 @@ command -v flock >/dev/null || missing+=(util-linux)
 # The IRC network of the IRC tests and the sandbox: InspIRCd linked to Atheme services.
 command -v inspircd >/dev/null || [[ -x /usr/sbin/inspircd ]] || missing+=(inspircd)
 command -v atheme-services >/dev/null || [[ -x /usr/sbin/atheme-services ]] || missing+=(atheme-services)
+# TestDebianPackage verifies the packaged unit with systemd-analyze (the package is
+# installed with dpkg and its binary run with setpriv, both always present).
+[[ $what != test ]] || command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]})); then
 	if ((EUID != 0)); then
 		echo "deps: missing Debian packages; run this, then the same make command again:" >&2

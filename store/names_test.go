@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"switchboard/i18n"
 )
 
 // The core's typed names (bot/kinds.go, bot/types.go, …) whose values the store's SQL
@@ -17,12 +19,14 @@ import (
 var namedTypes = map[string]bool{
 	"EventKind": true, "TimerKind": true, "Action": true, "LinkKind": true, "CaseState": true,
 	"Route": true, "OfferState": true, "VolunteerStatus": true, "IntakeStatus": true, "Step": true,
-	"Platform": true,
+	"Platform": true, "TextName": true,
 }
 
 // storeOwn are names the store itself gives a column value, which the core never sees.
 var storeOwn = map[string]string{
 	actionMessage: "the outbox's action column for a plain message (bot.Action \"\")",
+	"reason":      "the key under which the audit log's detail held a free-text reason before version 14",
+	i18n.Fallback: "the language the shipped text modules are seeded in",
 }
 
 // TestSQLNamesAreDefined reads every quoted word in the store's SQL (its Go sources and

@@ -196,14 +196,12 @@ func (l *lanes) run(ctx context.Context) {
 
 func (l *lanes) handle(ctx context.Context, j job) {
 	b := l.b
-	if j.lookup {
-		if acct := b.dir.lookup(ctx, j.nick); acct != "" {
-			b.dir.identified(acct, j.nick, j.userhost)
-			j.in.Sender, j.in.Conversation = acct, acct
-		} else {
-			j.in.Sender = b.dir.unidentified(j.nick, j.userhost)
-			j.in.Conversation, j.in.Unidentified = j.in.Sender, true
-		}
+	if j.lookup && !b.identify(ctx, &j) {
+		// The sender left the nick before the WHOIS answered (someone else may have
+		// it): nobody can be answered for this message, and an unidentified session
+		// would send its replies to whoever holds the nick. They can write again.
+		b.log.Info().Str("event_id", j.in.EventID).Msg("An IRC message's sender left its nick before being identified; dropped")
+		return
 	}
 	// The core waits out a database outage itself; an error here means the bot is
 	// stopping, and IRC will not deliver the message again.
@@ -212,4 +210,22 @@ func (l *lanes) handle(ctx context.Context, j job) {
 	} else if err != nil {
 		b.log.Warn().Str("event_id", j.in.EventID).Msg("Stopping: an IRC message was not handled")
 	}
+}
+
+// identify names the sender of a message on a server without account-tag, by WHOIS:
+// their account, or an unidentified session. false: the sender no longer holds the
+// nick, and the message is for nobody.
+func (b *Bridge) identify(ctx context.Context, j *job) bool {
+	acct, held := b.dir.lookup(ctx, j.nick, j.userhost)
+	switch {
+	case !held:
+		return false
+	case acct != "":
+		b.dir.identified(acct, j.nick, j.userhost)
+		j.in.Sender, j.in.Conversation = acct, acct
+	default:
+		j.in.Sender = b.dir.unidentified(j.nick, j.userhost)
+		j.in.Conversation, j.in.Unidentified = j.in.Sender, true
+	}
+	return true
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +29,12 @@ import (
 //     MONITOR is in InspIRCd (module monitor) and Solanum; polling WHOIS would cost
 //     a line of the flood budget per person per check and still leave gaps.
 //
-// A nick whose fate the bot cannot watch (MONITOR list full, server without
-// MONITOR) is trusted only for trustWithout after it was last confirmed.
+// A nick counts as watched once the server has answered its MONITOR (730/731): the
+// line may wait behind the flood limit, and until the server has it, nobody tells
+// the bot that the nick changed hands. A nick that is not watched (MONITOR not yet
+// answered, list full, server without MONITOR) is trusted only for trustWithout
+// after it was last confirmed. A reply is checked against this when it is written,
+// not only when it is queued (Bridge.Send).
 type directory struct {
 	b *Bridge
 
@@ -39,6 +45,7 @@ type directory struct {
 	sessions  map[string]*uSession // folded nick → unidentified session
 	byID      map[string]*uSession
 	monitored map[string]time.Time // folded nick → last use, for eviction
+	watching  map[string]bool      // folded nick → the server answered its MONITOR
 	monitorOK bool
 	monMax    int
 	whois     map[string]*whoisReq // folded nick
@@ -62,8 +69,12 @@ type uSession struct {
 type whoisReq struct {
 	account  string
 	userhost string
-	waiters  []chan string
+	waiters  []chan whoisAnswer
 }
+
+// whoisAnswer is what a WHOIS said of a nick: its account ("" for none) and the
+// user@host of the connection holding it.
+type whoisAnswer struct{ account, userhost string }
 
 // trustWithout is how long a nick that is not monitored stays trusted.
 const trustWithout = time.Minute
@@ -80,6 +91,7 @@ func (d *directory) resetLocked() {
 	d.sessions = map[string]*uSession{}
 	d.byID = map[string]*uSession{}
 	d.monitored = map[string]time.Time{}
+	d.watching = map[string]bool{}
 	d.whois = map[string]*whoisReq{}
 }
 
@@ -109,7 +121,7 @@ func (d *directory) forgetLocked() {
 	}
 	for _, w := range d.whois {
 		for _, ch := range w.waiters {
-			ch <- ""
+			ch <- whoisAnswer{}
 		}
 	}
 	people := d.people
@@ -263,10 +275,35 @@ func (d *directory) accountNick(account string) (string, bool) {
 	if p == nil || p.nick == "" {
 		return "", false
 	}
-	if _, watched := d.monitored[d.fold(p.nick)]; !watched && time.Since(p.confirmed) > trustWithout {
+	if !d.watching[d.fold(p.nick)] && time.Since(p.confirmed) > trustWithout {
 		return "", false
 	}
 	return p.nick, true
+}
+
+// errNickChanged: a reply's nick no longer belongs to its recipient.
+var errNickChanged = errors.New("irc: the nick no longer belongs to the recipient")
+
+// holds checks, when a line is written, that nick is still where conv is reached:
+// bot.ErrRecipientAway (or errNickChanged) when an account is not, bot.ErrPermanent
+// when an unidentified session has ended.
+func (d *directory) holds(conv, nick string) error {
+	var now string
+	var ok bool
+	if strings.HasPrefix(conv, "~") {
+		if now, ok = d.sessionNick(conv); !ok {
+			return fmt.Errorf("%w: the IRC connection this request was tied to has ended", bot.ErrPermanent)
+		}
+	} else if now, ok = d.accountNick(conv); !ok {
+		return bot.ErrRecipientAway
+	}
+	d.mu.Lock()
+	same := d.fold(now) == d.fold(nick)
+	d.mu.Unlock()
+	if !same {
+		return errNickChanged
+	}
+	return nil
 }
 
 func randomToken() string {

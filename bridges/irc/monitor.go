@@ -27,6 +27,7 @@ func (d *directory) monitor(nick string) {
 			}
 		}
 		delete(d.monitored, evict)
+		delete(d.watching, evict)
 		if p := d.byNick[evict]; p != nil {
 			p.nick = ""
 			delete(d.byNick, evict)
@@ -42,12 +43,25 @@ func (d *directory) monitor(nick string) {
 	}
 }
 
-// offline handles RPL_MONOFFLINE (731): each nick listed is gone.
+// offline handles RPL_MONOFFLINE (731): each nick listed is gone. It also
+// answers a MONITOR +: from now on the server reports the nick's changes.
 func (d *directory) offline(list string) {
 	for _, nick := range strings.Split(list, ",") {
 		if nick != "" {
 			d.gone(nick)
+			d.answered(nick)
 		}
+	}
+}
+
+// answered notes that the server watches a nick for the bot: a 730 or 731 came
+// for it while it is on the MONITOR list.
+func (d *directory) answered(nick string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fn := d.fold(nick)
+	if _, ok := d.monitored[fn]; ok {
+		d.watching[fn] = true
 	}
 }
 
@@ -80,6 +94,9 @@ func (d *directory) online(list string) {
 		}
 		if s := d.sessions[fn]; s != nil && userhost != "" && s.userhost != userhost {
 			d.endSessionLocked(fn)
+		}
+		if _, ok := d.monitored[fn]; ok {
+			d.watching[fn] = true // after the checks above: a changed holder is not trusted
 		}
 		d.mu.Unlock()
 		if check {
@@ -123,7 +140,7 @@ func (d *directory) resolve(account string) {
 
 // whoisNick sends a WHOIS unless one is already out for the nick; wait, if
 // given, receives the account (or "") when the answer is complete.
-func (d *directory) whoisNick(nick string, wait chan string) {
+func (d *directory) whoisNick(nick string, wait chan whoisAnswer) {
 	d.mu.Lock()
 	fn := d.fold(nick)
 	w := d.whois[fn]
@@ -171,7 +188,7 @@ func (d *directory) whoisEnd(nick string) {
 	_, known := d.people[d.fold(w.account)]
 	d.mu.Unlock()
 	for _, ch := range w.waiters {
-		ch <- w.account
+		ch <- whoisAnswer{account: w.account, userhost: w.userhost}
 	}
 	if w.account != "" && known {
 		d.identified(w.account, nick, w.userhost)
@@ -180,16 +197,24 @@ func (d *directory) whoisEnd(nick string) {
 
 // lookup is the WHOIS 330 fallback for servers without account-tag: it returns
 // the account nick is logged in to, or "" (none, or no answer within 10 s).
-func (d *directory) lookup(ctx context.Context, nick string) string {
-	ch := make(chan string, 1)
+// userhost is that of the message being identified: between the message and the
+// WHOIS the nick may have changed hands, and the answer then names whoever holds
+// it now (or nobody). Then held is false: the sender no longer has the nick, and a
+// reply to it would reach whoever takes it. (So too when the connection dropped
+// before the answer: nobody knows who has the nick after the reconnect.)
+func (d *directory) lookup(ctx context.Context, nick, userhost string) (account string, held bool) {
+	ch := make(chan whoisAnswer, 1)
 	d.whoisNick(nick, ch)
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {
-	case acct := <-ch:
-		return acct
+	case a := <-ch:
+		if a.userhost != userhost {
+			return "", false
+		}
+		return a.account, true
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return ""
+	return "", true
 }

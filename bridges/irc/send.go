@@ -50,8 +50,11 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 	}
 	done := make(chan error, len(lines))
 	out := make([]outLine, len(lines))
+	// Each line may wait behind the flood limit; it is written only if the nick is
+	// still the recipient's then.
+	check := func() error { return b.dir.holds(o.Conversation, nick) }
 	for i, l := range lines {
-		out[i] = outLine{cmd: "PRIVMSG", params: []string{nick, l}, done: done}
+		out[i] = outLine{cmd: "PRIVMSG", params: []string{nick, l}, done: done, check: check}
 	}
 	b.out.queue(out)
 	var first error
@@ -72,6 +75,12 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 		b.dir.gone(nick)
 		b.markAway(o.Conversation, o.ID)
 		return fmt.Errorf("%w: %s is not online", bot.ErrRecipientAway, nick)
+	case errors.Is(first, bot.ErrRecipientAway) || errors.Is(first, errNickChanged):
+		// The whole message goes again once they are back: delivery is at least once.
+		b.markAway(o.Conversation, o.ID)
+		return fmt.Errorf("%w: %s no longer holds the recipient's nick", bot.ErrRecipientAway, nick)
+	case errors.Is(first, bot.ErrPermanent):
+		return first
 	default:
 		return fmt.Errorf("%w: %w", bot.ErrUnavailable, first)
 	}

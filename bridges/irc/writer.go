@@ -25,17 +25,40 @@ type outLine struct {
 	// done receives the outcome, nil once the server has processed the line; nil
 	// when nobody waits (control lines, channel pointers).
 	done chan error
+	// check, if set, runs just before the line is written; an error fails the line
+	// unwritten. A reply asks whether its nick still belongs to its recipient: the
+	// line may have waited minutes behind the flood limit, and the nick changed hands.
+	check func() error
 }
 
 // confirmEvery is how many written lines at most wait for one PING.
 const confirmEvery = 16
 
+// controlShare is the most of the flood budget control lines take while messages
+// wait (they take all of it when none do). It is kept by a credit: each token a
+// message takes earns control lines controlShare/(1-controlShare) of a token, and
+// a control line written while messages wait spends its cost. The credit is capped
+// at controlCreditMax, one control line, so that neither side builds up a debt:
+// after an hour of replies alone, a flood of MONITORs still gets only its share,
+// and control lines that come one at a time (each finding the control queue empty)
+// cannot take more than their share either.
+const controlShare = 1.0 / 3
+
+const controlCreditMax = 2
+
+// monitorListMax bounds the nicks of one merged MONITOR line (its bytes stay well
+// under the 512 of a line).
+const monitorListMax, monitorListBytes = 20, 400
+
 // writer is the only way lines leave the bot (apart from irc-go's own PONGs
 // and registration). Every line takes a token from one bucket sized under the
 // server's flood limit, so however many replies are due at once they queue
 // here and the server never sees a flood. Control lines (MONITOR, WHOIS,
-// JOIN) go before messages: they keep identities right, which the messages
-// waiting behind them depend on. Messages take turns by recipient, a line each:
+// JOIN) go before messages, as they keep identities right, but while messages
+// wait they get at most controlShare of the budget: 300 new nicks each writing
+// "hi" queue 300 MONITORs, which used to hold every reply for ten minutes at
+// Libera.Chat's pace. A run of MONITOR lines goes out as one line with a list of
+// nicks. Messages take turns by recipient, a line each:
 // when many people write at once, everyone's first line goes out in the burst
 // instead of the last person waiting behind everyone else's whole answers.
 //
@@ -60,6 +83,12 @@ type writer struct {
 	unconfirmed []*written
 	waiting     []pingWait
 	seq         int
+	// credit is the tokens control lines may take before the next message, while
+	// messages wait (see controlShare).
+	credit float64
+	// trace, when set (by tests, under mu), sees each line picked and whether
+	// messages were waiting when it was.
+	trace func(l outLine, msgsWaiting bool)
 }
 
 // written is a line handed to the server, waiting for its confirmation.
@@ -77,7 +106,7 @@ type pingWait struct {
 
 func newWriter(perSecond float64, burst int, cur func() *session) *writer {
 	return &writer{lim: rate.NewLimiter(rate.Limit(perSecond), burst), wake: make(chan struct{}, 1), cur: cur,
-		msgs: map[string][]outLine{}}
+		msgs: map[string][]outLine{}, credit: controlCreditMax}
 }
 
 // queueControl adds a line that goes before any waiting message.
@@ -109,15 +138,30 @@ func (w *writer) poke() {
 	}
 }
 
+// lineCost is what a line takes from the bucket. Servers weigh some commands more
+// (InspIRCd: WHOIS counts two), so control lines take two tokens.
+func lineCost(l outLine) int {
+	if l.done == nil && l.cmd != "PRIVMSG" && l.cmd != "NOTICE" {
+		return 2
+	}
+	return 1
+}
+
+// next picks the line to write: a control line unless messages wait and control
+// lines have used up their credit, else the next recipient's line.
 func (w *writer) next() (outLine, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.control) > 0 {
-		l := w.control[0]
-		w.control = w.control[1:]
+	ctl, msgs := len(w.control) > 0, len(w.order) > 0
+	if ctl && (!msgs || w.credit >= float64(lineCost(w.control[0]))) {
+		l := w.popControlLocked()
+		if msgs {
+			w.credit -= float64(lineCost(l))
+		}
+		w.traced(l, msgs)
 		return l, true
 	}
-	if len(w.order) > 0 {
+	if msgs {
 		k := w.order[0]
 		w.order[0] = ""
 		w.order = w.order[1:]
@@ -130,9 +174,45 @@ func (w *writer) next() (outLine, bool) {
 		} else {
 			delete(w.msgs, k)
 		}
+		w.credit = min(controlCreditMax, w.credit+float64(lineCost(l))*(controlShare/(1-controlShare)))
+		w.traced(l, true)
 		return l, true
 	}
 	return outLine{}, false
+}
+
+func (w *writer) traced(l outLine, msgsWaiting bool) {
+	if w.trace != nil {
+		w.trace(l, msgsWaiting)
+	}
+}
+
+// popControlLocked takes the first control line; a run of "MONITOR +" (or "-")
+// lines at the head becomes one line listing their nicks.
+func (w *writer) popControlLocked() outLine {
+	l := w.control[0]
+	w.control[0] = outLine{}
+	w.control = w.control[1:]
+	if !isMonitorList(l) {
+		return l
+	}
+	sign, nicks := l.params[0], l.params[1]
+	n, size := 1, len(nicks)
+	for len(w.control) > 0 && n < monitorListMax {
+		m := w.control[0]
+		if !isMonitorList(m) || m.params[0] != sign || size+1+len(m.params[1]) > monitorListBytes {
+			break
+		}
+		nicks += "," + m.params[1]
+		n, size = n+1, size+1+len(m.params[1])
+		w.control[0] = outLine{}
+		w.control = w.control[1:]
+	}
+	return outLine{cmd: "MONITOR", params: []string{sign, nicks}}
+}
+
+func isMonitorList(l outLine) bool {
+	return l.cmd == "MONITOR" && len(l.params) == 2 && (l.params[0] == "+" || l.params[0] == "-")
 }
 
 // connectionLost fails every line not yet confirmed, and forgets control lines:
@@ -170,15 +250,21 @@ func (w *writer) run(ctx context.Context) {
 			finish(l, errNotConnected)
 			continue
 		}
-		// Servers weigh some commands more (InspIRCd: WHOIS counts two), so control
-		// lines take two tokens.
-		cost := 1
-		if l.done == nil && l.cmd != "PRIVMSG" && l.cmd != "NOTICE" {
-			cost = 2
+		if l.check != nil {
+			if err := l.check(); err != nil {
+				finish(l, err) // spares the token too
+				continue
+			}
 		}
-		if err := w.lim.WaitN(ctx, cost); err != nil {
+		if err := w.lim.WaitN(ctx, lineCost(l)); err != nil {
 			finish(l, errNotConnected)
 			return
+		}
+		if l.check != nil {
+			if err := l.check(); err != nil { // again: the wait may have been long
+				finish(l, err)
+				continue
+			}
 		}
 		if err := s.conn.Send(l.cmd, l.params...); err != nil {
 			finish(l, errNotConnected)

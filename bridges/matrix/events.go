@@ -13,8 +13,9 @@ import (
 	"switchboard/bot"
 )
 
-// onMember joins rooms the bot is invited to. Invites arrive twice (invite section
-// and timeline), so joining is idempotent.
+// onMember hands the rooms the bot is invited to to the joiner, which joins them
+// apart from /sync (see joiner). Invites arrive twice (invite section and timeline),
+// so a room is handed over once.
 func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
 	if evt.GetStateKey() != b.cli.UserID.String() {
 		b.othersMembership(ctx, evt)
@@ -26,6 +27,7 @@ func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
 			b.joinMu.Lock()
 			delete(b.joined, evt.RoomID)
 			b.joinMu.Unlock()
+			b.joins.cancel(ctx, evt.RoomID)
 		}
 		return
 	}
@@ -36,22 +38,13 @@ func (b *Bridge) onMember(ctx context.Context, evt *event.Event) {
 	if already {
 		return
 	}
-	if _, err := b.cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
-		b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Msg("Could not join a room we were invited to")
+	if err := b.joins.add(ctx, evt.RoomID); err != nil {
+		// Not recorded (the bot is stopping): the batch is fetched again.
 		b.joinMu.Lock()
 		delete(b.joined, evt.RoomID)
 		b.joinMu.Unlock()
-		if st := httpStatus(err); st == 0 || st >= 500 || st == 429 {
-			b.syncer.incomplete.Store(true) // the invite comes again with the batch
-		}
-		return
+		b.syncer.incomplete.Store(true)
 	}
-	b.log.Debug().Stringer("room_id", evt.RoomID).Msg("Joined a room")
-	if _, err := b.cli.Members(ctx, evt.RoomID); err != nil {
-		b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Msg("Could not list the members of a room")
-		return
-	}
-	b.checkGroup(ctx, evt.RoomID)
 }
 
 // checkGroup leaves a room that has become more than the bot and one other person,

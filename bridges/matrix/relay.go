@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -116,6 +117,12 @@ func (b *Bridge) relayedContent(ctx context.Context, o bot.Outgoing) (*event.Mes
 	if len(data) > maxRelayedFile {
 		return b.tooLarge(o, len(data)), nil
 	}
+	return b.uploadEncrypted(ctx, data, m, o.Plain)
+}
+
+// uploadEncrypted encrypts a file with a fresh key, uploads it, and returns the message
+// that carries it (the key travels inside the encrypted event only).
+func (b *Bridge) uploadEncrypted(ctx context.Context, data []byte, m *bot.Media, body string) (*event.MessageEventContent, error) {
 	file := attachment.NewEncryptedFile()
 	file.EncryptInPlace(data)
 	up, err := b.cli.UploadBytes(ctx, data, "application/octet-stream")
@@ -128,9 +135,35 @@ func (b *Bridge) relayedContent(ctx context.Context, o bot.Outgoing) (*event.Mes
 	default:
 		msgType = event.MsgFile
 	}
-	return &event.MessageEventContent{MsgType: msgType, Body: o.Plain, FileName: m.Name, Mentions: &event.Mentions{},
+	return &event.MessageEventContent{MsgType: msgType, Body: body, FileName: m.Name, Mentions: &event.Mentions{},
 		File: &event.EncryptedFileInfo{EncryptedFile: *file, URL: up.ContentURI.CUString()},
-		Info: &event.FileInfo{MimeType: m.MimeType, Size: m.Size}}, nil
+		Info: &event.FileInfo{MimeType: m.MimeType, Size: len(data), Width: m.Width, Height: m.Height}}, nil
+}
+
+// sendImage posts an image the core drew (bot.ActionImage: the coverage heat map) into
+// an encrypted room, uploaded encrypted like a relayed file. The outbox ID is the
+// transaction ID, so an image sent again after a crash is the same event (the upload
+// may be repeated; the homeserver keeps the unused copy).
+func (b *Bridge) sendImage(ctx context.Context, o bot.Outgoing) error {
+	m := o.Payload.Media
+	if m == nil || len(m.Data) == 0 {
+		return fmt.Errorf("%w: an image action without an image", bot.ErrPermanent)
+	}
+	room := id.RoomID(o.Conversation)
+	encrypted, err := b.ensureEncryptionKnown(ctx, room)
+	if err != nil {
+		return classify(err)
+	}
+	if !encrypted {
+		return fmt.Errorf("%w: room %s is not encrypted; refusing to post an image into it", bot.ErrPermanent, room)
+	}
+	// Encryption works in place: the outbox row keeps its own copy for a retry.
+	content, err := b.uploadEncrypted(ctx, bytes.Clone(m.Data), m, o.Plain)
+	if err != nil {
+		return err
+	}
+	_, err = b.sendEncrypted(ctx, room, event.EventMessage, content, "sb-"+strconv.FormatInt(o.ID, 10))
+	return err
 }
 
 func (b *Bridge) tooLarge(o bot.Outgoing, size int) *event.MessageEventContent {

@@ -194,6 +194,7 @@ func (sb *sandbox) startBot(ctx context.Context) error {
 	cfg.Homeserver.URL = sb.hs.URL()
 	cfg.Bot.UserID, cfg.Bot.Password = sb.botID.String(), "bot-password"
 	cfg.Encryption.PickleKey = "sandbox-pickle-key-not-secret"
+	cfg.Encryption.DataKey = "sandbox-data-key-not-secret-0123456789"
 	cfg.Database.URL = botDB
 	cfg.Service.StaffRoom = sb.staffRoom.String()
 	cfg.Service.Staff = []string{t["staff"].id.String(), t["staff2"].id.String()}

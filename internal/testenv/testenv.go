@@ -76,6 +76,12 @@ func Main(m *testing.M, needs ...Need) {
 	if !flag.Parsed() {
 		flag.Parse()
 	}
+	if fuzzing() {
+		// Fuzz targets need no server, and every fuzzing worker is a run of the test
+		// binary of its own: starting PostgreSQL, Dendrite and InspIRCd in each would
+		// take the machine for nothing. A test that needs one still starts it.
+		needs = nil
+	}
 	for _, n := range needs {
 		switch n {
 		case NeedPostgres:
@@ -94,6 +100,16 @@ func Main(m *testing.M, needs ...Need) {
 		l.stop()
 	}
 	os.Exit(code)
+}
+
+// fuzzing reports whether the binary runs under go test -fuzz, as the coordinator
+// or as a worker.
+func fuzzing() bool {
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		return true
+	}
+	f := flag.Lookup("test.fuzzworker")
+	return f != nil && f.Value.String() == "true"
 }
 
 func (l *lazy[T]) stop() {
