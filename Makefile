@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test fuzz sandbox demo bench bench-irc check dendrite interop soak simulate mutate
+.PHONY: build test fuzz sandbox demo bench bench-irc check dendrite deps sandbox-deps soak simulate mutate promcheck
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -11,16 +11,21 @@ build:
 dendrite:
 	@scripts/dendrite.sh >/dev/null
 
-# Element's crypto (matrix-js-sdk) for TestElementInterop, when Node is present.
-interop:
-	@if command -v node >/dev/null; then cd interop/element && \
-		{ [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }; fi
+# What the tests need (scripts/deps.sh): Debian's packages, installed when run as root
+# (otherwise it stops and prints the one apt-get line to run), the pinned Dendrite and
+# Mailpit, and Element's crypto (matrix-js-sdk) for TestElementInterop when Node is here.
+deps:
+	@scripts/deps.sh test
+
+# What the sandbox needs: the same packages and Dendrite.
+sandbox-deps:
+	@scripts/deps.sh sandbox
 
 # The whole suite against real servers: a throwaway PostgreSQL cluster and Dendrite
 # started by the tests themselves (internal/testenv). It runs every fuzz target on its
 # seeds too (f.Add and <package>/testdata/fuzz/<target>, where each input a fuzzer
 # found stays as a regression), as plain go test does.
-test: dendrite interop
+test: deps promcheck
 	$(GO) test -race -tags $(TAGS) -timeout 30m ./...
 
 # Every fuzz target of the parsers of outside input, one after the other, each for
@@ -35,17 +40,24 @@ fuzz:
 		done; \
 	done
 
+# The shipped alert rules and Grafana dashboard, parsed by Prometheus's own code
+# (tools/promcheck, a module of its own); metrics' TestShippedRulesAndDashboard
+# checks the metric names they use.
+promcheck:
+	cd tools/promcheck && $(GO) run . ../../packaging/prometheus/switchboard-rules.yml ../../packaging/grafana/switchboard-dashboard.json
+
 # The lifecycle invariants over random scenarios for as long as asked (SOAK=1h); a
 # failure prints its seed, which SWITCHBOARD_SEED=N replays.
 soak:
 	SWITCHBOARD_SOAK=$${SOAK:-10m} $(GO) test -tags $(TAGS) -timeout 0 -count=1 -v -run TestLifecycleInvariants ./store/
 
-# A local PostgreSQL, Dendrite and the bot, with demo accounts; prints how to log in.
-sandbox: dendrite
+# A local PostgreSQL, Dendrite, IRC network and the bot, with a staff member, a
+# volunteer, a trainee and their rooms seeded; prints how to log in and what to type.
+sandbox: sandbox-deps
 	$(GO) run -tags $(TAGS) ./cmd/sandbox
 
-# The sandbox plus a scripted requester walking through a whole intake.
-demo: dendrite
+# The whole journey played and printed: both sides of every room (docs/demo.md).
+demo: sandbox-deps
 	$(GO) run -tags $(TAGS) ./cmd/sandbox -demo
 
 # Latency and memory figures against the echo-bot floor (see docs/benchmarks.md).

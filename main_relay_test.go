@@ -86,7 +86,7 @@ func TestKillMidRelayLosesAndDoublesNothing(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := fmt.Sprintf(`homeserver: {url: %s}
 bot: {user-id: "%s", password: %s}
-encryption: {pickle-key: kill-relay-pickle-key-0123}
+encryption: {pickle-key: kill-relay-pickle-key-0123, data-key: kill-relay-data-key-0123456789abcdefgh}
 database: {url: "%s"}
 service:
   staff-room: "%s"

@@ -17,7 +17,7 @@ import (
 )
 
 // exitBreach: with --fail-on-breach, the simulation found someone fallen through.
-const exitBreach = 14
+const exitBreach = 15
 
 // simulate is `switchboard simulate`: the real core over a simulated week (package sim).
 func simulate(args []string, stdout, stderr io.Writer) int {

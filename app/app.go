@@ -6,6 +6,8 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -15,6 +17,7 @@ import (
 	"switchboard/bridges/matrix"
 	"switchboard/config"
 	"switchboard/i18n"
+	"switchboard/metrics"
 	"switchboard/store"
 )
 
@@ -28,10 +31,27 @@ var (
 // Option adjusts a Run.
 type Option func(*options)
 
-type options struct{ ready func() }
+type options struct {
+	ready   func()
+	version string
+	metrics *metrics.Metrics
+	reload  func() (*config.Config, error)
+}
 
 // OnReady calls f once the bot has logged in, set up encryption and starts syncing.
 func OnReady(f func()) Option { return func(o *options) { o.ready = f } }
+
+// ReloadFrom makes SIGHUP re-read the configuration with load and apply what can
+// change while running (see reload.go).
+func ReloadFrom(load func() (*config.Config, error)) Option {
+	return func(o *options) { o.reload = load }
+}
+
+// Version is the build's version, for switchboard_build_info.
+func Version(v string) Option { return func(o *options) { o.version = v } }
+
+// WithMetrics makes Run count into m (tests read it) instead of metrics of its own.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
 
 // Run serves until ctx ends. It returns nil on a clean stop.
 func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Option) error {
@@ -39,13 +59,29 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	for _, opt := range opts {
 		opt(&o)
 	}
+	// Asked for before anything slow: SIGHUP's default action ends the process.
+	hup := watchHUP(o.reload != nil)
+	defer stopHUP(hup)
 	cat, err := i18n.Load()
 	if err != nil {
 		log.Err(err).Msg("Message catalogue is broken")
 		return ErrInternal
 	}
-	st, err := store.Open(ctx, cfg.Database.URL, store.Options{
-		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns,
+	dataKey, err := cfg.Encryption.ResolveDataKey()
+	if err != nil {
+		log.Err(err).Msg("Cannot read the data key")
+		return ErrInternal
+	}
+	ops, err := startOps(ctx, cfg, &o, log)
+	if err != nil {
+		log.Err(err).Msg("Cannot open the metrics listener")
+		return ErrInternal
+	}
+	m := ops.m
+	holder := holderID()
+	st, err := store.Open(ctx, store.WithAppName(cfg.Database.URL, store.AppName(holder)), store.Options{
+		MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns, OnRetry: m.DBRetry,
+		DataKey: dataKey, RetiredDataKeys: cfg.Encryption.RetiredDataKeys,
 	}, log.With().Str("component", "store").Logger())
 	if err != nil {
 		if ctx.Err() != nil {
@@ -55,8 +91,31 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		return ErrDatabase
 	}
 	defer st.Close()
+	ops.storeOpened(st)
+	// One leader among replicas: from here on every write checks the lease.
+	lease := st.NewLease(holder, cfg.HA.Lease.D())
+	st.SetFence(lease)
+	if err := waitForLease(ctx, lease, ops, log.With().Str("component", "lease").Logger()); err != nil {
+		return nil // stopped while standing by
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		lease.Release(rctx)
+	}()
+	ctx, stopLeading := context.WithCancel(ctx)
+	defer stopLeading()
+	var lost atomic.Bool
+	go keepLease(ctx, lease, cfg.HA.Lease.D(), func() {
+		lost.Store(true)
+		stopLeading()
+		// Stopping must not wait on anything that wants the database it may no
+		// longer use; the supervisor starts the process again as a standby.
+		time.AfterFunc(15*time.Second, func() { os.Exit(14) })
+	}, log.With().Str("component", "lease").Logger())
 
 	outbox := bot.NewOutbox(st, log.With().Str("component", "outbox").Logger())
+	outbox.ExpireAfter(cfg.Service.MessageExpiry.D())
 	allowed := make([]id.RoomID, 0, len(cfg.Service.AllowedRooms)+1)
 	for _, r := range cfg.Service.AllowedRooms {
 		allowed = append(allowed, id.RoomID(r))
@@ -73,7 +132,8 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		log.Warn().Msg("service.staff-room is not set: staff will not be told of staff-route requests")
 	}
 	svc := bot.NewService(st, cat, cfg.Core(), outbox, log.With().Str("component", "core").Logger(), nil)
-	if err := startPager(cfg, svc, outbox, cat, log); err != nil {
+	pg, err := startPager(ctx, cfg, svc, outbox, cat, m, log)
+	if err != nil {
 		log.Err(err).Msg("Cannot set up the pager")
 		return ErrInternal
 	}
@@ -82,6 +142,7 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		HomeserverURL: cfg.Homeserver.URL, UserID: id.UserID(cfg.Bot.UserID), Password: cfg.Bot.Password,
 		AccessToken: cfg.Bot.AccessToken, DeviceName: cfg.Bot.DeviceName, DisplayName: cfg.Bot.DisplayName,
 		PickleKey: []byte(cfg.Encryption.PickleKey), AllowedRooms: allowed, DefaultLanguage: cfg.Service.DefaultLanguage,
+		Synced:    m.Synced,
 		AnyDevice: cfg.Encryption.DeviceTrust == config.TrustAny,
 	}, st, svc, cat, log.With().Str("component", "matrix").Logger())
 	if err != nil {
@@ -91,16 +152,18 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		log.Err(err).Msg("Cannot connect to Matrix")
 		return ErrMatrix
 	}
-	outbox.Register(bot.Matrix, mx)
+	outbox.Register(bot.Matrix, m.Sender(bot.Matrix, mx))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	waitIRC := startIRC(ctx, cfg, svc, outbox, cat, log)
+	waitIRC := startIRC(ctx, cfg, svc, outbox, cat, m, log)
 	done := make(chan struct{}, 2)
 	go func() { outbox.Run(ctx, 5*time.Second); done <- struct{}{} }()
 	go func() { svc.RunTimers(ctx, 30*time.Second); done <- struct{}{} }()
 	go svc.RunWaitlist(ctx, time.Second)
 	go svc.RunRouting(ctx, time.Minute)
 	go svc.RunPurge(ctx)
+	go reloadOnHUP(ctx, hup, o.reload, cfg, svc, pg, m, log)
+	ops.leading(lease.Epoch())
 	log.Info().Stringer("user_id", mx.UserID()).Stringer("device_id", mx.DeviceID()).Msg("Switchboard is running")
 	if o.ready != nil {
 		o.ready()
@@ -110,6 +173,9 @@ func Run(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	<-done
 	<-done
 	waitIRC()
+	if lost.Load() {
+		return ErrLeadership
+	}
 	if err != nil {
 		log.Err(err).Msg("Matrix connection ended")
 		return ErrMatrix

@@ -99,11 +99,7 @@ func (t *turn) cmdBlock(a commands.Args) error {
 	if err := t.tx.SetBlock(t.ctx, b); err != nil {
 		return err
 	}
-	detail := map[string]string{}
-	if b.Reason != "" {
-		detail["reason"] = b.Reason
-	}
-	if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.sender, Subject: id, Kind: EventBlocked, Detail: detail, At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.sender, Subject: id, Kind: EventBlocked, Text: b.Reason, At: t.now}); err != nil {
 		return err
 	}
 	return t.reply(say("switchboard-blocked-done", typed))

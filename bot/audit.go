@@ -9,7 +9,8 @@ import (
 )
 
 // audit prints a case's event log (!audit SB-…) or what someone did (!audit @user).
-// Staff only; events never hold what people wrote.
+// Staff only; events never hold what people wrote, but a reason written with one is
+// shown beside it until it is erased with its case.
 func (t *turn) cmdAudit(a commands.Args) error {
 	arg := a.String("of")
 	var events []Event
@@ -49,6 +50,9 @@ func (t *turn) cmdAudit(a commands.Args) error {
 		sort.Strings(keys)
 		for _, k := range keys {
 			fmt.Fprintf(&b, " %s=%s", k, e.Detail[k])
+		}
+		if e.Text != "" {
+			fmt.Fprintf(&b, " reason=%s", e.Text)
 		}
 		b.WriteByte('\n')
 	}

@@ -298,11 +298,7 @@ func (t *turn) transfer(c *Case, v *Volunteer, reason string) (err error) {
 	if err := t.tx.UpdateCase(t.ctx, c, from); err != nil {
 		return err
 	}
-	detail := map[string]string{}
-	if reason != "" {
-		detail["reason"] = reason
-	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: EventTransferred, Detail: detail, At: t.now}); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: v.UserID, Kind: EventTransferred, Text: reason, At: t.now}); err != nil {
 		return err
 	}
 	if err := t.reply(say("switchboard-transferred-room", c.Ref)); err != nil {

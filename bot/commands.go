@@ -83,6 +83,8 @@ func buildTable() commands.Table[*turn] {
 			HelpKey: "switchboard-help-add", UsageKey: "switchboard-add-missing", Run: (*turn).cmdAdd},
 		{Name: "feedback", Aliases: []string{"comment"}, Roles: requester, Places: commands.DM, Args: []commands.Arg{text("text", false)},
 			HelpKey: "switchboard-help-feedback", UsageKey: "switchboard-feedback-usage", Run: (*turn).cmdFeedback},
+		{Name: "forget", Roles: requester, Places: commands.DM,
+			HelpKey: "switchboard-help-forget", Run: (*turn).cmdForget},
 
 		// A volunteer's, by direct message (and !accept in the broadcast room).
 		{Name: "on", Roles: volunteer, Places: commands.DM,

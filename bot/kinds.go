@@ -71,6 +71,8 @@ const (
 	EventUnassigned      EventKind = "unassigned"
 	EventRelayed         EventKind = "relayed"
 	EventRevealed        EventKind = "revealed"
+	// EventForgotten: a requester's !forget erased what they told the service.
+	EventForgotten EventKind = "forgotten"
 	// The library of text modules (no case: staff changed it) and their use in a case.
 	EventTextAdded   EventKind = "text_added"
 	EventTextEdited  EventKind = "text_edited"
@@ -126,6 +128,11 @@ const (
 	// a redaction or a file (Payload). The bridge records the relayed event's
 	// counterpart, so later edits, replies and redactions find it.
 	ActionRelay Action = "relay"
+	// ActionLeave (platform Matrix, Conversation the Room) is queued when a case's
+	// content is erased (retention, or the requester's !forget): the bot leaves the
+	// case's room and discards its Megolm sessions for it, so that neither it nor a
+	// copy of its keys can read the room's history any more.
+	ActionLeave Action = "leave"
 	// ActionTrustIdentity: trust the current cross-signing identity of Payload.Users
 	// from now on (staff checked it with them).
 	ActionTrustIdentity Action = "trust_identity"
@@ -134,6 +141,20 @@ const (
 	// a relayed file is.
 	ActionImage Action = "image"
 )
+
+// Expires reports whether an outbox row of this action is dropped when it could not
+// be delivered within the message expiry: a message, a relay, a page (they carry
+// words, and on IRC an account name may since belong to someone else). A room or
+// identity action never expires: it carries no words, and dropping one could leave
+// someone in a room they must not be in, the bot in one whose case was erased, or a
+// checked identity untrusted.
+func (a Action) Expires() bool {
+	switch a {
+	case ActionCreateRoom, ActionInvite, ActionRemove, ActionMembers, ActionLeave, ActionTrustIdentity:
+		return false
+	}
+	return true
+}
 
 // LinkKind says how two cases name each other's people.
 type LinkKind string

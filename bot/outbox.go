@@ -56,6 +56,9 @@ type Outbox struct {
 	started  bool
 	ctx      context.Context // Run's, for the workers
 	workers  sync.WaitGroup
+	// expiry: a message not delivered this long after it was written is dropped
+	// (0: never). Read by the workers, set before Run.
+	expiry time.Duration
 }
 
 // platformQueue is one platform's conversations with messages in memory.
@@ -83,6 +86,17 @@ func (o *Outbox) Register(p Platform, s Sender) {
 		n = max(pp.Parallel(), 1)
 	}
 	o.queues[p] = &platformQueue{sender: s, convs: map[string][]Outgoing{}, slots: make(chan struct{}, n)}
+}
+
+// ExpireAfter drops messages (Action.Expires) not delivered within d of being written,
+// instead of sending them: on IRC a requester away for long may no longer hold their
+// nick or account, and whoever holds it now must not read what was meant for them.
+// Call it before Run.
+func (o *Outbox) ExpireAfter(d time.Duration) { o.expiry = d }
+
+// expired reports whether m is too old to be delivered now.
+func (o *Outbox) expired(m Outgoing) bool {
+	return o.expiry > 0 && m.Action.Expires() && !m.CreatedAt.IsZero() && time.Since(m.CreatedAt) > o.expiry
 }
 
 // Push hands freshly committed messages to the workers.
@@ -209,6 +223,14 @@ func (o *Outbox) deliver(ctx context.Context, m Outgoing) {
 	backoff := 250 * time.Millisecond
 	attempt := m.Attempts
 	for {
+		if o.expired(m) {
+			o.log.Info().Int64("outbox_id", m.ID).Str("platform", string(m.Platform)).Dur("expiry", o.expiry).
+				Msg("Dropped a message not delivered within the message expiry")
+			if err := o.store.OutboxSent(ctx, m.ID); err != nil && ctx.Err() == nil {
+				o.log.Err(err).Int64("outbox_id", m.ID).Msg("Could not drop an expired message; it is dropped at the next try")
+			}
+			return
+		}
 		err := sender.Send(ctx, m)
 		if err == nil {
 			if err := o.store.OutboxSent(ctx, m.ID); err != nil && ctx.Err() == nil {

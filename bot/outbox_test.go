@@ -113,6 +113,48 @@ func TestOutboxKeepsMessagesForAwayRecipients(t *testing.T) {
 	})
 }
 
+// Before, a message for an IRC requester who was away was kept and sent whenever her
+// account name was next online, however long after: to whoever held it by then. Now
+// a message not delivered within the expiry is dropped when it is next tried; a room
+// action never expires.
+func TestOutboxDropsExpiredMessages(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		written := time.Now()
+		st := &memStore{rows: map[int64]Outgoing{
+			1: {ID: 1, Platform: IRC, Conversation: "away", CreatedAt: written},
+			2: {ID: 2, Platform: IRC, Conversation: "away", CreatedAt: written, Action: ActionMembers},
+		}}
+		s := &awaySender{away: true}
+		o := NewOutbox(st, zerolog.Nop())
+		o.ExpireAfter(7 * 24 * time.Hour)
+		o.Register(IRC, s)
+		runOutbox(t, o, time.Hour)
+		time.Sleep(6 * 24 * time.Hour) // within the week: still waiting
+		synctest.Wait()
+		st.mu.Lock()
+		if len(st.rows) != 2 {
+			t.Errorf("%d rows left within the expiry, want both", len(st.rows))
+		}
+		st.mu.Unlock()
+		time.Sleep(2 * 24 * time.Hour)
+		s.mu.Lock()
+		s.away = false // back online, or someone else under her name
+		s.mu.Unlock()
+		o.Kick()
+		synctest.Wait()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.got) != 1 || s.got[0] != 2 {
+			t.Errorf("sent %v after the expiry; want only the room action, 2", s.got)
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if len(st.rows) != 0 {
+			t.Errorf("%d rows left; the expired message must be dropped", len(st.rows))
+		}
+	})
+}
+
 // gateSender holds every send until released, counting how many run at once.
 type gateSender struct {
 	parallel int

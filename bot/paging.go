@@ -10,22 +10,23 @@ import (
 // chainAt is the escalation chain at t: the configured on-call list rotated so that
 // whoever is primary in the current rotation period comes first.
 func (s *Service) chainAt(t time.Time) []string {
-	n := len(s.cfg.OnCall)
+	l := s.live()
+	n := len(l.OnCall)
 	if n == 0 {
 		return nil
 	}
 	idx := 0
-	if s.cfg.RotationPeriod > 0 && t.After(s.cfg.RotationStart) {
-		idx = int(t.Sub(s.cfg.RotationStart)/s.cfg.RotationPeriod) % n
+	if l.RotationPeriod > 0 && t.After(l.RotationStart) {
+		idx = int(t.Sub(l.RotationStart)/l.RotationPeriod) % n
 	}
-	return append(append([]string{}, s.cfg.OnCall[idx:]...), s.cfg.OnCall[:idx]...)
+	return append(append([]string{}, l.OnCall[idx:]...), l.OnCall[:idx]...)
 }
 
 // startPaging tells staff that a staff-route case exists and pages the primary on-call
 // person at once. Without an on-call chain, the staff room gets a notice only.
 func (t *turn) startPaging(c *Case) (err error) {
 	defer wrapf(&err, "start paging for case %s", c.Ref)
-	if len(t.s.cfg.OnCall) == 0 {
+	if len(t.s.live().OnCall) == 0 {
 		return t.staffNotice(c)
 	}
 	c.PageRound, c.PageStep = 1, 0
@@ -41,6 +42,9 @@ func (t *turn) startPaging(c *Case) (err error) {
 func (t *turn) page(c *Case) error {
 	chain := t.s.chainAt(t.now)
 	who := chain[c.PageStep%len(chain)]
+	// The round ends when the last person in the chain has had their time: a token
+	// to acknowledge from the phone is good until then.
+	roundEnd := t.now.Add(time.Duration(len(chain)-c.PageStep%len(chain)) * t.s.live().AckTimeout)
 	if t.s.cfg.StaffConversation != "" {
 		plain, md := t.s.cat.Render(t.s.cfg.DefaultLanguage, "switchboard-page-mention", who, c.Ref)
 		if err := t.enqueue(Outgoing{Platform: Matrix, Conversation: t.s.cfg.StaffConversation, Plain: plain,
@@ -48,9 +52,9 @@ func (t *turn) page(c *Case) error {
 			return err
 		}
 	}
-	if t.s.cfg.Pager {
+	if t.s.live().Pager {
 		if err := t.enqueue(Outgoing{Platform: Pager, Conversation: who, Action: ActionPage,
-			Payload: ActionPayload{CaseID: c.ID, Ref: c.Ref, Round: c.PageRound}}); err != nil {
+			Payload: ActionPayload{CaseID: c.ID, Ref: c.Ref, Round: c.PageRound, AckBy: roundEnd.UnixMilli()}}); err != nil {
 			return err
 		}
 	}
@@ -58,7 +62,7 @@ func (t *turn) page(c *Case) error {
 		Detail: map[string]string{"round": itoa(c.PageRound), "step": itoa(c.PageStep + 1)}, At: t.now}); err != nil {
 		return err
 	}
-	return t.setTimer(Timer{Kind: TimerPageAck, Subject: c.ID, Due: t.now.Add(t.s.cfg.AckTimeout)})
+	return t.setTimer(Timer{Kind: TimerPageAck, Subject: c.ID, Due: t.now.Add(t.s.live().AckTimeout)})
 }
 
 // pageNext moves down the chain when nobody acknowledged in time; after the last
@@ -69,16 +73,20 @@ func (t *turn) pageNext(caseID int64) (err error) {
 	if err != nil || c == nil || c.StaffID != "" || !c.State.Open() || c.Route != RouteStaff {
 		return err
 	}
+	l := t.s.live()
+	if len(l.OnCall) == 0 {
+		return nil // the chain was emptied by a reload; the staff room already knows
+	}
 	c.PageStep++
-	if c.PageStep >= len(t.s.cfg.OnCall) {
+	if c.PageStep >= len(l.OnCall) {
 		c.PageRound, c.PageStep = c.PageRound+1, 0
 	}
-	if c.PageRound > t.s.cfg.MaxRounds {
+	if c.PageRound > l.MaxRounds {
 		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Kind: EventPagingExhausted, At: t.now}); err != nil {
 			return err
 		}
 		return t.send(Matrix, t.s.cfg.StaffConversation, t.s.cfg.DefaultLanguage, false, true,
-			say("switchboard-page-exhausted", c.Ref, t.s.cfg.MaxRounds))
+			say("switchboard-page-exhausted", c.Ref, l.MaxRounds))
 	}
 	if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
 		return err
@@ -88,8 +96,10 @@ func (t *turn) pageNext(caseID int64) (err error) {
 
 // ack is a staff member taking a staff-route case: paging stops and they get an
 // encrypted room with the requester.
-func (t *turn) cmdAck(a commands.Args) error {
-	ref := a.String("ref")
+func (t *turn) cmdAck(a commands.Args) error { return t.ack(a.String("ref")) }
+
+// ack takes the case as t.sender, from the staff room, a DM or their phone.
+func (t *turn) ack(ref string) error {
 	c, err := t.tx.CaseByRef(t.ctx, ref)
 	if err != nil {
 		return err
@@ -133,7 +143,7 @@ func (t *turn) cmdAck(a commands.Args) error {
 // acknowledged or closed (ActionPageAck, ActionPageResolve).
 func (t *turn) followUpPages(c *Case, action Action) (err error) {
 	defer wrapf(&err, "follow up pages of case %s", c.Ref)
-	if !t.s.cfg.Pager || c.Route != RouteStaff {
+	if !t.s.live().Pager || c.Route != RouteStaff {
 		return nil
 	}
 	paged, err := t.tx.PagedStaff(t.ctx, c.ID)

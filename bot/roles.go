@@ -7,8 +7,8 @@ import (
 	"switchboard/commands"
 )
 
-func (s *Service) isStaff(id string) bool       { return slices.Contains(s.cfg.Staff, id) }
-func (s *Service) isCoordinator(id string) bool { return slices.Contains(s.cfg.Coordinators, id) }
+func (s *Service) isStaff(id string) bool       { return slices.Contains(s.live().Staff, id) }
+func (s *Service) isCoordinator(id string) bool { return slices.Contains(s.live().Coordinators, id) }
 
 // rolesOf finds the roles of the sender of a direct message. Volunteers are Matrix
 // users; the direct-message room they write from is remembered, since offers go there.

@@ -122,10 +122,7 @@ func (t *turn) rosterMove(v *Volunteer, from, to VolunteerStatus, kind EventKind
 		return err
 	}
 	detail := map[string]string{"from": string(old), "to": string(to)}
-	if reason != "" {
-		detail["reason"] = reason
-	}
-	if err := t.rosterEvent(v, kind, detail); err != nil {
+	if err := t.tx.AppendEvent(t.ctx, Event{Actor: t.actor(), Subject: v.UserID, Kind: kind, Detail: detail, Text: reason, At: t.now}); err != nil {
 		return err
 	}
 	if err := t.reply(say("switchboard-volunteer-status", v.UserID, string(to))); err != nil {

@@ -26,6 +26,10 @@ type Config struct {
 	// Retention is how long the content of a closed or withdrawn case is kept (0: for
 	// ever); its facts stay for statistics and the audit log.
 	Retention time.Duration
+	// MessageExpiry is how long a message waits to be delivered (to an IRC requester
+	// who is away, say), and a first message in the busy line to be taken up, before it
+	// is dropped (0: for ever).
+	MessageExpiry time.Duration
 	// MaxMessage is the longest message, in characters, the bot takes in.
 	MaxMessage int
 	// DefaultLanguage is used until a person says which language they prefer.
@@ -178,6 +182,7 @@ type Service struct {
 	outbox *Outbox
 
 	timerWake chan struct{}
+	liveCfg   liveConfig // staff, coordinators, on-call: replaced by Reload
 
 	// limiter is the global intake rate; in memory, since a restart only resets it.
 	limiter *rate.Limiter
@@ -622,6 +627,9 @@ func (t *turn) enqueue(o Outgoing) error {
 			last.Markdown += "\n\n" + o.Markdown
 			return nil
 		}
+	}
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = t.now
 	}
 	*t.queued = append(q, o)
 	return nil

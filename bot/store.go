@@ -19,9 +19,25 @@ type Store interface {
 	OutboxFailed(ctx context.Context, id int64) error
 	// NextTimer tells when the earliest timer is due (zero when there is none).
 	NextTimer(ctx context.Context) (time.Time, error)
-	// Purge forgets the content of cases ended before contentBefore, and processed
-	// event IDs older than dedupBefore.
-	Purge(ctx context.Context, contentBefore, dedupBefore time.Time) (int, error)
+	// Purge forgets what the service no longer needs (see PurgeBefore) and reports how
+	// many cases it emptied.
+	Purge(ctx context.Context, before PurgeBefore) (int, error)
+}
+
+// PurgeBefore says what Purge forgets: what is older than each moment (the zero time
+// forgets nothing of that kind).
+type PurgeBefore struct {
+	// Content: the content of cases that ended before (what happened, who was named,
+	// the safety answers, additions, notes, feedback comments, the reasons written
+	// with their events; the bot leaves their rooms and discards its keys for them),
+	// the answers of intakes that ended before, reasons about no case written before,
+	// and blocks that ended before.
+	Content time.Time
+	// Dedup: the IDs of events processed before.
+	Dedup time.Time
+	// Messages: messages that could not be delivered since before (Action.Expires),
+	// and first messages waiting in the busy line since before.
+	Messages time.Time
 }
 
 // Tx is the view of the store inside one transaction: one small interface per
@@ -41,6 +57,7 @@ type Tx interface {
 	LinkStore
 	TimerStore
 	OutboxStore
+	RetentionStore
 	TextStore
 }
 
@@ -199,6 +216,20 @@ type TimerStore interface {
 	// DueTimers claims timers due by now; claimed rows are locked until the end of
 	// the transaction and deleted by the caller after acting on them.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+}
+
+// RetentionStore erases what a person asks the service to forget.
+type RetentionStore interface {
+	// ForgetPerson erases what a requester told the service in their intakes and ended
+	// cases (as the retention purge does, and at once), what waits to be sent to them
+	// and what they wrote in the busy line. What others need for their own audit stays
+	// (see Forgotten).
+	ForgetPerson(ctx context.Context, p Person, now time.Time) (Forgotten, error)
+}
+
+// Forgotten says what ForgetPerson erased.
+type Forgotten struct {
+	Cases, Intakes, Messages int
 }
 
 // TextStore is the library of text modules.

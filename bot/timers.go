@@ -98,23 +98,40 @@ func (s *Service) fire(ctx context.Context, tx Tx, tm Timer, now time.Time, queu
 // is minutes old, never weeks.
 const dedupWindow = 30 * 24 * time.Hour
 
-// RunPurge forgets what the service no longer needs, once now and then daily.
+// purgeEvery is how often RunPurge runs: undelivered messages also expire when the
+// outbox next tries them, so this only bounds how long they lie in the database.
+const purgeEvery = 6 * time.Hour
+
+// RunPurge forgets what the service no longer needs, once now and then every few hours.
 func (s *Service) RunPurge(ctx context.Context) {
 	for {
-		now := s.now()
-		contentBefore := time.Time{}
-		if s.cfg.Retention > 0 {
-			contentBefore = now.Add(-s.cfg.Retention)
-		}
-		if n, err := s.store.Purge(ctx, contentBefore, now.Add(-dedupWindow)); err != nil && ctx.Err() == nil {
-			s.log.Err(err).Msg("Purging old content failed; will retry tomorrow")
+		if n, err := s.Purge(ctx); err != nil && ctx.Err() == nil {
+			s.log.Err(err).Msg("Purging old content failed; will retry")
 		} else if n > 0 {
 			s.log.Info().Int("cases", n).Msg("Forgot the content of old cases")
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(24 * time.Hour):
+		case <-time.After(purgeEvery):
 		}
 	}
+}
+
+// Purge forgets what the configuration says the service no longer needs (see
+// PurgeBefore), now, and reports how many cases it emptied.
+func (s *Service) Purge(ctx context.Context) (int, error) {
+	now := s.now()
+	before := PurgeBefore{Dedup: now.Add(-dedupWindow)}
+	if s.cfg.Retention > 0 {
+		before.Content = now.Add(-s.cfg.Retention)
+	}
+	if s.cfg.MessageExpiry > 0 {
+		before.Messages = now.Add(-s.cfg.MessageExpiry)
+	}
+	n, err := s.store.Purge(ctx, before)
+	if n > 0 && s.outbox != nil {
+		s.outbox.Kick() // the rooms of the emptied cases are left now, not at the next poll
+	}
+	return n, err
 }

@@ -182,7 +182,12 @@ type Event struct {
 	Kind    EventKind
 	// Detail holds non-content facts (a state name, a step); never what a person wrote.
 	Detail map[string]string
-	At     time.Time
+	// Text is what someone wrote with the event (the reason of a transfer, a suspension
+	// or a block). It is not part of the append-only log: the store keeps it apart,
+	// sealed, and erases it with the case (or after the retention period, for an event
+	// about no case), while the event itself stays.
+	Text string
+	At   time.Time
 }
 
 // Outgoing is a message waiting in the outbox. It is written in the same transaction
@@ -206,6 +211,9 @@ type Outgoing struct {
 	Payload ActionPayload
 	// Mentions are Matrix IDs the message mentions, so their clients notify them.
 	Mentions []string
+	// CreatedAt is when the turn that wrote it happened: a message that could not be
+	// delivered within the message expiry is dropped (Action.Expires).
+	CreatedAt time.Time
 }
 
 // ActionPayload describes an action. It names people and rooms, never case content.
@@ -219,6 +227,9 @@ type ActionPayload struct {
 	// A page says only this and where to act: phones show pages on locked screens.
 	Ref   string `json:"ref,omitempty"`
 	Round int    `json:"round,omitempty"`
+	// AckBy (unix ms) is when the page's round ends: its acknowledgement token
+	// expires then.
+	AckBy int64 `json:"ack_by,omitempty"`
 	// For relayed events (ActionRelay): the event relayed and the room it came from, so
 	// the bridge can record its counterpart; what it does to an earlier one; its file.
 	Source     string   `json:"source,omitempty"`

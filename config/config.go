@@ -28,6 +28,8 @@ type Config struct {
 	Logging    Logging    `yaml:"logging"`
 	IRC        IRC        `yaml:"irc"`
 	Pager      Pager      `yaml:"pager"`
+	Metrics    Metrics    `yaml:"metrics"`
+	HA         HA         `yaml:"ha"`
 
 	// Upgraded says which keys of an older format were read at their new place; the
 	// operator is told at start, so they can update the file.
@@ -48,9 +50,16 @@ type Bot struct {
 	DisplayName string `yaml:"display-name"`
 }
 
-// Encryption holds the secret that seals the bot's keys in the database.
+// Encryption holds the secrets that seal what the database keeps: the bot's Matrix
+// keys (PickleKey), and case content and its access token (the data key).
 type Encryption struct {
 	PickleKey string `yaml:"pickle-key"`
+	// DataKey, or the file DataKeyFile names, is the secret the keys sealing case
+	// content are derived from. RetiredDataKeys are earlier ones, kept to open what
+	// they sealed until the next start seals it again under the current one.
+	DataKey         string   `yaml:"data-key"`
+	DataKeyFile     string   `yaml:"data-key-file"`
+	RetiredDataKeys []string `yaml:"retired-data-keys"`
 	// DeviceTrust is which devices of staff and volunteers the bot trusts:
 	// "cross-signed" (signed by their owner, whose identity is trusted on first use) or
 	// "any" (for homeservers without cross-signing).
@@ -81,6 +90,7 @@ type Service struct {
 	IntakeExpiry     Duration `yaml:"intake-expiry"`
 	MaxMessageLength int      `yaml:"max-message-length"`
 	Retention        Duration `yaml:"retention"`
+	MessageExpiry    Duration `yaml:"message-expiry"`
 	CaseRooms        string   `yaml:"case-rooms"`
 	Routing          Routing  `yaml:"routing"`
 	OnCall           OnCall   `yaml:"on-call"`
@@ -147,13 +157,15 @@ func (e *Error) Error() string {
 // Defaults are the values an omitted key takes.
 func Defaults() Config {
 	return Config{
-		Version:    Version,
-		Bot:        Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
-		Database:   Database{MaxOpenConns: 20, MaxIdleConns: 4},
-		Encryption: Encryption{DeviceTrust: TrustCrossSigned},
+		Version:  Version,
+		Bot:      Bot{DeviceName: "Switchboard", DisplayName: "Switchboard"},
+		Database: Database{MaxOpenConns: 20, MaxIdleConns: 4},
+		// RetiredDataKeys is an empty list, as the example writes it: a file without the
+		// key reads the same.
+		Encryption: Encryption{DeviceTrust: TrustCrossSigned, RetiredDataKeys: []string{}},
 		Service: Service{
 			DefaultLanguage: "en", IntakeExpiry: Duration(24 * time.Hour), MaxMessageLength: 4000,
-			Retention: Duration(90 * 24 * time.Hour), CaseRooms: "relayed",
+			Retention: Duration(90 * 24 * time.Hour), MessageExpiry: Duration(7 * 24 * time.Hour), CaseRooms: "relayed",
 			Routing: Routing{Mode: "direct", OfferExpiry: Duration(10 * time.Minute), QueueAlertAfter: Duration(30 * time.Minute),
 				ReassureEvery: Duration(2 * time.Hour), DefaultCaseLimit: 2},
 			OnCall: OnCall{RotationPeriod: Duration(7 * 24 * time.Hour), AckTimeout: Duration(5 * time.Minute), MaxRounds: 3},
@@ -162,6 +174,8 @@ func Defaults() Config {
 		Logging: Logging{Level: "info", Format: "pretty"},
 		IRC:     ircDefaults(),
 		Pager:   pagerDefaults(),
+		Metrics: Metrics{Listen: ""},
+		HA:      HA{Lease: Duration(10 * time.Second)},
 	}
 }
 

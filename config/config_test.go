@@ -16,6 +16,7 @@ bot:
   password: secret-password
 encryption:
   pickle-key: 0123456789abcdef0123
+  data-key: test-data-key-0123456789abcdefghij
 database:
   url: postgres://sb@localhost/sb
 `
@@ -47,6 +48,13 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{"alias as staff room", valid + "service:\n  staff-room: '#staff:localhost'\n", "service.staff-room", "room ID"},
 		{"bad level", valid + "logging:\n  level: loud\n", "logging.level", "must be one of"},
 		{"no credentials", strings.Replace(valid, "password: secret-password", "", 1), "bot.password", "is missing"},
+		{"no data key", strings.Replace(valid, "  data-key: test-data-key-0123456789abcdefghij\n", "", 1), "encryption.data-key", "is missing"},
+		{"short data key", strings.Replace(valid, "test-data-key-0123456789abcdefghij", "too-short", 1), "encryption.data-key", "too short"},
+		{"data key is the pickle key", strings.Replace(valid, "0123456789abcdef0123", "test-data-key-0123456789abcdefghij", 1),
+			"encryption.data-key", "must differ"},
+		{"two data keys", strings.Replace(valid, "  data-key: test", "  data-key-file: /etc/sb.key\n  data-key: test", 1), "encryption.data-key", "not both"},
+		{"unreadable data key file", strings.Replace(valid, "  data-key: test-data-key-0123456789abcdefghij", "  data-key-file: /nonexistent/sb.key", 1),
+			"encryption.data-key-file", "cannot read /nonexistent/sb.key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +129,39 @@ func TestExampleConfig(t *testing.T) {
 		}
 		if !strings.HasPrefix(strings.TrimSpace(lines[i-1]), "#") {
 			t.Errorf("line %d (%s) has no comment above it", i+1, trim)
+		}
+	}
+}
+
+// The data key may come from a file, white space around it dropped.
+func TestDataKeyFromFile(t *testing.T) {
+	path := t.TempDir() + "/data.key"
+	if err := os.WriteFile(path, []byte("  from-a-file-0123456789abcdefghijkl\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse([]byte(strings.Replace(valid, "  data-key: test-data-key-0123456789abcdefghij", "  data-key-file: "+path, 1)), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key, err := cfg.Encryption.ResolveDataKey(); err != nil || key != "from-a-file-0123456789abcdefghijkl" {
+		t.Fatalf("data key %q, %v", key, err)
+	}
+}
+
+func TestMetricsListen(t *testing.T) {
+	cfg, err := Parse([]byte(valid), noEnv)
+	if err != nil || cfg.Metrics.Listen != "" {
+		t.Fatalf("the listener must be off by default: %q, %v", cfg.Metrics.Listen, err)
+	}
+	cfg, err = Parse([]byte(valid+"metrics:\n  listen: 127.0.0.1:9464\n"), noEnv)
+	if err != nil || cfg.Metrics.Listen != "127.0.0.1:9464" {
+		t.Fatalf("listen not read: %+v, %v", cfg.Metrics, err)
+	}
+	for _, bad := range []string{"9464", "localhost:http", "127.0.0.1:99999"} {
+		_, err := Parse([]byte(valid+"metrics:\n  listen: \""+bad+"\"\n"), noEnv)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != "metrics.listen" {
+			t.Errorf("listen %q: want an error naming metrics.listen, got %v", bad, err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ func (c *Config) Core() bot.Config {
 		DefaultLanguage:   c.Service.DefaultLanguage,
 		MatrixContact:     c.Bot.UserID,
 		Retention:         c.Service.Retention.D(),
+		MessageExpiry:     c.Service.MessageExpiry.D(),
 		IRCPasteWindow:    c.IRC.PasteWindow.D(),
 
 		Staff:                    c.Service.Staff,

@@ -23,6 +23,43 @@ type Pager struct {
 	Attempts     int      `yaml:"attempts"`
 	RetryBackoff Duration `yaml:"retry-backoff"`
 	Timeout      Duration `yaml:"timeout"`
+	// Ack lets staff acknowledge from their phone (see PagerAck).
+	Ack PagerAck `yaml:"ack"`
+}
+
+// PagerAck is the listener that acknowledges pages from outside Matrix: the ntfy
+// "Acknowledge" button and an on-call tool's webhooks. Off while Listen is empty.
+type PagerAck struct {
+	Listen        string `yaml:"listen"`
+	PublicURL     string `yaml:"public-url"`
+	Secret        string `yaml:"secret"`
+	WebhookSecret string `yaml:"webhook-secret"`
+}
+
+// Enabled reports whether the acknowledgement listener runs.
+func (a PagerAck) Enabled() bool { return a.Listen != "" }
+
+func (a PagerAck) validate() error {
+	if !a.Enabled() {
+		return nil
+	}
+	if err := checkListen("pager.ack.listen", a.Listen); err != nil {
+		return err
+	}
+	if err := checkURL("pager.ack.public-url", a.PublicURL, "the https URL at which phones reach pager.ack.listen, such as https://switchboard.your.org"); err != nil {
+		return err
+	}
+	switch {
+	case isPlaceholder(a.Secret):
+		return &Error{Key: "pager.ack.secret", Msg: "still has the example's placeholder value; set your own"}
+	case len(a.Secret) < 32:
+		return &Error{Key: "pager.ack.secret", Msg: "must be at least 32 random characters (openssl rand -base64 32)"}
+	case isPlaceholder(a.WebhookSecret):
+		return &Error{Key: "pager.ack.webhook-secret", Msg: "still has the example's placeholder value; set your own"}
+	case a.WebhookSecret != "" && len(a.WebhookSecret) < 16:
+		return &Error{Key: "pager.ack.webhook-secret", Msg: "must be at least 16 characters (the on-call tool's signing secret)"}
+	}
+	return nil
 }
 
 // PagerContact lists one staff member's paging channels; each one set is used.
@@ -63,6 +100,9 @@ func (p Pager) validate() error {
 	}
 	if d := p.Timeout.D(); d < time.Second || d > 2*time.Minute {
 		return &Error{Key: "pager.timeout", Msg: "must be from 1s to 2m"}
+	}
+	if err := p.Ack.validate(); err != nil {
+		return err
 	}
 	email := false
 	// Sorted, so that of several mistakes the same one is reported every time.

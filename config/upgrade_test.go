@@ -27,11 +27,19 @@ func TestLastReleaseExampleStillLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldCfg, err := Parse(fillPlaceholders(old), noEnv)
+	// The data key (sealing case content) is new and required: an operator of the last
+	// release adds it, here from the environment, and nothing else changes.
+	dataKey := func(k string) (string, bool) {
+		if k == "SWITCHBOARD_ENCRYPTION_DATA_KEY" {
+			return "a-long-operator-data-key-0123456789", true
+		}
+		return "", false
+	}
+	oldCfg, err := Parse(fillPlaceholders(old), dataKey)
 	if err != nil {
 		t.Fatalf("last release's example no longer loads: %v", err)
 	}
-	curCfg, err := Parse(fillPlaceholders(current), noEnv)
+	curCfg, err := Parse(fillPlaceholders(current), dataKey)
 	if err != nil {
 		t.Fatal(err)
 	}

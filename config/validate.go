@@ -59,6 +59,9 @@ func (c *Config) Validate() error {
 	if c.Encryption.DeviceTrust != TrustCrossSigned && c.Encryption.DeviceTrust != TrustAny {
 		return &Error{Key: "encryption.device-trust", Msg: fmt.Sprintf("must be %q or %q", TrustCrossSigned, TrustAny)}
 	}
+	if err := c.Encryption.validateDataKey(); err != nil {
+		return err
+	}
 	if err := req("database.url", c.Database.URL); err != nil {
 		return err
 	}
@@ -77,6 +80,9 @@ func (c *Config) Validate() error {
 	}
 	if r := c.Service.Retention.D(); r != 0 && r < 24*time.Hour {
 		return &Error{Key: "service.retention", Msg: "must be 0 (keep for ever) or at least 24h"}
+	}
+	if e := c.Service.MessageExpiry.D(); e < time.Hour {
+		return &Error{Key: "service.message-expiry", Msg: "must be at least 1h"}
 	}
 	rt := c.Service.Routing
 	switch {
@@ -128,6 +134,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Pager.validate(); err != nil {
 		return err
+	}
+	if err := c.Metrics.validate(); err != nil {
+		return err
+	}
+	if d := c.HA.Lease.D(); d < 3*time.Second || d > 5*time.Minute {
+		return &Error{Key: "ha.lease", Msg: "must be from 3s to 5m"}
 	}
 	return nil
 }

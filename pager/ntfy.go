@@ -16,6 +16,7 @@ type ntfy struct {
 	url    string // the topic URL; a secret, never shown
 	token  string
 	click  string // opened when the notification is tapped: the staff room
+	ack    *Signer
 }
 
 func (n *ntfy) name() string { return "ntfy" }
@@ -33,6 +34,11 @@ func (n *ntfy) send(ctx context.Context, pg page) error {
 	req.Header.Set("Tags", "rotating_light")
 	if n.click != "" {
 		req.Header.Set("Click", n.click)
+	}
+	if n.ack != nil && pg.ackBy > 0 && pg.staff != "" {
+		// A button that acknowledges without opening anything; tapping the
+		// notification itself still opens the staff room.
+		req.Header.Set("Actions", "http, Acknowledge, "+n.ack.URL(n.ack.Token(pg.ref, pg.staff, pg.round, pg.ackBy))+", method=POST, clear=true")
 	}
 	if n.token != "" {
 		req.Header.Set("Authorization", "Bearer "+n.token)

@@ -74,6 +74,11 @@ type Config struct {
 	// opens it (a matrix.to link, which Element and other clients take) when tapped.
 	// Empty: the notification opens nothing.
 	StaffRoom string
+	// Ack, when set, gives ntfy pages an "Acknowledge" button with a single-use token.
+	Ack *Signer
+	// Observe, when set, is told of every page that a channel delivered (ok) or
+	// that failed after its retries (for metrics).
+	Observe func(channel string, ok bool)
 }
 
 // Pager sends pages. It is safe for concurrent use.
@@ -82,7 +87,9 @@ type Pager struct {
 	rep      Reporter
 	cat      *i18n.Catalogue
 	log      zerolog.Logger
-	channels map[string][]channel
+	client   *http.Client
+	mu       sync.RWMutex
+	channels map[string][]channel // by staff member; replaced whole by SetContacts
 	// sleep waits between attempts; tests may replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -97,7 +104,9 @@ type channel interface {
 type page struct {
 	id    int64 // the outbox row: stable across a resend after a crash
 	ref   string
+	staff string // who is paged
 	round int
+	ackBy int64 // unix ms: when the round ends (0: unknown, no acknowledgement button)
 	title string
 	body  string
 	// event is the webhook's event_action: "trigger" for a page, "acknowledge" or
@@ -143,36 +152,65 @@ func New(cfg Config, rep Reporter, cat *i18n.Catalogue, log zerolog.Logger) (*Pa
 	if cfg.Language == "" {
 		cfg.Language = i18n.Fallback
 	}
-	p := &Pager{cfg: cfg, rep: rep, cat: cat, log: log, channels: map[string][]channel{}, sleep: sleepCtx}
-	client := &http.Client{
+	p := &Pager{cfg: cfg, rep: rep, cat: cat, log: log, sleep: sleepCtx}
+	p.client = &http.Client{
 		Transport: http.DefaultTransport.(*http.Transport).Clone(),
 		// A page is a POST: a redirect would turn it into a GET elsewhere. It counts
 		// as a failure to fix in the configuration.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	for staff, c := range cfg.Contacts {
-		var chans []channel
-		if c.Ntfy != "" {
-			chans = append(chans, &ntfy{client: client, url: c.Ntfy, token: c.NtfyToken, click: roomLink(cfg.StaffRoom)})
-		}
-		if c.Webhook != "" {
-			chans = append(chans, &webhook{client: client, url: c.Webhook, routingKey: c.WebhookRoutingKey})
-		}
-		if c.Email != "" {
-			m, err := newMailer(cfg.SMTP, c.Email)
-			if err != nil {
-				return nil, fmt.Errorf("pager: %s: %w", staff, err)
-			}
-			chans = append(chans, m)
-		}
-		p.channels[staff] = chans
+	if err := p.SetContacts(cfg.Contacts, cfg.SMTP); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
+// SetContacts replaces who is paged and how (a configuration reload). Pages being
+// sent finish on the channels they started with.
+func (p *Pager) SetContacts(contacts map[string]Contact, smtp SMTP) error {
+	all := make(map[string][]channel, len(contacts))
+	for staff, c := range contacts {
+		var chans []channel
+		if c.Ntfy != "" {
+			chans = append(chans, &ntfy{client: p.client, url: c.Ntfy, token: c.NtfyToken, click: roomLink(p.cfg.StaffRoom), ack: p.cfg.Ack})
+		}
+		if c.Webhook != "" {
+			chans = append(chans, &webhook{client: p.client, url: c.Webhook, routingKey: c.WebhookRoutingKey})
+		}
+		if c.Email != "" {
+			m, err := newMailer(smtp, c.Email)
+			if err != nil {
+				return fmt.Errorf("pager: %s: %w", staff, err)
+			}
+			chans = append(chans, m)
+		}
+		all[staff] = chans
+	}
+	p.mu.Lock()
+	p.channels = all
+	p.mu.Unlock()
+	return nil
+}
+
+// hasWebhook reports whether staff is paged through an on-call tool's webhook.
+func (p *Pager) hasWebhook(staff string) bool {
+	for _, ch := range p.channelsOf(staff) {
+		if _, ok := ch.(*webhook); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Pager) channelsOf(staff string) []channel {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.channels[staff]
+}
+
 // Has reports whether staffID has any channel here, so a page row for them does
 // something.
-func (p *Pager) Has(staffID string) bool { return len(p.channels[staffID]) > 0 }
+func (p *Pager) Has(staffID string) bool { return len(p.channelsOf(staffID)) > 0 }
 
 // Send pages o.Conversation (a staff member's Matrix ID) about o.Payload.Ref on every
 // channel of theirs at once. It returns nil once every channel has succeeded or been
@@ -192,12 +230,12 @@ func (p *Pager) Send(ctx context.Context, o bot.Outgoing) error {
 		return fmt.Errorf("pager: outbox row %d is not a page: %w", o.ID, bot.ErrPermanent)
 	}
 	staff := o.Conversation
-	chans := p.channels[staff]
+	chans := p.channelsOf(staff)
 	if len(chans) == 0 {
 		p.log.Warn().Str("case", ref).Str("staff", staff).Msg("No pager channel for this staff member; only Matrix reaches them")
 		return nil
 	}
-	pg := page{id: o.ID, ref: ref, round: o.Payload.Round, event: "trigger",
+	pg := page{id: o.ID, ref: ref, staff: staff, round: o.Payload.Round, ackBy: o.Payload.AckBy, event: "trigger",
 		title: p.cat.Text(p.cfg.Language, "switchboard-page-title", ref),
 		body:  p.cat.Text(p.cfg.Language, "switchboard-page-body", ref)}
 	var (
@@ -231,7 +269,7 @@ func (p *Pager) followUp(ctx context.Context, o bot.Outgoing) error {
 		event = "resolve"
 	}
 	pg := page{id: o.ID, ref: o.Payload.Ref, event: event}
-	for _, ch := range p.channels[o.Conversation] {
+	for _, ch := range p.channelsOf(o.Conversation) {
 		if _, ok := ch.(followUp); !ok {
 			continue
 		}
@@ -256,6 +294,9 @@ func (p *Pager) page(ctx context.Context, ch channel, staff string, pg page) boo
 	reason, err := p.deliver(ctx, ch, pg, log)
 	if err != nil {
 		return false
+	}
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(ch.name(), reason == "")
 	}
 	if reason == "" {
 		log.Info().Msg("Paged")

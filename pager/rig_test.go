@@ -85,7 +85,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r.st, err = store.Open(ctx, testenv.NewDB(t), store.Options{}, zerolog.Nop())
+	r.st, err = store.Open(ctx, testenv.NewDB(t), store.Options{DataKey: testenv.DataKey}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +145,17 @@ func (r *rig) staffCase() string {
 	r.tell(r.svc, requester, "!dm:localhost", "hello", "yes")
 	r.tell(r.svc, requester, "!dm:localhost", story...)
 	var ref string
-	if err := r.st.DB.Get(&ref, `SELECT ref FROM cases WHERE route = 'staff' AND description = $1`, secretStory); err != nil {
-		r.t.Fatalf("no staff-route case holding the story: %v", err)
+	if err := r.st.DB.Get(&ref, `SELECT ref FROM cases WHERE route = 'staff'`); err != nil {
+		r.t.Fatalf("no staff-route case: %v", err)
+	}
+	if err := r.st.InTx(context.Background(), func(tx bot.Tx) error {
+		c, err := tx.CaseByRef(context.Background(), ref)
+		if err == nil && c.Description != secretStory {
+			err = fmt.Errorf("the case holds %q", c.Description)
+		}
+		return err
+	}); err != nil {
+		r.t.Fatalf("the staff-route case does not hold the story: %v", err)
 	}
 	r.clock.Add((6 * time.Minute).Milliseconds())
 	if n, err := r.svc.FireDueTimers(context.Background()); err != nil || n == 0 {

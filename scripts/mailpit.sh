@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# Builds the pinned Mailpit SMTP server (tools/mailpit) into .cache/bin for the
-# pager's tests, and prints that directory. Idempotent: later runs return at once
+# Builds the pinned Mailpit SMTP server (tools/mailpit) into .cache/bin (or
+# $SWITCHBOARD_MAILPIT_BIN, as for internal/testenv) for the pager's tests, and prints that directory. Idempotent: later runs return at once
 # unless tools/mailpit/go.sum changed. Progress goes to stderr, the path to stdout.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bin="$root/.cache/bin"
+bin="${SWITCHBOARD_MAILPIT_BIN:-$root/.cache/bin}"
 sum="$root/tools/mailpit/go.sum"
 
 fresh() { [[ -x "$bin/mailpit" && ! "$bin/mailpit" -ot "$sum" ]]; }
 
 if ! fresh; then
 	mkdir -p "$bin"
+	bin=$(cd "$bin" && pwd) # go build -o wants it absolute
 	# Serialise concurrent callers (a developer's shell and a test run) so the
 	# build happens once; the second caller then finds the binary fresh.
-	exec 9>"$root/.cache/mailpit-build.lock"
+	exec 9>"$bin/../mailpit-build.lock"
 	flock 9
 	if ! fresh; then
 		echo "building Mailpit into $bin..." >&2

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"container/heap"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"strings"
@@ -46,17 +48,20 @@ const (
 
 // Sim is one run.
 type Sim struct {
-	sc    *Scenario
-	plan  *plan
-	cfg   bot.Config
-	opt   Options
-	ctx   context.Context
-	cat   *i18n.Catalogue
-	clock atomic.Int64 // unix ms
-	q     eventQueue
-	seq   int64
-	evID  int64
-	end   time.Time // the last instant simulated
+	sc   *Scenario
+	plan *plan
+	cfg  bot.Config
+	// dataKey seals the throwaway database's content, as in production; it lives
+	// only as long as the run.
+	dataKey string
+	opt     Options
+	ctx     context.Context
+	cat     *i18n.Catalogue
+	clock   atomic.Int64 // unix ms
+	q       eventQueue
+	seq     int64
+	evID    int64
+	end     time.Time // the last instant simulated
 
 	botDSN, eyesDSN string
 	proxy           *faultProxy
@@ -194,11 +199,16 @@ func Run(ctx context.Context, sc *Scenario, opt Options) (rep *Report, err error
 	}
 	defer drop()
 	s.eyesDSN = dsn
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	s.dataKey = base64.StdEncoding.EncodeToString(key)
 	if s.proxy, s.botDSN, err = newFaultProxy(dsn); err != nil {
 		return nil, err
 	}
 	defer s.proxy.close()
-	if s.eyes, err = store.Open(ctx, s.eyesDSN, store.Options{MaxOpenConns: 4}, zerolog.Nop()); err != nil {
+	if s.eyes, err = store.Open(ctx, s.eyesDSN, store.Options{MaxOpenConns: 4, DataKey: s.dataKey}, zerolog.Nop()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrDatabase, err)
 	}
 	defer s.eyes.Close()
@@ -272,7 +282,7 @@ func (w logWatch) Write(p []byte) (int, error) {
 
 // openBot starts the bot's store and core, as a (re)started process would.
 func (s *Sim) openBot() error {
-	st, err := store.Open(s.ctx, s.botDSN, store.Options{MaxOpenConns: 8}, zerolog.New(logWatch{s: s}))
+	st, err := store.Open(s.ctx, s.botDSN, store.Options{MaxOpenConns: 8, DataKey: s.dataKey}, zerolog.New(logWatch{s: s}))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDatabase, err)
 	}

@@ -15,7 +15,7 @@ func (t *Tx) SetBlock(ctx context.Context, b bot.Block) (err error) {
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO blocks (platform, external_id, until, reason, blocked_by, blocked_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (platform, external_id) DO UPDATE SET until = EXCLUDED.until,
 		reason = EXCLUDED.reason, blocked_by = EXCLUDED.blocked_by, blocked_at = EXCLUDED.blocked_at`,
-		b.Platform, b.ExternalID, ms0(b.Until), b.Reason, b.By, ms(b.At))
+		b.Platform, b.ExternalID, ms0(b.Until), t.k.seal("blocks.reason", b.Reason), b.By, ms(b.At))
 	return err
 }
 
@@ -56,8 +56,12 @@ func (t *Tx) Blocks(ctx context.Context, now time.Time) (_ []bot.Block, err erro
 	}
 	out := make([]bot.Block, len(rows))
 	for i, r := range rows {
+		reason, err := t.k.open("blocks.reason", r.Reason)
+		if err != nil {
+			return nil, err
+		}
 		out[i] = bot.Block{Platform: bot.Platform(r.Platform), ExternalID: r.ExternalID, Until: fromMS(r.Until),
-			Reason: r.Reason, By: r.By, At: fromMS(r.At)}
+			Reason: reason, By: r.By, At: fromMS(r.At)}
 	}
 	return out, nil
 }
@@ -68,7 +72,7 @@ func (t *Tx) Waitlist(ctx context.Context, w bot.Waiting) (_ bool, err error) {
 	defer wrap(&err, "put %s:%s on the waitlist", w.Platform, w.Sender)
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO intake_waitlist (platform, sender, conversation, opening,
 		unidentified, added_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		w.Platform, w.Sender, w.Conversation, w.Opening, w.Unidentified, ms(w.At))
+		w.Platform, w.Sender, w.Conversation, t.k.seal("intake_waitlist.opening", w.Opening), w.Unidentified, ms(w.At))
 	if err != nil {
 		return false, err
 	}
@@ -87,13 +91,23 @@ func (t *Tx) Waiting(ctx context.Context, platform bot.Platform, sender string) 
 // AddToWaiting adds text to what a waiting person wrote; false if they are not waiting.
 func (t *Tx) AddToWaiting(ctx context.Context, platform bot.Platform, sender, text string) (_ bool, err error) {
 	defer wrap(&err, "add to the waiting request of %s:%s", platform, sender)
-	res, err := t.tx.ExecContext(ctx, `UPDATE intake_waitlist SET opening = opening || E'\n\n' || $3
-		WHERE platform = $1 AND sender = $2`, platform, sender, text)
+	// Sealed, the text is joined in Go, not in SQL.
+	var sealed string
+	err = t.tx.GetContext(ctx, &sealed, `SELECT opening FROM intake_waitlist WHERE platform = $1 AND sender = $2 FOR UPDATE`,
+		platform, sender)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	opening, err := t.k.open("intake_waitlist.opening", sealed)
+	if err != nil {
+		return false, err
+	}
+	_, err = t.tx.ExecContext(ctx, `UPDATE intake_waitlist SET opening = $3 WHERE platform = $1 AND sender = $2`,
+		platform, sender, t.k.seal("intake_waitlist.opening", opening+"\n\n"+text))
+	return err == nil, err
 }
 
 // TakeWaiting takes a person off the waitlist and returns what they wrote, or nil.
@@ -127,8 +141,12 @@ func (t *Tx) takeWaiting(ctx context.Context, where string, args ...any) (*bot.W
 	if err != nil {
 		return nil, err
 	}
+	opening, err := t.k.open("intake_waitlist.opening", r.Opening)
+	if err != nil {
+		return nil, err
+	}
 	return &bot.Waiting{Platform: bot.Platform(r.Platform), Sender: r.Sender, Conversation: r.Conversation,
-		Opening: r.Opening, Unidentified: r.Unidentified, At: fromMS(r.At)}, nil
+		Opening: opening, Unidentified: r.Unidentified, At: fromMS(r.At)}, nil
 }
 
 // WaitlistLength counts the first messages waiting.

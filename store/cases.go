@@ -55,19 +55,48 @@ const caseColumns = `id, ref, person_id, intake_id, route, state, q_harm, q_mino
 	volunteer_id, mentor_id, room_id, room_alias, queued_at, accepted_at, first_reply_at, closed_at,
 	close_reason, feedback_rating, feedback_comment, page_round, page_step, staff_id, acked_at, purged_at, relayed`
 
-func (r caseRow) toCase() *bot.Case {
+// toCase opens what is sealed in the row.
+func (r caseRow) toCase(k *Keys) (_ *bot.Case, err error) {
+	defer wrap(&err, "open case %d", r.ID)
+	var desc, project, comment string
+	var parties []string
+	if desc, err = k.open("cases.description", r.Description); err != nil {
+		return nil, err
+	}
+	if parties, err = k.openAll("cases.parties", r.Parties); err != nil {
+		return nil, err
+	}
+	if project, err = k.open("cases.project", r.Project); err != nil {
+		return nil, err
+	}
+	if comment, err = k.open("cases.feedback_comment", r.Comment); err != nil {
+		return nil, err
+	}
 	return &bot.Case{
 		ID: r.ID, Ref: r.Ref, PersonID: r.PersonID, IntakeID: r.IntakeID, Route: bot.Route(r.Route),
-		State: bot.CaseState(r.State), Description: r.Description, Parties: []string(r.Parties),
-		Project: r.Project, Language: r.Language, Conversation: r.Conversation, Unidentified: r.Unidentified,
+		State: bot.CaseState(r.State), Description: desc, Parties: parties,
+		Project: project, Language: r.Language, Conversation: r.Conversation, Unidentified: r.Unidentified,
 		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
 		VolunteerID: r.VolunteerID.Int64, MentorID: r.MentorID.Int64, RoomID: r.RoomID, RoomAlias: r.RoomAlias,
 		QueuedAt: fromMS(r.QueuedAt), AcceptedAt: fromMS(r.AcceptedAt), FirstReplyAt: fromMS(r.FirstReplyAt),
 		ClosedAt: fromMS(r.ClosedAt), CloseReason: r.CloseReason, FeedbackRating: int(r.Rating.Int64),
-		FeedbackComment: r.Comment, PageRound: r.PageRound, PageStep: r.PageStep, StaffID: r.StaffID,
+		FeedbackComment: comment, PageRound: r.PageRound, PageStep: r.PageStep, StaffID: r.StaffID,
 		AckedAt: fromMS(r.AckedAt), PurgedAt: fromMS(r.PurgedAt), Relayed: r.Relayed,
 		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
+	}, nil
+}
+
+// casesOf opens a list of rows.
+func (k *Keys) casesOf(rows []caseRow) ([]bot.Case, error) {
+	out := make([]bot.Case, len(rows))
+	for i, r := range rows {
+		c, err := r.toCase(k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = *c
 	}
+	return out, nil
 }
 
 func (t *Tx) getCase(ctx context.Context, where string, arg any) (*bot.Case, error) {
@@ -79,7 +108,7 @@ func (t *Tx) getCase(ctx context.Context, where string, arg any) (*bot.Case, err
 	if err != nil {
 		return nil, err
 	}
-	return r.toCase(), nil
+	return r.toCase(t.k)
 }
 
 // OpenCase loads and locks the person's open case, or nil.
@@ -111,9 +140,10 @@ func (t *Tx) CreateCase(ctx context.Context, c *bot.Case) (err error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 			ON CONFLICT (ref) DO NOTHING RETURNING id`,
 			c.Ref, c.PersonID, c.IntakeID, c.Route, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor),
-			nullBool(c.Safety.Illegal), nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)),
-			c.Project, c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified, ms0(c.QueuedAt),
-			pq.StringArray(bot.NameKeys(c.Parties))).Scan(&c.ID)
+			nullBool(c.Safety.Illegal), nullBool(c.Safety.OffWiki), t.k.seal("cases.description", c.Description),
+			pq.StringArray(t.k.sealAll("cases.parties", nonNil(c.Parties))), t.k.seal("cases.project", c.Project),
+			c.Language, c.Conversation, ms(c.CreatedAt), ms(c.UpdatedAt), c.Unidentified, ms0(c.QueuedAt),
+			pq.StringArray(t.k.nameHashes(c.Parties))).Scan(&c.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the reference was taken; draw another
 		}
@@ -140,11 +170,12 @@ func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) (e
 		acked_at = $29, relayed = $30, party_keys = $31, version = version + 1
 		WHERE id = $1 AND state = $2`,
 		c.ID, from, c.State, nullBool(c.Safety.Harm), nullBool(c.Safety.Minor), nullBool(c.Safety.Illegal),
-		nullBool(c.Safety.OffWiki), c.Description, pq.StringArray(nonNil(c.Parties)), c.Project, c.Language,
+		nullBool(c.Safety.OffWiki), t.k.seal("cases.description", c.Description),
+		pq.StringArray(t.k.sealAll("cases.parties", nonNil(c.Parties))), t.k.seal("cases.project", c.Project), c.Language,
 		c.Conversation, ms(c.UpdatedAt), c.Route, nullID(c.VolunteerID), nullID(c.MentorID), c.RoomID, c.RoomAlias,
 		ms0(c.QueuedAt), ms0(c.AcceptedAt), ms0(c.FirstReplyAt), ms0(c.ClosedAt), c.CloseReason,
-		sql.NullInt64{Int64: int64(c.FeedbackRating), Valid: c.FeedbackRating > 0}, c.FeedbackComment,
-		c.PageRound, c.PageStep, c.StaffID, ms0(c.AckedAt), c.Relayed, pq.StringArray(bot.NameKeys(c.Parties)))
+		sql.NullInt64{Int64: int64(c.FeedbackRating), Valid: c.FeedbackRating > 0}, t.k.seal("cases.feedback_comment", c.FeedbackComment),
+		c.PageRound, c.PageStep, c.StaffID, ms0(c.AckedAt), c.Relayed, pq.StringArray(t.k.nameHashes(c.Parties)))
 	if err != nil {
 		return err
 	}
@@ -159,7 +190,7 @@ func (t *Tx) UpdateCase(ctx context.Context, c *bot.Case, from bot.CaseState) (e
 func (t *Tx) AddAddition(ctx context.Context, a bot.Addition) (err error) {
 	defer wrap(&err, "add to case %d (intake %d)", a.CaseID, a.IntakeID)
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO case_additions (case_id, intake_id, text, created_at) VALUES ($1, $2, $3, $4)`,
-		nullID(a.CaseID), nullID(a.IntakeID), a.Text, ms(a.At))
+		nullID(a.CaseID), nullID(a.IntakeID), t.k.seal("case_additions.text", a.Text), ms(a.At))
 	return err
 }
 
@@ -183,7 +214,11 @@ func (t *Tx) Additions(ctx context.Context, caseID int64) (_ []bot.Addition, err
 	}
 	out := make([]bot.Addition, len(rows))
 	for i, r := range rows {
-		out[i] = bot.Addition{CaseID: caseID, Text: r.Text, At: fromMS(r.At)}
+		text, err := t.k.open("case_additions.text", r.Text)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = bot.Addition{CaseID: caseID, Text: text, At: fromMS(r.At)}
 	}
 	return out, nil
 }
@@ -192,7 +227,7 @@ func (t *Tx) Additions(ctx context.Context, caseID int64) (_ []bot.Addition, err
 func (t *Tx) AddNote(ctx context.Context, caseID int64, author, text string, now time.Time) (err error) {
 	defer wrap(&err, "add a note to case %d", caseID)
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO case_notes (case_id, author, text, created_at) VALUES ($1, $2, $3, $4)`,
-		caseID, author, text, ms(now))
+		caseID, author, t.k.seal("case_notes.text", text), ms(now))
 	return err
 }
 
@@ -205,11 +240,7 @@ func (t *Tx) CasesWorkedBy(ctx context.Context, volunteerID int64) (_ []bot.Case
 		AND route = 'volunteer' AND state IN ('accepted', 'active') ORDER BY id FOR UPDATE`, volunteerID); err != nil {
 		return nil, err
 	}
-	out := make([]bot.Case, len(rows))
-	for i, r := range rows {
-		out[i] = *r.toCase()
-	}
-	return out, nil
+	return t.k.casesOf(rows)
 }
 
 // RecentlyClosed finds and locks the person's case closed most recently since since,
@@ -225,7 +256,7 @@ func (t *Tx) RecentlyClosed(ctx context.Context, personID int64, since time.Time
 	if err != nil {
 		return nil, err
 	}
-	return r.toCase(), nil
+	return r.toCase(t.k)
 }
 
 // AwaitingFeedback finds the person's most recent case closed since since that has no
@@ -241,5 +272,5 @@ func (t *Tx) AwaitingFeedback(ctx context.Context, personID int64, since time.Ti
 	if err != nil {
 		return nil, err
 	}
-	return r.toCase(), nil
+	return r.toCase(t.k)
 }

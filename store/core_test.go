@@ -13,6 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/rs/zerolog"
 
 	"switchboard/bot"
@@ -36,6 +37,8 @@ type desk struct {
 	cfg   bot.Config
 	// storeLog, when set, receives the store's log (to see it wait for the database).
 	storeLog io.Writer
+	// keys, when set, are the store's data keys (testenv.DataKey otherwise).
+	keys *store.Options
 }
 
 func newDesk(t *testing.T, dsn string) *desk {
@@ -57,7 +60,11 @@ func (d *desk) open() {
 	if d.storeLog != nil {
 		log = zerolog.New(d.storeLog)
 	}
-	d.st, err = store.Open(ctx, d.dsn, store.Options{}, log)
+	opts := store.Options{DataKey: testenv.DataKey}
+	if d.keys != nil {
+		opts = *d.keys
+	}
+	d.st, err = store.Open(ctx, d.dsn, opts, log)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -171,6 +178,29 @@ func (d *desk) count(query string, args ...any) int {
 	return n
 }
 
+// str reads one text value.
+func (d *desk) str(query string, args ...any) string {
+	d.t.Helper()
+	var v string
+	if err := d.st.DB.Get(&v, query, args...); err != nil {
+		d.t.Fatal(err)
+	}
+	return v
+}
+
+// opened opens values read from a sealed column, joined with "|".
+func (d *desk) opened(column string, sealed ...string) string {
+	d.t.Helper()
+	out := make([]string, len(sealed))
+	for i, v := range sealed {
+		var err error
+		if out[i], err = d.st.OpenSealed(column, v); err != nil {
+			d.t.Fatalf("%s: %v", column, err)
+		}
+	}
+	return strings.Join(out, "|")
+}
+
 func has(replies []string, substr string) bool {
 	for _, r := range replies {
 		if strings.Contains(r, substr) {
@@ -207,12 +237,12 @@ func TestEverydayIntakeCreatesQueuedCase(t *testing.T) {
 	expect(t, r, "Your request is open", "SB-")
 	var c struct {
 		Route, State string
-		Parties      string
+		Parties      pq.StringArray
 	}
-	if err := d.st.DB.Get(&c, `SELECT route, state, array_to_string(parties, '|') AS parties FROM cases`); err != nil {
+	if err := d.st.DB.Get(&c, `SELECT route, state, parties FROM cases`); err != nil {
 		t.Fatal(err)
 	}
-	if c.Route != "volunteer" || c.State != "queued" || c.Parties != "Bad actor|Other one" {
+	if c.Route != "volunteer" || c.State != "queued" || d.opened("cases.parties", c.Parties...) != "Bad actor|Other one" {
 		t.Errorf("case = %+v", c)
 	}
 	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'case_opened'`); n != 1 {
@@ -262,7 +292,7 @@ func TestAnyYesOpensStaffCaseAtOnceWithoutContentInNotice(t *testing.T) {
 	d.send(alice, room, "de.wikipedia.org")
 	d.send(alice, room, "de")
 	expect(t, d.send(alice, room, "ja"), "Mitarbeitenden der Wikimedia Foundation") // she chose German
-	if n := d.count(`SELECT count(*) FROM cases WHERE route = 'staff' AND state = 'staff' AND description = $1`, secret); n != 1 {
+	if d.opened("cases.description", d.str(`SELECT description FROM cases WHERE route = 'staff' AND state = 'staff'`)) != secret {
 		t.Error("the staff case did not get the details")
 	}
 	// Everything sent to anyone but the requester herself, now that she told her
@@ -573,7 +603,7 @@ func TestOpenWaitsForDatabase(t *testing.T) {
 	away := newLogSignal("Database unavailable")
 	done := make(chan opened, 1)
 	go func() {
-		st, err := store.Open(ctx, dsn, store.Options{}, zerolog.New(away))
+		st, err := store.Open(ctx, dsn, store.Options{DataKey: testenv.DataKey}, zerolog.New(away))
 		done <- opened{st, err}
 	}()
 	select {
@@ -703,12 +733,12 @@ func TestPurgeForgetsOldContent(t *testing.T) {
 	expect(t, d.send(alice, room, "!cancel"), "withdrawn")
 	d.send("@bob:localhost", "!dm-bob:localhost", "hello") // an open intake stays untouched
 	ctx := context.Background()
-	if n, err := d.st.Purge(ctx, time.UnixMilli(d.clock.Load()).Add(-time.Hour), time.Time{}); err != nil || n != 0 {
+	if n, err := d.st.Purge(ctx, bot.PurgeBefore{Content: time.UnixMilli(d.clock.Load()).Add(-time.Hour)}); err != nil || n != 0 {
 		t.Fatalf("purged a case still within retention: %d %v", n, err)
 	}
 	d.advance(100 * 24 * time.Hour)
 	now := time.UnixMilli(d.clock.Load())
-	if n, err := d.st.Purge(ctx, now.Add(-90*24*time.Hour), now.Add(-30*24*time.Hour)); err != nil || n != 1 {
+	if n, err := d.st.Purge(ctx, bot.PurgeBefore{Content: now.Add(-90 * 24 * time.Hour), Dedup: now.Add(-30 * 24 * time.Hour)}); err != nil || n != 1 {
 		t.Fatalf("purged %d cases: %v", n, err)
 	}
 	if n := d.count(`SELECT count(*) FROM cases WHERE description = '' AND parties = '{}' AND state = 'withdrawn'`); n != 1 {

@@ -50,25 +50,37 @@ func nullBool(p *bool) sql.NullBool {
 	return sql.NullBool{Bool: *p, Valid: true}
 }
 
-func (r intakeRow) intake() *bot.Intake {
+// intake opens what is sealed in the row.
+func (r intakeRow) intake(k *Keys) (_ *bot.Intake, err error) {
+	defer wrap(&err, "open intake %d", r.ID)
+	var desc, project string
+	if desc, err = k.open("intakes.description", r.Description); err != nil {
+		return nil, err
+	}
+	if project, err = k.open("intakes.project", r.Project); err != nil {
+		return nil, err
+	}
 	ik := &bot.Intake{
 		ID: r.ID, PersonID: r.PersonID, Conversation: r.Conversation, Status: bot.IntakeStatus(r.Status),
-		Step: bot.Step(r.Step), Version: r.Version, Description: r.Description, Project: r.Project,
+		Step: bot.Step(r.Step), Version: r.Version, Description: desc, Project: project,
 		Language: r.Language, CaseID: r.CaseID.Int64, Unidentified: r.Unidentified, CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
 		Safety: bot.Safety{Harm: boolPtr(r.Harm), Minor: boolPtr(r.Minor), Illegal: boolPtr(r.Illegal), OffWiki: boolPtr(r.OffWiki)},
 	}
 	if r.Parties != nil {
-		ik.Parties = []string(r.Parties)
+		if ik.Parties, err = k.openAll("intakes.parties", r.Parties); err != nil {
+			return nil, err
+		}
 	}
-	return ik
+	return ik, nil
 }
 
-// partiesArg keeps the difference between "not asked" (NULL) and "none" ('{}').
-func partiesArg(p []string) any {
+// partiesArg seals the parties, keeping the difference between "not asked" (NULL) and
+// "none" ('{}').
+func (k *Keys) partiesArg(p []string) any {
 	if p == nil {
 		return nil
 	}
-	return pq.StringArray(p)
+	return pq.StringArray(k.sealAll("intakes.parties", p))
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
@@ -82,7 +94,7 @@ func (t *Tx) getIntake(ctx context.Context, query string, arg any) (*bot.Intake,
 	if err != nil {
 		return nil, err
 	}
-	return r.intake(), nil
+	return r.intake(t.k)
 }
 
 // OpenIntake loads and locks the person's intake in progress, or nil.
@@ -104,8 +116,9 @@ func (t *Tx) CreateIntake(ctx context.Context, ik *bot.Intake) (err error) {
 		q_illegal, q_offwiki, description, parties, project, language, case_id, created_at, updated_at, unidentified)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		ik.PersonID, ik.Conversation, ik.Status, ik.Step, nullBool(ik.Safety.Harm), nullBool(ik.Safety.Minor),
-		nullBool(ik.Safety.Illegal), nullBool(ik.Safety.OffWiki), ik.Description, partiesArg(ik.Parties),
-		ik.Project, ik.Language, nullID(ik.CaseID), ms(ik.CreatedAt), ms(ik.UpdatedAt), ik.Unidentified).Scan(&ik.ID)
+		nullBool(ik.Safety.Illegal), nullBool(ik.Safety.OffWiki), t.k.seal("intakes.description", ik.Description),
+		t.k.partiesArg(ik.Parties), t.k.seal("intakes.project", ik.Project), ik.Language, nullID(ik.CaseID),
+		ms(ik.CreatedAt), ms(ik.UpdatedAt), ik.Unidentified).Scan(&ik.ID)
 }
 
 // UpdateIntake writes ik if nobody changed it since it was read.
@@ -116,8 +129,8 @@ func (t *Tx) UpdateIntake(ctx context.Context, ik *bot.Intake) (err error) {
 		project = $12, language = $13, case_id = $14, updated_at = $15, version = version + 1
 		WHERE id = $1 AND version = $2`,
 		ik.ID, ik.Version, ik.Conversation, ik.Status, ik.Step, nullBool(ik.Safety.Harm), nullBool(ik.Safety.Minor),
-		nullBool(ik.Safety.Illegal), nullBool(ik.Safety.OffWiki), ik.Description, partiesArg(ik.Parties),
-		ik.Project, ik.Language, nullID(ik.CaseID), ms(ik.UpdatedAt))
+		nullBool(ik.Safety.Illegal), nullBool(ik.Safety.OffWiki), t.k.seal("intakes.description", ik.Description),
+		t.k.partiesArg(ik.Parties), t.k.seal("intakes.project", ik.Project), ik.Language, nullID(ik.CaseID), ms(ik.UpdatedAt))
 	if err != nil {
 		return err
 	}

@@ -298,7 +298,7 @@ func (s *sim) checkMessage(m bot.Outgoing) {
 			s.t.Fatal(err)
 		}
 		for _, a := range additions {
-			if !strings.Contains(m.Plain, a) {
+			if a = s.d.opened("case_additions.text", a); !strings.Contains(m.Plain, a) {
 				s.t.Errorf("the summary of %s lacks something the requester added: %q", ref, a)
 			}
 		}

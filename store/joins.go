@@ -10,7 +10,7 @@ import (
 func (s *Store) AddPendingJoin(ctx context.Context, roomID string) (err error) {
 	defer wrap(&err, "remember the invitation to %s", roomID)
 	return s.retry(ctx, "keep pending join", func() error {
-		_, err := s.DB.ExecContext(ctx, `INSERT INTO matrix_pending_joins (room_id, added_at) VALUES ($1, $2)
+		_, err := s.exec(ctx, `INSERT INTO matrix_pending_joins (room_id, added_at) VALUES ($1, $2)
 			ON CONFLICT DO NOTHING`, roomID, time.Now().UnixMilli())
 		return err
 	})
@@ -19,7 +19,7 @@ func (s *Store) AddPendingJoin(ctx context.Context, roomID string) (err error) {
 // DeletePendingJoin forgets an invitation: joined, refused, or withdrawn.
 func (s *Store) DeletePendingJoin(ctx context.Context, roomID string) (err error) {
 	defer wrap(&err, "forget the invitation to %s", roomID)
-	_, err = s.DB.ExecContext(ctx, `DELETE FROM matrix_pending_joins WHERE room_id = $1`, roomID)
+	_, err = s.exec(ctx, `DELETE FROM matrix_pending_joins WHERE room_id = $1`, roomID)
 	return err
 }
 

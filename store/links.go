@@ -26,7 +26,7 @@ func (t *Tx) LinkedCases(ctx context.Context, c *bot.Case, knownName string, sin
 		SELECT o.id, o.ref, 'names_requester' FROM cases o JOIN people p ON p.id = o.person_id
 		WHERE o.id <> $1 AND p.known_key <> '' AND p.known_key = ANY ($3::text[])
 			AND (o.state NOT IN ('withdrawn', 'closed') OR o.updated_at >= $4)`,
-		c.ID, bot.NameKey(knownName), pq.StringArray(bot.NameKeys(c.Parties)), ms(since))
+		c.ID, t.k.nameHash(knownName), pq.StringArray(t.k.nameHashes(c.Parties)), ms(since))
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ var namedTypes = map[string]bool{
 // storeOwn are names the store itself gives a column value, which the core never sees.
 var storeOwn = map[string]string{
 	actionMessage: "the outbox's action column for a plain message (bot.Action \"\")",
+	"reason":      "the key under which the audit log's detail held a free-text reason before version 14",
 	i18n.Fallback: "the language the shipped text modules are seeded in",
 }
 

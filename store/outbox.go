@@ -3,8 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
-
-	"time"
+	"fmt"
 
 	"github.com/lib/pq"
 
@@ -14,17 +13,7 @@ import (
 // Enqueue writes a message to send and sets its ID.
 func (t *Tx) Enqueue(ctx context.Context, o *bot.Outgoing) (err error) {
 	defer wrap(&err, "enqueue a %s for %s", actionName(o.Action), o.Platform)
-	payload := []byte("{}")
-	if o.Action != "" {
-		var err error
-		if payload, err = json.Marshal(o.Payload); err != nil {
-			return err
-		}
-	}
-	return t.tx.QueryRowxContext(ctx, `INSERT INTO outbox (platform, conversation, plain, markdown, notice, content_free, created_at,
-		action, payload, mentions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		o.Platform, o.Conversation, o.Plain, o.Markdown, o.Notice, o.ContentFree, time.Now().UnixMilli(),
-		actionName(o.Action), payload, pq.StringArray(nonNil(o.Mentions))).Scan(&o.ID)
+	return insertOutgoing(ctx, t.tx, t.k, o)
 }
 
 type outboxRow struct {
@@ -36,40 +25,61 @@ type outboxRow struct {
 	Notice       bool           `db:"notice"`
 	ContentFree  bool           `db:"content_free"`
 	Action       string         `db:"action"`
-	Payload      []byte         `db:"payload"`
+	Payload      string         `db:"payload"`
 	Mentions     pq.StringArray `db:"mentions"`
 	Attempts     int            `db:"attempts"`
+	CreatedAt    int64          `db:"created_at"`
 }
 
 // PendingOutbox lists unsent messages of a platform after afterID, oldest first.
 func (s *Store) PendingOutbox(ctx context.Context, platform bot.Platform, afterID int64, limit int) (_ []bot.Outgoing, err error) {
 	defer wrap(&err, "list the %s outbox", platform)
 	var rows []outboxRow
-	err = s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload, mentions
-		FROM outbox WHERE platform = $1 AND id > $2 ORDER BY id LIMIT $3`, platform, afterID, limit)
+	err = s.DB.SelectContext(ctx, &rows, `SELECT id, platform, conversation, plain, markdown, notice, content_free, attempts, action, payload, mentions,
+		created_at FROM outbox WHERE platform = $1 AND id > $2 ORDER BY id LIMIT $3`, platform, afterID, limit)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]bot.Outgoing, len(rows))
 	for i, r := range rows {
-		out[i] = bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
-			Plain: r.Plain, Markdown: r.Markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts,
-			Mentions: []string(r.Mentions)}
-		if r.Action != actionMessage {
-			out[i].Action = bot.Action(r.Action)
-			if err := json.Unmarshal(r.Payload, &out[i].Payload); err != nil {
-				return nil, err
-			}
+		if out[i], err = s.keys.outgoing(r); err != nil {
+			return nil, fmt.Errorf("outbox row %d: %w", r.ID, err)
 		}
 	}
 	return out, nil
+}
+
+// outgoing opens a row of the outbox.
+func (k *Keys) outgoing(r outboxRow) (bot.Outgoing, error) {
+	plain, err := k.open("outbox.plain", r.Plain)
+	if err != nil {
+		return bot.Outgoing{}, err
+	}
+	markdown, err := k.open("outbox.markdown", r.Markdown)
+	if err != nil {
+		return bot.Outgoing{}, err
+	}
+	o := bot.Outgoing{ID: r.ID, Platform: bot.Platform(r.Platform), Conversation: r.Conversation,
+		Plain: plain, Markdown: markdown, Notice: r.Notice, ContentFree: r.ContentFree, Attempts: r.Attempts,
+		Mentions: []string(r.Mentions), CreatedAt: fromMS(r.CreatedAt)}
+	if r.Action != actionMessage {
+		o.Action = bot.Action(r.Action)
+		payload, err := k.open("outbox.payload", r.Payload)
+		if err != nil {
+			return bot.Outgoing{}, err
+		}
+		if err := json.Unmarshal([]byte(payload), &o.Payload); err != nil {
+			return bot.Outgoing{}, err
+		}
+	}
+	return o, nil
 }
 
 // OutboxSent deletes a delivered message, so its content does not stay stored.
 func (s *Store) OutboxSent(ctx context.Context, id int64) (err error) {
 	defer wrap(&err, "forget sent outbox row %d", id)
 	return s.retry(ctx, "outbox sent", func() error {
-		_, err := s.DB.ExecContext(ctx, `DELETE FROM outbox WHERE id = $1`, id)
+		_, err := s.exec(ctx, `DELETE FROM outbox WHERE id = $1`, id)
 		return err
 	})
 }
@@ -77,7 +87,7 @@ func (s *Store) OutboxSent(ctx context.Context, id int64) (err error) {
 // OutboxFailed counts a failed delivery attempt.
 func (s *Store) OutboxFailed(ctx context.Context, id int64) (err error) {
 	defer wrap(&err, "count a failed send of outbox row %d", id)
-	_, err = s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
+	_, err = s.exec(ctx, `UPDATE outbox SET attempts = attempts + 1 WHERE id = $1`, id)
 	return err
 }
 

@@ -89,6 +89,6 @@ func (t *Tx) SetKnownName(ctx context.Context, personID int64, name string) (err
 	defer wrap(&err, "set the known name of person %d", personID)
 	name = strings.ToLower(name)
 	_, err = t.tx.ExecContext(ctx, `UPDATE people SET known_name = $2, known_key = $3 WHERE id = $1 AND known_key <> $3`,
-		personID, name, bot.NameKey(name))
+		personID, name, t.k.nameHash(name))
 	return err
 }

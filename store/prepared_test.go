@@ -17,7 +17,7 @@ import (
 func TestPreparingNeverDeadlocksAFullPool(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := Open(ctx, testenv.NewDB(t), Options{MaxOpenConns: 2, MaxIdleConns: 2}, zerolog.Nop())
+	s, err := Open(ctx, testenv.NewDB(t), Options{MaxOpenConns: 2, MaxIdleConns: 2, DataKey: testenv.DataKey}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 // (in targetRoom), for a case.
 func (s *Store) RecordRelayed(ctx context.Context, caseID int64, sourceRoom, sourceEvent, targetRoom, targetEvent string) (err error) {
 	defer wrap(&err, "record the relay of %s to %s", sourceEvent, targetRoom)
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO relayed_events (case_id, source_room, source_event, target_room, target_event, created_at)
+	_, err = s.exec(ctx, `INSERT INTO relayed_events (case_id, source_room, source_event, target_room, target_event, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_event, target_room) DO UPDATE SET target_event = EXCLUDED.target_event`,
 		caseID, sourceRoom, sourceEvent, targetRoom, targetEvent, time.Now().UnixMilli())
 	return err

@@ -82,7 +82,7 @@ func TestReopenRefusals(t *testing.T) {
 	expect(t, d.send(staff, staffRoom, "!reopen "+ref), "already has a request open")
 	expect(t, d.send(alice, room, "!cancel"), "withdrawn")
 	d.advance(48 * time.Hour)
-	if n, err := d.st.Purge(context.Background(), time.UnixMilli(d.clock.Load()).Add(-time.Hour), time.Time{}); err != nil || n != 1 {
+	if n, err := d.st.Purge(context.Background(), bot.PurgeBefore{Content: time.UnixMilli(d.clock.Load()).Add(-time.Hour)}); err != nil || n != 1 {
 		t.Fatalf("purge: %d cases, %v", n, err)
 	}
 	expect(t, d.send(staff, staffRoom, "!reopen "+ref), "cannot be reopened: what it held was erased")

@@ -19,11 +19,7 @@ func (t *Tx) WaitingList(ctx context.Context) (_ []bot.Case, err error) {
 		WHERE route = 'volunteer' AND state IN ('queued', 'offered') ORDER BY queued_at, id LIMIT 200`); err != nil {
 		return nil, err
 	}
-	out := make([]bot.Case, len(rows))
-	for i, r := range rows {
-		out[i] = *r.toCase()
-	}
-	return out, nil
+	return t.k.casesOf(rows)
 }
 
 // Stats sums up volunteer-route work since a moment (staff-route cases are left out).

@@ -14,7 +14,7 @@ import (
 // volunteers who may take cases (active, or a trainee whose mentor is active), are on
 // duty now (by hand, or in a shift they did not switch off), speak the case's language,
 // are under their limit, are not the requester, have told us their wiki name and are not
-// named in the case (by its comparison key, bot.NameKey) nor declared
+// named in the case (by the keyed hash of its comparison key, bot.NameKey) nor declared
 // a conflict with its parties, and were not offered this case since it was last queued
 // (a reopened case starts afresh): the least loaded,
 // then the longest since their last offer. Shifts are evaluated in their own time zone
@@ -55,7 +55,7 @@ func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (_ *bot.Volunt
 	defer wrap(&err, "pick a volunteer for case %d", q.CaseID)
 	var r volunteerRow
 	err = t.tx.GetContext(ctx, &r, pickSQL, ms(q.Now), q.Requester, q.Language,
-		pq.StringArray(bot.NameKeys(q.Parties)), q.CaseID, q.Only, ms0(q.OffersSince))
+		pq.StringArray(t.k.nameHashes(q.Parties)), q.CaseID, q.Only, ms0(q.OffersSince))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -74,11 +74,7 @@ func (t *Tx) WaitingCases(ctx context.Context, limit int) (_ []bot.Case, err err
 		FOR UPDATE SKIP LOCKED`, limit); err != nil {
 		return nil, err
 	}
-	out := make([]bot.Case, len(rows))
-	for i, r := range rows {
-		out[i] = *r.toCase()
-	}
-	return out, nil
+	return t.k.casesOf(rows)
 }
 
 // QueuePosition counts volunteer-route cases that have waited longer than c.

@@ -24,22 +24,29 @@ func (s *Store) LoadSession(ctx context.Context, userID string) (_ *Session, err
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return &sess, err
+	if err != nil {
+		return nil, err
+	}
+	if sess.AccessToken, err = s.keys.open("matrix_session.access_token", sess.AccessToken); err != nil {
+		return nil, err
+	}
+	return &sess, nil
 }
 
-// SaveSession stores the device and token, keeping a recovery key already stored.
+// SaveSession stores the device and token (sealed: whoever reads it is the bot),
+// keeping a recovery key already stored.
 func (s *Store) SaveSession(ctx context.Context, sess Session) (err error) {
 	defer wrap(&err, "save the session of %s", sess.UserID)
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO matrix_session (user_id, device_id, access_token) VALUES ($1, $2, $3)
+	_, err = s.exec(ctx, `INSERT INTO matrix_session (user_id, device_id, access_token) VALUES ($1, $2, $3)
 		ON CONFLICT (user_id) DO UPDATE SET device_id = EXCLUDED.device_id, access_token = EXCLUDED.access_token`,
-		sess.UserID, sess.DeviceID, sess.AccessToken)
+		sess.UserID, sess.DeviceID, s.keys.seal("matrix_session.access_token", sess.AccessToken))
 	return err
 }
 
 // SaveRecoveryKey stores the sealed cross-signing recovery key.
 func (s *Store) SaveRecoveryKey(ctx context.Context, userID string, sealed []byte) (err error) {
 	defer wrap(&err, "save the recovery key of %s", userID)
-	_, err = s.DB.ExecContext(ctx, `UPDATE matrix_session SET recovery_key = $2 WHERE user_id = $1`, userID, sealed)
+	_, err = s.exec(ctx, `UPDATE matrix_session SET recovery_key = $2 WHERE user_id = $1`, userID, sealed)
 	return err
 }
 
@@ -58,7 +65,7 @@ func (s *Store) SyncPosition(ctx context.Context, account string) (nextBatch, fi
 func (s *Store) SaveNextBatch(ctx context.Context, account, nextBatch string) (err error) {
 	defer wrap(&err, "save the sync position of %s", account)
 	return s.retry(ctx, "save sync position", func() error {
-		_, err := s.DB.ExecContext(ctx, `INSERT INTO sync_state (account, next_batch) VALUES ($1, $2)
+		_, err := s.exec(ctx, `INSERT INTO sync_state (account, next_batch) VALUES ($1, $2)
 			ON CONFLICT (account) DO UPDATE SET next_batch = EXCLUDED.next_batch`, account, nextBatch)
 		return err
 	})
@@ -67,7 +74,7 @@ func (s *Store) SaveNextBatch(ctx context.Context, account, nextBatch string) (e
 // SaveFilterID remembers the /sync filter.
 func (s *Store) SaveFilterID(ctx context.Context, account, filterID string) (err error) {
 	defer wrap(&err, "save the filter of %s", account)
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO sync_state (account, filter_id) VALUES ($1, $2)
+	_, err = s.exec(ctx, `INSERT INTO sync_state (account, filter_id) VALUES ($1, $2)
 		ON CONFLICT (account) DO UPDATE SET filter_id = EXCLUDED.filter_id`, account, filterID)
 	return err
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,23 +38,45 @@ type Store struct {
 	Dbutil *dbutil.Database
 	log    zerolog.Logger
 	stmts  *stmtCache
+	keys   *Keys
+	opts   Options
+	// lease, once set (SetFence), is checked by every write: see lease.go.
+	lease atomic.Pointer[Lease]
+	// events counts the audit log between metrics scrapes: see metrics.go.
+	events eventCounts
 }
 
 var _ bot.Store = (*Store)(nil)
 
-// Options size the connection pool.
+// Options size the connection pool and give the secret that seals stored content.
 type Options struct {
 	MaxOpenConns int
 	MaxIdleConns int
+	// DataKey is the secret the keys that seal case content and hash names are
+	// derived from (encryption.data-key); required. RetiredDataKeys are earlier ones,
+	// kept to open what they sealed until it is sealed again under DataKey at start.
+	DataKey         string
+	RetiredDataKeys []string
+	// OnRetry, when set, is called for every retried operation (for metrics).
+	OnRetry func()
 }
 
 // Open connects to PostgreSQL, waiting with backoff while it is unreachable (a bot
 // started before its database must not crash-loop), then brings the schema up to date.
 func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*Store, error) {
-	raw, err := sql.Open("postgres", dsn)
+	if opts.DataKey == "" {
+		return nil, errNoKeys
+	}
+	keys, err := NewKeys(opts.DataKey, opts.RetiredDataKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s := &Store{log: log, opts: opts, keys: keys}
+	connector, err := newConnector(dsn, s.gate)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
+	raw := sql.OpenDB(connector)
 	if opts.MaxOpenConns > 0 {
 		raw.SetMaxOpenConns(opts.MaxOpenConns)
 	}
@@ -61,7 +84,7 @@ func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*S
 		raw.SetMaxIdleConns(opts.MaxIdleConns)
 	}
 	raw.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{DB: sqlx.NewDb(raw, "postgres"), log: log}
+	s.DB = sqlx.NewDb(raw, "postgres")
 	s.stmts = newStmtCache(s.DB)
 	if err := s.retry(ctx, "connect", func() error { return raw.PingContext(ctx) }); err != nil {
 		raw.Close()
@@ -79,7 +102,7 @@ func Open(ctx context.Context, dsn string, opts Options, log zerolog.Logger) (*S
 		raw.Close()
 		return nil, fmt.Errorf("upgrading the database schema: %w", err)
 	}
-	if err := s.retry(ctx, "fill in name keys", func() error { return s.fillNameKeys(ctx) }); err != nil {
+	if err := s.retry(ctx, "seal stored content", func() error { return s.sealAtRest(ctx) }); err != nil {
 		raw.Close()
 		return nil, err
 	}
@@ -97,16 +120,57 @@ func (s *Store) Close() error {
 // again after a backoff; fn must therefore do nothing outside the transaction.
 func (s *Store) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 	return s.retry(ctx, "transaction", func() error {
-		tx, err := s.DB.BeginTxx(ctx, nil)
+		tx, err := s.begin(ctx)
 		if err != nil {
 			return err
 		}
-		if err := fn(&Tx{tx: &preparedTx{tx: tx, cache: s.stmts}}); err != nil {
+		if err := fn(&Tx{tx: &preparedTx{tx: tx, cache: s.stmts}, k: s.keys}); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
 		return tx.Commit()
 	})
+}
+
+// begin starts a write transaction; with a lease set, its first statement is the
+// fence, so a replica that is not the leader writes nothing.
+func (s *Store) begin(ctx context.Context) (*sqlx.Tx, error) {
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if l := s.lease.Load(); l != nil {
+		if err := l.fence(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			return nil, err
+		}
+	}
+	return tx, nil
+}
+
+// exec runs one write statement, behind the fence when a lease is set.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s.lease.Load() == nil {
+		return s.DB.ExecContext(ctx, query, args...)
+	}
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	return res, tx.Commit()
+}
+
+// gate is asked before every new connection (see Lease.Gate).
+func (s *Store) gate() error {
+	if l := s.lease.Load(); l != nil {
+		return l.Gate()
+	}
+	return nil
 }
 
 // retry runs op until it succeeds, fails for a reason other than availability, or ctx
@@ -121,6 +185,9 @@ func (s *Store) retry(ctx context.Context, what string, op func() error) error {
 				s.log.Info().Str("op", what).Int("attempts", attempt).Msg("Database is reachable again")
 			}
 			return err
+		}
+		if s.opts.OnRetry != nil {
+			s.opts.OnRetry()
 		}
 		if transient(err) && attempt < 5 {
 			// A deadlock or serialization failure: retry at once, quietly.
@@ -174,6 +241,7 @@ func Retryable(err error) bool {
 // Tx implements bot.Tx on one sqlx transaction.
 type Tx struct {
 	tx *preparedTx
+	k  *Keys
 }
 
 var _ bot.Tx = (*Tx)(nil)

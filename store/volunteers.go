@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/lib/pq"
@@ -64,7 +65,7 @@ func (t *Tx) VolunteerByID(ctx context.Context, id int64) (_ *bot.Volunteer, err
 func (t *Tx) SaveVolunteer(ctx context.Context, v *bot.Volunteer, now time.Time) (err error) {
 	defer wrap(&err, "save volunteer %s", v.UserID)
 	args := []any{v.UserID, v.WikiUsername, v.Status, nullID(v.MentorID), pq.StringArray(nonNil(v.Languages)),
-		v.CaseLimit, ms0(v.OnUntil), ms0(v.OffUntil), v.DMRoom, ms0(v.LastOfferAt), ms(now), bot.NameKey(v.WikiUsername)}
+		v.CaseLimit, ms0(v.OnUntil), ms0(v.OffUntil), v.DMRoom, ms0(v.LastOfferAt), ms(now), t.k.nameHash(v.WikiUsername)}
 	if v.ID == 0 {
 		return t.tx.QueryRowxContext(ctx, `INSERT INTO volunteers (user_id, wiki_username, status, mentor_id, languages,
 			case_limit, on_until, off_until, dm_room, last_offer_at, created_at, updated_at, wiki_key)
@@ -154,9 +155,16 @@ func (t *Tx) DeleteShift(ctx context.Context, volunteerID, shiftID int64) (err e
 // Conflicts lists the wiki usernames a volunteer declared a conflict with.
 func (t *Tx) Conflicts(ctx context.Context, volunteerID int64) (_ []string, err error) {
 	defer wrap(&err, "list the conflicts of volunteer %d", volunteerID)
-	var out []string
-	err = t.tx.SelectContext(ctx, &out, `SELECT username FROM conflicts WHERE volunteer_id = $1 ORDER BY username`, volunteerID)
-	return out, err
+	var sealed []string
+	if err := t.tx.SelectContext(ctx, &sealed, `SELECT username FROM conflicts WHERE volunteer_id = $1`, volunteerID); err != nil {
+		return nil, err
+	}
+	out, err := t.k.openAll("conflicts.username", sealed)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(out) // sealed, they cannot be ordered in SQL
+	return out, nil
 }
 
 // SetConflict adds (on) or removes a declared conflict; it reports whether anything changed.
@@ -167,9 +175,9 @@ func (t *Tx) SetConflict(ctx context.Context, volunteerID int64, username string
 		// One row a person, however the name was spelt: the key decides.
 		res, err = t.tx.ExecContext(ctx, `INSERT INTO conflicts (volunteer_id, username, name_key) SELECT $1, $2, $3
 			WHERE NOT EXISTS (SELECT 1 FROM conflicts WHERE volunteer_id = $1 AND name_key = $3)
-			ON CONFLICT DO NOTHING`, volunteerID, username, bot.NameKey(username))
+			ON CONFLICT DO NOTHING`, volunteerID, t.k.seal("conflicts.username", username), t.k.nameHash(username))
 	} else {
-		res, err = t.tx.ExecContext(ctx, `DELETE FROM conflicts WHERE volunteer_id = $1 AND name_key = $2`, volunteerID, bot.NameKey(username))
+		res, err = t.tx.ExecContext(ctx, `DELETE FROM conflicts WHERE volunteer_id = $1 AND name_key = $2`, volunteerID, t.k.nameHash(username))
 	}
 	if err != nil {
 		return false, err

@@ -103,6 +103,7 @@ func appConfig(t *testing.T, hs *testenv.Dendrite, n *testenv.IRC, userID, passw
 	cfg.Homeserver.URL = hs.URL()
 	cfg.Bot.UserID, cfg.Bot.Password = userID, password
 	cfg.Encryption.PickleKey = "test-pickle-key-0123456789"
+	cfg.Encryption.DataKey = testenv.DataKey
 	cfg.Database.URL = testenv.NewDB(t)
 	cfg.IRC.Server, cfg.IRC.TLS, cfg.IRC.Nick, cfg.IRC.Account, cfg.IRC.Password = n.Addr(), false, acct, acct, ircPass
 	cfg.IRC.FloodInterval, cfg.IRC.FloodBurst = config.Duration(20*time.Millisecond), 10

@@ -298,6 +298,13 @@ func (b *Bridge) nickFree(s *session, list string) {
 	}
 }
 
+// Connected reports whether the bot is connected and registered (for readiness).
+func (b *Bridge) Connected() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sess != nil
+}
+
 // lost forgets a connection that ended.
 func (b *Bridge) lost(s *session) {
 	b.mu.Lock()

@@ -130,7 +130,7 @@ func newDeskBotCore(t *testing.T, n *testenv.IRC, core func(*coreSetup), adjust 
 	logs := &syncBuffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := store.Open(ctx, testenv.NewDB(t), store.Options{}, log)
+	st, err := store.Open(ctx, testenv.NewDB(t), store.Options{DataKey: testenv.DataKey}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,9 @@ type Config struct {
 	AllowedRooms []id.RoomID
 	// Language for the few notices the bridge sends on its own (leaving a group room).
 	DefaultLanguage string
+	// Synced, when set, is called after each /sync batch is fully handled (for the
+	// sync-lag metric and readiness).
+	Synced func()
 	// AnyDevice turns device trust off (encryption.device-trust: any): every device
 	// gets keys and every encrypted event counts as from a verified device.
 	AnyDevice bool
@@ -72,6 +75,7 @@ func New(ctx context.Context, cfg Config, st *store.Store, svc *bot.Service, cat
 	cli.Log = log.With().Str("component", "mautrix").Logger().Level(max(log.GetLevel(), zerolog.InfoLevel))
 	b := &Bridge{cfg: cfg, cli: cli, store: st, svc: svc, cat: cat, log: log, joined: map[id.RoomID]bool{}, pending: newPending(st)}
 	b.syncer = newSyncer(st, cfg.UserID.String(), log)
+	b.syncer.synced = cfg.Synced
 	b.joins = newJoiner(b)
 	cli.Syncer = b.syncer
 	cli.Store = b.syncer // our SyncStore: the position moves only after processing

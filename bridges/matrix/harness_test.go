@@ -81,6 +81,7 @@ func newBot(t testing.TB, hs *testenv.Dendrite, dsn string) *testBot {
 	cfg.Homeserver.URL = hs.URL()
 	cfg.Bot.UserID, cfg.Bot.Password = userID.String(), password
 	cfg.Encryption.PickleKey = "test-pickle-key-0123456789"
+	cfg.Encryption.DataKey = testenv.DataKey
 	cfg.Database.URL = dsn
 	cfg.Logging.Level = "debug"
 	if err := cfg.Validate(); err != nil {

@@ -38,12 +38,44 @@ func (b *Bridge) act(ctx context.Context, o bot.Outgoing) error {
 		return b.enforceMembers(ctx, o.Payload)
 	case bot.ActionRelay:
 		return b.relay(ctx, o)
+	case bot.ActionLeave:
+		return b.leaveAndForget(ctx, id.RoomID(o.Payload.Room))
 	case bot.ActionImage:
 		return b.sendImage(ctx, o)
 	case bot.ActionTrustIdentity:
 		return b.trustIdentities(ctx, o.Payload.Users)
 	}
 	return fmt.Errorf("%w: unknown action %q", bot.ErrPermanent, o.Action)
+}
+
+// leaveAndForget leaves the room of a case whose content was erased and discards the
+// bot's Megolm sessions for it (the ones it received, whose keys read the room's
+// history, and the one it sends with), and any of its events still waiting for keys:
+// a copy of the crypto store no longer opens what was said there. Leaving a room the
+// bot is no longer in counts as done.
+func (b *Bridge) leaveAndForget(ctx context.Context, room id.RoomID) error {
+	if _, err := b.cli.LeaveRoom(ctx, room); err != nil && httpStatus(err) != 403 && httpStatus(err) != 404 {
+		return classify(err)
+	}
+	cs := b.helper.Machine().CryptoStore
+	sessions, err := cs.GetGroupSessionsForRoom(ctx, room).AsList()
+	if err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		if err := cs.RedactGroupSession(ctx, room, s.ID(), "the case was erased"); err != nil {
+			return err
+		}
+	}
+	if err := cs.RemoveOutboundGroupSession(ctx, room); err != nil {
+		return err
+	}
+	if err := b.store.DeletePendingEventsIn(ctx, room.String()); err != nil {
+		return err
+	}
+	b.encrypted.Delete(room)
+	b.log.Info().Stringer("room_id", room).Int("sessions", len(sessions)).Msg("Left an erased case's room and discarded its keys")
+	return nil
 }
 
 // alreadyThere: inviting a member or removing someone who left is already done.

@@ -31,6 +31,8 @@ type syncer struct {
 	// encrypted-event hook can tell which were decrypted at once.
 	handledMu sync.Mutex
 	handled   map[id.EventID]bool
+
+	synced func() // may be nil
 }
 
 func (s *syncer) markHandled(evtID id.EventID) {
@@ -70,7 +72,13 @@ func (s *syncer) ProcessResponse(ctx context.Context, res *mautrix.RespSync, sin
 		return errIncomplete
 	}
 	s.failures.Store(0)
-	return s.store.SaveNextBatch(ctx, s.account, res.NextBatch)
+	if err := s.store.SaveNextBatch(ctx, s.account, res.NextBatch); err != nil {
+		return err
+	}
+	if s.synced != nil {
+		s.synced()
+	}
+	return nil
 }
 
 // isInitialSync is true while the first batch of a fresh database is processed: its

@@ -246,7 +246,7 @@ func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
 		return nil, fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	cfg := fmt.Sprintf("homeserver:\n  url: %s\nbot:\n  user-id: %q\n  password: bot-password\n"+
-		"encryption:\n  pickle-key: irclatency-pickle-key-0123\ndatabase:\n  url: %q\nlogging:\n  level: warn\n  format: json\n"+
+		"encryption:\n  pickle-key: irclatency-pickle-key-0123\n  data-key: irclatency-data-key-0123456789abcdefgh\ndatabase:\n  url: %q\nlogging:\n  level: warn\n  format: json\n"+
 		// One requester walks the intake again and again, and many start at once:
 		// the limits against misuse would (rightly) stop them.
 		"service:\n  abuse:\n    intakes-per-day: 0\n    intake-rate: 0\n"+

@@ -107,7 +107,7 @@ func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
 		return nil, fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	cfg := fmt.Sprintf("homeserver:\n  url: %s\nbot:\n  user-id: %q\n  password: bot-password\n"+
-		"encryption:\n  pickle-key: loadtest-pickle-key-0123\ndatabase:\n  url: %q\nlogging:\n  level: warn\n  format: json\n"+
+		"encryption:\n  pickle-key: loadtest-pickle-key-0123\n  data-key: loadtest-data-key-0123456789abcdefghij\ndatabase:\n  url: %q\nlogging:\n  level: warn\n  format: json\n"+
 		// One requester starts many intakes here: the misuse limits are not under test.
 		"service:\n  abuse:\n    intakes-per-day: 0\n    intake-rate: 0\n",
 		e.hs.URL(), uid, dsn)

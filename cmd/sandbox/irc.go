@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"switchboard/config"
 	"switchboard/internal/testenv"
@@ -35,18 +36,10 @@ func sandboxIRC(n *testenv.IRC) config.IRC {
 	c.Server, c.TLS = n.Addr(), false // loopback only
 	c.Nick, c.Account, c.Password = "Switchboard", ircBotAccount, ircBotPassword
 	c.Channels = []string{ircChannel}
+	// The local network takes testenv.IRCCommandRate lines a second; the bot stays well
+	// under that, as the defaults keep it under Libera.Chat's limits. With those, a
+	// six-line summary would take six seconds here.
+	c.FloodInterval = config.Duration(time.Second / (testenv.IRCCommandRate / 2))
+	c.FloodBurst = testenv.IRCThreshold / 5
 	return c
-}
-
-func printIRC(say func(string, ...any), n *testenv.IRC) {
-	say("IRC (the bot is Switchboard, and sits in %s):", ircChannel)
-	say("  Server:      %s   (plain text, no TLS; this machine only)", n.Addr())
-	say("  Account:     %s  password %s  (a NickServ account)", ircDemoAccount, ircDemoPassword)
-	say("Connect with any IRC client (irssi, WeeChat, HexChat, …), e.g. in irssi:")
-	say("  /connect 127.0.0.1 %s", n.Addr()[len("127.0.0.1:"):])
-	say("  /nick %s", ircDemoAccount)
-	say("  /msg NickServ IDENTIFY %s %s", ircDemoAccount, ircDemoPassword)
-	say("  /msg Switchboard hello")
-	say("or log in with SASL PLAIN as %s. Unidentified, the bot still helps but ties", ircDemoAccount)
-	say("the request to your connection; in %s it answers !help with a pointer.", ircChannel)
 }

@@ -69,6 +69,7 @@ type Client struct {
 	undecryptable []id.EventID
 	helper        *cryptohelper.CryptoHelper
 	password      string
+	recoveryKey   string
 	// events is every timeline event seen per room, decrypted where it could be.
 	events      map[id.RoomID][]*event.Event
 	ciphertexts map[id.RoomID][]id.UserID // senders of m.room.encrypted, decryptable or not

@@ -31,7 +31,8 @@ func (c *Client) ResetIdentity(ctx context.Context) error {
 			User:         c.cli.UserID.String(), Password: c.password,
 		}
 	}
-	if _, _, err := mach.GenerateAndUploadCrossSigningKeys(ctx, uia, ""); err != nil {
+	key, _, err := mach.GenerateAndUploadCrossSigningKeys(ctx, uia, "")
+	if err != nil {
 		return fmt.Errorf("testenv: cross-signing keys for %s: %w", c.cli.UserID, err)
 	}
 	if err := mach.SignOwnDevice(ctx, mach.OwnIdentity()); err != nil {
@@ -40,7 +41,20 @@ func (c *Client) ResetIdentity(ctx context.Context) error {
 	if err := mach.SignOwnMasterKey(ctx); err != nil {
 		return fmt.Errorf("testenv: signing the master key of %s: %w", c.cli.UserID, err)
 	}
+	c.mu.Lock()
+	c.recoveryKey = key
+	c.mu.Unlock()
 	return nil
+}
+
+// RecoveryKey is the key that unlocks the user's identity kept on the homeserver
+// (secret storage), as Element shows it once at set-up: entered in Element's "verify
+// this device" dialog, it lets another login sign itself. Empty for an Unverified
+// client.
+func (c *Client) RecoveryKey() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recoveryKey
 }
 
 // SecondDevice logs the same user in on another device, with a crypto store of its
@@ -54,4 +68,13 @@ func (c *Client) SecondDevice(tb testing.TB) *Client {
 		tb.Fatal(err)
 	}
 	return d
+}
+
+// VerifyWithRecoveryKey does what Element's "verify with recovery key" does on a new
+// login: it unlocks the user's identity from secret storage and signs this device.
+func (c *Client) VerifyWithRecoveryKey(ctx context.Context, key string) error {
+	if err := c.helper.Machine().VerifyWithRecoveryKey(ctx, key); err != nil {
+		return fmt.Errorf("testenv: %s verifying with the recovery key: %w", c.cli.UserID, err)
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,9 +40,15 @@ type Request struct {
 // NewRecorder starts a recorder on 127.0.0.1; it stops when the test ends.
 func NewRecorder(tb testing.TB) *Recorder {
 	tb.Helper()
+	r := StartRecorder()
+	tb.Cleanup(r.Close)
+	return r
+}
+
+// StartRecorder is NewRecorder outside tests (the sandbox): the caller closes it.
+func StartRecorder() *Recorder {
 	r := &Recorder{closed: make(chan struct{}), received: make(chan struct{})}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
-	tb.Cleanup(r.Close)
 	return r
 }
 
@@ -128,18 +136,29 @@ func (r *Recorder) Succeeded() []Request {
 // the test after timeout.
 func (r *Recorder) WaitFor(tb testing.TB, n int, timeout time.Duration) []Request {
 	tb.Helper()
-	deadline := time.After(timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	reqs, err := r.Wait(ctx, n)
+	if err != nil {
+		tb.Fatalf("testenv: %v within %v", err, timeout)
+	}
+	return reqs
+}
+
+// Wait waits until n requests in all were received and returns them, or gives up
+// when ctx ends.
+func (r *Recorder) Wait(ctx context.Context, n int) ([]Request, error) {
 	for {
 		r.mu.Lock()
 		got, ch := len(r.reqs), r.received
 		r.mu.Unlock()
 		if got >= n {
-			return r.Requests()
+			return r.Requests(), nil
 		}
 		select {
 		case <-ch:
-		case <-deadline:
-			tb.Fatalf("testenv: recorder got %d requests, want %d within %v", got, n, timeout)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("recorder got %d requests, want %d: %w", got, n, ctx.Err())
 		}
 	}
 }
