@@ -97,7 +97,7 @@ func TestMigrationsUpgradeAndRefuseNewer(t *testing.T) {
 		t.Fatalf("set up at v%d, want v%d", v, previous)
 	}
 	var logs bytes.Buffer
-	s, err := Open(ctx, dsn, Options{}, zerolog.New(&logs))
+	s, err := Open(ctx, dsn, Options{DataKey: testenv.DataKey}, zerolog.New(&logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestMigrationsUpgradeAndRefuseNewer(t *testing.T) {
 	if _, err := raw.Exec(`UPDATE switchboard_version SET version = version + 1, compat = version + 1`); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(ctx, dsn, Options{}, zerolog.Nop()); !errors.Is(err, dbutil.ErrUnsupportedDatabaseVersion) {
+	if s, err := Open(ctx, dsn, Options{DataKey: testenv.DataKey}, zerolog.Nop()); !errors.Is(err, dbutil.ErrUnsupportedDatabaseVersion) {
 		if err == nil {
 			s.Close()
 		}
