@@ -36,15 +36,36 @@ func (t *turn) startPaging(c *Case) (err error) {
 	return t.page(c)
 }
 
-// page pages the person at the case's place in the chain: a mention in the staff room
-// (so Matrix notifies their phone) and every channel of theirs through the pager. It
-// says the reference and where to act, nothing else.
+// page pages the person at the case's place in the chain and waits AckTimeout.
 func (t *turn) page(c *Case) error {
 	chain := t.s.chainAt(t.now)
-	who := chain[c.PageStep%len(chain)]
+	step := c.PageStep % len(chain)
 	// The round ends when the last person in the chain has had their time: a token
 	// to acknowledge from the phone is good until then.
-	roundEnd := t.now.Add(time.Duration(len(chain)-c.PageStep%len(chain)) * t.s.live().AckTimeout)
+	roundEnd := t.now.Add(time.Duration(len(chain)-step) * t.s.live().AckTimeout)
+	if err := t.pageOne(c, chain[step], step+1, roundEnd); err != nil {
+		return err
+	}
+	return t.setTimer(Timer{Kind: TimerPageAck, Subject: c.ID, Due: t.now.Add(t.s.live().AckTimeout)})
+}
+
+// pageEveryone pages the whole chain at once and waits RepageEvery: what is left
+// once the rounds one by one found nobody, so that a safety case is never dropped.
+func (t *turn) pageEveryone(c *Case) error {
+	l := t.s.live()
+	until := t.now.Add(l.RepageEvery)
+	for i, who := range t.s.chainAt(t.now) {
+		if err := t.pageOne(c, who, i+1, until); err != nil {
+			return err
+		}
+	}
+	return t.setTimer(Timer{Kind: TimerPageAck, Subject: c.ID, Due: until})
+}
+
+// pageOne pages one person: a mention in the staff room (so Matrix notifies their
+// phone) and every channel of theirs through the pager. It says the reference and
+// where to act, nothing else.
+func (t *turn) pageOne(c *Case, who string, step int, ackBy time.Time) error {
 	if t.s.cfg.StaffConversation != "" {
 		plain, md := t.s.cat.Render(t.s.cfg.DefaultLanguage, "switchboard-page-mention", who, c.Ref)
 		if err := t.enqueue(Outgoing{Platform: Matrix, Conversation: t.s.cfg.StaffConversation, Plain: plain,
@@ -54,19 +75,19 @@ func (t *turn) page(c *Case) error {
 	}
 	if t.s.live().Pager {
 		if err := t.enqueue(Outgoing{Platform: Pager, Conversation: who, Action: ActionPage,
-			Payload: ActionPayload{CaseID: c.ID, Ref: c.Ref, Round: c.PageRound, AckBy: roundEnd.UnixMilli()}}); err != nil {
+			Payload: ActionPayload{CaseID: c.ID, Ref: c.Ref, Round: c.PageRound, AckBy: ackBy.UnixMilli()}}); err != nil {
 			return err
 		}
 	}
-	if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Subject: who, Kind: EventPaged,
-		Detail: map[string]string{"round": itoa(c.PageRound), "step": itoa(c.PageStep + 1)}, At: t.now}); err != nil {
-		return err
-	}
-	return t.setTimer(Timer{Kind: TimerPageAck, Subject: c.ID, Due: t.now.Add(t.s.live().AckTimeout)})
+	return t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Subject: who, Kind: EventPaged,
+		Detail: map[string]string{"round": itoa(c.PageRound), "step": itoa(step)}, At: t.now})
 }
 
 // pageNext moves down the chain when nobody acknowledged in time; after the last
-// person it starts again from the top, up to MaxRounds rounds.
+// person it starts again from the top, up to MaxRounds rounds. Then staff are told,
+// and the whole chain is paged together every RepageEvery until someone acknowledges
+// or the case ends (RepageEvery 0: it stops there, as before the simulator showed
+// safety cases left unacknowledged for good).
 func (t *turn) pageNext(caseID int64) (err error) {
 	defer wrapf(&err, "page next for case %d", caseID)
 	c, err := t.tx.Case(t.ctx, caseID)
@@ -77,6 +98,13 @@ func (t *turn) pageNext(caseID int64) (err error) {
 	if len(l.OnCall) == 0 {
 		return nil // the chain was emptied by a reload; the staff room already knows
 	}
+	if c.PageRound > l.MaxRounds {
+		c.PageRound++
+		if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
+			return err
+		}
+		return t.pageEveryone(c)
+	}
 	c.PageStep++
 	if c.PageStep >= len(l.OnCall) {
 		c.PageRound, c.PageStep = c.PageRound+1, 0
@@ -85,8 +113,18 @@ func (t *turn) pageNext(caseID int64) (err error) {
 		if err := t.tx.AppendEvent(t.ctx, Event{CaseID: c.ID, Actor: "bot", Kind: EventPagingExhausted, At: t.now}); err != nil {
 			return err
 		}
-		return t.send(Matrix, t.s.cfg.StaffConversation, t.s.cfg.DefaultLanguage, false, true,
-			say("switchboard-page-exhausted", c.Ref, l.MaxRounds))
+		if l.RepageEvery <= 0 {
+			return t.send(Matrix, t.s.cfg.StaffConversation, t.s.cfg.DefaultLanguage, false, true,
+				say("switchboard-page-exhausted", c.Ref, l.MaxRounds))
+		}
+		if err := t.send(Matrix, t.s.cfg.StaffConversation, t.s.cfg.DefaultLanguage, false, true,
+			say("switchboard-page-exhausted-repage", c.Ref, l.MaxRounds, int(l.RepageEvery.Minutes()))); err != nil {
+			return err
+		}
+		if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
+			return err
+		}
+		return t.pageEveryone(c)
 	}
 	if err := t.tx.UpdateCase(t.ctx, c, c.State); err != nil {
 		return err

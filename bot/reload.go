@@ -16,13 +16,14 @@ type Live struct {
 	RotationPeriod time.Duration
 	AckTimeout     time.Duration
 	MaxRounds      int
+	RepageEvery    time.Duration
 	Pager          bool
 }
 
 // LiveOf is the reloadable part of cfg.
 func LiveOf(cfg Config) Live {
 	return Live{Staff: cfg.Staff, Coordinators: cfg.Coordinators, OnCall: cfg.OnCall, RotationStart: cfg.RotationStart,
-		RotationPeriod: cfg.RotationPeriod, AckTimeout: cfg.AckTimeout, MaxRounds: cfg.MaxRounds, Pager: cfg.Pager}
+		RotationPeriod: cfg.RotationPeriod, AckTimeout: cfg.AckTimeout, MaxRounds: cfg.MaxRounds, RepageEvery: cfg.RepageEvery, Pager: cfg.Pager}
 }
 
 // liveConfig holds the current Live; the zero value reads as the Service's cfg.

@@ -17,6 +17,9 @@ type RouteQuery struct {
 	// OffersSince: offers of the case made before then do not exclude a volunteer (the
 	// case was reopened since; zero: every offer counts).
 	OffersSince time.Time
+	// ExpiredBefore: an offer of the case that expired before then no longer excludes
+	// its volunteer (zero: it always does).
+	ExpiredBefore time.Time
 }
 
 // routeSweep bounds how many waiting cases one turn tries to place.
@@ -53,7 +56,7 @@ func (t *turn) route(c *Case) (err error) {
 		return err
 	}
 	v, err := t.tx.PickVolunteer(t.ctx, RouteQuery{CaseID: c.ID, Requester: p.ExternalID, Language: c.Language,
-		Parties: c.Parties, Now: t.now, OffersSince: c.QueuedAt})
+		Parties: c.Parties, Now: t.now, OffersSince: c.QueuedAt, ExpiredBefore: t.now.Add(-t.s.cfg.OfferExpiry)})
 	if err != nil || v == nil {
 		return err
 	}

@@ -66,12 +66,14 @@ type Config struct {
 
 	// OnCall is the escalation chain of staff Matrix IDs; the primary rotates every
 	// RotationPeriod from RotationStart. A page not acknowledged within AckTimeout goes
-	// to the next person, the whole chain at most MaxRounds times.
+	// to the next person, the whole chain at most MaxRounds times; after that the
+	// whole chain together every RepageEvery until someone acknowledges (0: never).
 	OnCall         []string
 	RotationStart  time.Time
 	RotationPeriod time.Duration
 	AckTimeout     time.Duration
 	MaxRounds      int
+	RepageEvery    time.Duration
 	// Pager: pages also go to the pager platform (ntfy, webhook, e-mail).
 	Pager bool
 
@@ -621,8 +623,10 @@ func (t *turn) enqueue(o Outgoing) error {
 	q := *t.queued
 	if n := len(q); n > 0 {
 		last := &q[n-1]
+		// A message that mentions someone stays whole: merged, its mention (what
+		// makes a phone ring for a page) would be lost.
 		if o.Action == "" && last.Action == "" && last.Platform == o.Platform && last.Conversation == o.Conversation &&
-			last.Notice == o.Notice && last.ContentFree == o.ContentFree {
+			last.Notice == o.Notice && last.ContentFree == o.ContentFree && len(o.Mentions) == 0 && len(last.Mentions) == 0 {
 			last.Plain += "\n\n" + o.Plain
 			last.Markdown += "\n\n" + o.Markdown
 			return nil

@@ -104,6 +104,7 @@ type OnCall struct {
 	RotationPeriod Duration `yaml:"rotation-period"`
 	AckTimeout     Duration `yaml:"ack-timeout"`
 	MaxRounds      int      `yaml:"max-rounds"`
+	RepageEvery    Duration `yaml:"repage-every"`
 }
 
 // Abuse bounds what one person, and everyone together, can start.
@@ -168,8 +169,9 @@ func Defaults() Config {
 			Retention: Duration(90 * 24 * time.Hour), MessageExpiry: Duration(7 * 24 * time.Hour), CaseRooms: "relayed",
 			Routing: Routing{Mode: "direct", OfferExpiry: Duration(10 * time.Minute), QueueAlertAfter: Duration(30 * time.Minute),
 				ReassureEvery: Duration(2 * time.Hour), DefaultCaseLimit: 2},
-			OnCall: OnCall{RotationPeriod: Duration(7 * 24 * time.Hour), AckTimeout: Duration(5 * time.Minute), MaxRounds: 3},
-			Abuse:  Abuse{IntakesPerDay: 3, IntakeRate: 60, IntakeBurst: 20},
+			OnCall: OnCall{RotationPeriod: Duration(7 * 24 * time.Hour), AckTimeout: Duration(5 * time.Minute), MaxRounds: 3,
+				RepageEvery: Duration(15 * time.Minute)},
+			Abuse: Abuse{IntakesPerDay: 3, IntakeRate: 60, IntakeBurst: 20},
 		},
 		Logging: Logging{Level: "info", Format: "pretty"},
 		IRC:     ircDefaults(),

@@ -31,6 +31,7 @@ func (c *Config) Core() bot.Config {
 		RotationPeriod:           c.Service.OnCall.RotationPeriod.D(),
 		AckTimeout:               c.Service.OnCall.AckTimeout.D(),
 		MaxRounds:                c.Service.OnCall.MaxRounds,
+		RepageEvery:              c.Service.OnCall.RepageEvery.D(),
 		IntakesPerDay:            c.Service.Abuse.IntakesPerDay,
 		IntakeRate:               float64(c.Service.Abuse.IntakeRate),
 		IntakeBurst:              c.Service.Abuse.IntakeBurst,

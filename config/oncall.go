@@ -30,6 +30,8 @@ func (o OnCall) validate() error {
 		return &Error{Key: "service.on-call.ack-timeout", Msg: "must be at least 30s"}
 	case o.MaxRounds < 1 || o.MaxRounds > 20:
 		return &Error{Key: "service.on-call.max-rounds", Msg: "must be from 1 to 20"}
+	case o.RepageEvery.D() != 0 && o.RepageEvery.D() < time.Minute:
+		return &Error{Key: "service.on-call.repage-every", Msg: "must be 0 (never) or at least 1m"}
 	}
 	return nil
 }

@@ -378,8 +378,7 @@ func (s *sim) checkState() {
 		{"a worked case without its worker", `SELECT ref FROM cases WHERE state IN ('accepted', 'active')
 			AND ((route = 'volunteer' AND volunteer_id IS NULL) OR (route = 'staff' AND staff_id = ''))`},
 		{"a staff-route case nobody is paged for", `SELECT ref FROM cases c WHERE route = 'staff' AND state IN ('intake', 'staff')
-			AND staff_id = '' AND NOT EXISTS (SELECT 1 FROM timers WHERE kind = 'page_ack' AND subject = c.id)
-			AND NOT EXISTS (SELECT 1 FROM case_events WHERE case_id = c.id AND kind = 'paging_exhausted')`},
+			AND staff_id = '' AND NOT EXISTS (SELECT 1 FROM timers WHERE kind = 'page_ack' AND subject = c.id)`},
 		{"a case with two open offers", `SELECT c.ref FROM cases c WHERE (SELECT count(*) FROM offers o
 			WHERE o.case_id = c.id AND o.state = 'open') > 1`},
 		{"a case offered to or held by a volunteer it names", `SELECT c.ref FROM cases c JOIN volunteers v

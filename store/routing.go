@@ -16,7 +16,9 @@ import (
 // are under their limit, are not the requester, have told us their wiki name and are not
 // named in the case (by the keyed hash of its comparison key, bot.NameKey) nor declared
 // a conflict with its parties, and were not offered this case since it was last queued
-// (a reopened case starts afresh): the least loaded,
+// (a reopened case starts afresh), except that an offer left to expire counts only for
+// a while (RouteQuery.ExpiredBefore): someone who missed it may be asked again when
+// nobody else took it. Among these: first those not yet asked, then the least loaded,
 // then the longest since their last offer. Shifts are evaluated in their own time zone
 // by PostgreSQL, so daylight-saving changes are handled by its zone database.
 // SKIP LOCKED lets concurrent routing decisions pass over a volunteer being assigned.
@@ -32,7 +34,8 @@ WHERE (v.status = 'active' OR (v.status = 'trainee' AND m.status = 'active'))
 	AND ($3 = '' OR $3 = ANY (v.languages))
 	AND NOT v.wiki_key = ANY ($4::text[])
 	AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.volunteer_id = v.id AND c.name_key = ANY ($4::text[]))
-	AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id AND o.offered_at >= $7)
+	AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id AND o.offered_at >= $7
+		AND (o.state <> 'expired' OR o.answered_at > $8))
 	AND ($6::bigint = 0 OR v.id = $6)
 	AND (v.on_until > $1 OR (v.off_until <= $1 AND EXISTS (
 		SELECT 1 FROM shifts s,
@@ -45,7 +48,8 @@ WHERE (v.status = 'active' OR (v.status = 'trainee' AND m.status = 'active'))
 				OR (n.dow = (s.weekday + 1) % 7 AND n.minute < s.end_min)))))))
 	AND (SELECT count(*) FROM cases c WHERE c.volunteer_id = v.id
 		AND c.state IN ('offered', 'accepted', 'active')) < v.case_limit
-ORDER BY (SELECT count(*) FROM cases c WHERE c.volunteer_id = v.id
+ORDER BY EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id AND o.offered_at >= $7),
+	(SELECT count(*) FROM cases c WHERE c.volunteer_id = v.id
 		AND c.state IN ('offered', 'accepted', 'active')), v.last_offer_at, v.id
 LIMIT 1
 FOR UPDATE OF v SKIP LOCKED`
@@ -55,7 +59,7 @@ func (t *Tx) PickVolunteer(ctx context.Context, q bot.RouteQuery) (_ *bot.Volunt
 	defer wrap(&err, "pick a volunteer for case %d", q.CaseID)
 	var r volunteerRow
 	err = t.tx.GetContext(ctx, &r, pickSQL, ms(q.Now), q.Requester, q.Language,
-		pq.StringArray(t.k.nameHashes(q.Parties)), q.CaseID, q.Only, ms0(q.OffersSince))
+		pq.StringArray(t.k.nameHashes(q.Parties)), q.CaseID, q.Only, ms0(q.OffersSince), ms0(q.ExpiredBefore))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -348,3 +348,80 @@ func TestAudit(t *testing.T) {
 	expect(t, d.send(staff, staffRoom, "!audit SB-ZZZZZ"), "There is no case")
 	expect(t, d.send("@a:localhost", a, "!audit "+ref), "do not know the command !audit")
 }
+
+// Paging never gives up on a safety case: once the rounds one by one found nobody,
+// everyone on call is paged together every RepageEvery until someone acknowledges.
+// (The simulator found 7 of 13 safety cases of a week with one person on call never
+// acknowledged when paging stopped after the last round.)
+func TestPagingNeverGivesUp(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	s1, s2 := "@s1:localhost", "@s2:localhost"
+	d.reconfigure(func(c *bot.Config) {
+		c.Staff = []string{staff, s1, s2}
+		c.OnCall, c.AckTimeout, c.MaxRounds, c.RepageEvery, c.Pager = []string{s1, s2}, 5*time.Minute, 1, 30*time.Minute, true
+	})
+	ref := d.staffCase(alice, room)
+	fire := func(after time.Duration) (mentions, pager []string) {
+		t.Helper()
+		d.advance(after)
+		if _, err := d.svc.FireDueTimers(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		m, p, _ := d.pages()
+		return m, p
+	}
+	d.pages()
+	if m, _ := fire(5 * time.Minute); strings.Join(m, ",") != s2 {
+		t.Fatalf("second in the chain: %v", m)
+	}
+	d.drain(staffRoom)
+	// The one round is over: staff are told, and both are paged at once.
+	m, p := fire(5 * time.Minute)
+	if strings.Join(m, ",") != s1+","+s2 || strings.Join(p, ",") != s1+","+s2 {
+		t.Fatalf("after the last round: mentions %v pager %v", m, p)
+	}
+	expect(t, d.drain(staffRoom), "Nobody acknowledged", ref, "every 30 minutes")
+	// Nothing before RepageEvery, then everyone again, and again.
+	if m, p := fire(29 * time.Minute); len(m)+len(p) != 0 {
+		t.Fatalf("paged before 30 minutes: %v %v", m, p)
+	}
+	for i := range 3 {
+		if m, p := fire(time.Minute + time.Duration(i)*29*time.Minute); strings.Join(m, ",") != s1+","+s2 || len(p) != 2 {
+			t.Fatalf("repage %d: mentions %v pager %v", i+1, m, p)
+		}
+	}
+	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'paging_exhausted'`); n != 1 {
+		t.Errorf("%d paging_exhausted events; want 1", n)
+	}
+	expect(t, d.send(s1, staffRoom, "!ack "+ref), "is with "+s1)
+	if m, p := fire(31 * time.Minute); len(m)+len(p) != 0 {
+		t.Errorf("paging went on after !ack: %v %v", m, p)
+	}
+	if n := d.count(`SELECT count(*) FROM timers WHERE kind = 'page_ack'`); n != 0 {
+		t.Errorf("%d page_ack timers left after !ack", n)
+	}
+}
+
+// RepageEvery 0 keeps the old end: staff are told once, and paging stops.
+func TestPagingStopsWithoutRepage(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	d.reconfigure(func(c *bot.Config) {
+		c.Staff = []string{staff, "@s1:localhost"}
+		c.OnCall, c.AckTimeout, c.MaxRounds, c.RepageEvery = []string{"@s1:localhost"}, 5*time.Minute, 1, 0
+	})
+	ref := d.staffCase(alice, room)
+	d.pages()
+	d.advance(5 * time.Minute)
+	if _, err := d.svc.FireDueTimers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := d.drain(staffRoom)
+	expect(t, out, "Nobody acknowledged", ref)
+	expectNone(t, out, "every")
+	if m, p, _ := d.pages(); len(m)+len(p) != 0 {
+		t.Errorf("paged after the last round: %v %v", m, p)
+	}
+	if n := d.count(`SELECT count(*) FROM timers WHERE kind = 'page_ack'`); n != 0 {
+		t.Errorf("%d page_ack timers left", n)
+	}
+}

@@ -563,3 +563,60 @@ func TestRelayForIRCRequester(t *testing.T) {
 		Conversation: "!relay:localhost", Text: "!close resolved"}), "is closed")
 	expect(t, d.drain("carol"), "How did it go")
 }
+
+// An offer left to expire does not shut its volunteer out for good: others who fit
+// come first, but when nobody else can take the case, it comes back to them once the
+// offer's own time has passed again (the simulator found cases waiting all night for
+// the only volunteer on duty, who had once missed the offer).
+func TestExpiredOfferComesBack(t *testing.T) {
+	d := newDesk(t, testenv.NewDB(t))
+	expiry := d.cfg.OfferExpiry
+	a := d.volunteer("@a:localhost", "en", "!on")
+	ref := d.intake(alice, room, "none", "en")
+	if _, who := d.caseState(ref); who != "@a:localhost" {
+		t.Fatalf("first offer to %q", who)
+	}
+	d.drain(a)
+	sweep := func(after time.Duration) {
+		t.Helper()
+		d.advance(after)
+		if _, err := d.svc.FireDueTimers(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.svc.RouteWaiting(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweep(expiry + time.Second)
+	expect(t, d.drain(a), "has expired")
+	if st, who := d.caseState(ref); st != "queued" || who != "" {
+		t.Fatalf("just expired: %s %q; want it queued, not back to the one who missed it", st, who)
+	}
+	sweep(expiry / 2)
+	if st, _ := d.caseState(ref); st != "queued" {
+		t.Fatalf("offered again before its time: %s", st)
+	}
+	sweep(expiry/2 + time.Second)
+	if st, who := d.caseState(ref); st != "offered" || who != "@a:localhost" {
+		t.Fatalf("nobody else on duty: %s %q; want it offered to @a again", st, who)
+	}
+	expect(t, d.drain(a), ref, "!accept")
+	// A declined offer still shuts the volunteer out for good.
+	expect(t, d.send("@a:localhost", a, "!decline"), "goes to someone else")
+	sweep(3 * expiry)
+	if st, who := d.caseState(ref); st != "queued" || who != "" {
+		t.Fatalf("after a decline: %s %q", st, who)
+	}
+	// Someone who never had it comes before someone who let it expire. The second
+	// volunteer is on duty in German only; once the cool-down has passed (with no
+	// sweep), they add English, and the routing that starts finds both.
+	ref2 := d.intake("@bob:localhost", "!dm-bob:localhost", "none", "en")
+	d.drain(a)
+	sweep(expiry + time.Second)
+	b := d.volunteer("@b:localhost", "de", "!limit 3", "!on")
+	d.advance(expiry + time.Second)
+	expect(t, d.send("@b:localhost", b, "!languages en de"), "en de")
+	if _, who := d.caseState(ref2); who != "@b:localhost" {
+		t.Fatalf("ref2 offered to %q; want @b, who never had it", who)
+	}
+}
