@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"os"
@@ -55,7 +56,23 @@ type env struct {
 	tmp string
 	mu  sync.Mutex
 	n   int
+	// clients is the one pool every simulated requester's crypto store uses (see
+	// clientPool); first serialises the first dial, which creates the schema.
+	clients *sql.DB
+	first   sync.Mutex
+	dialed  bool
 }
+
+// clientPool bounds the load generator's own connections. A pool per simulated
+// requester (each in its own database) kept up to two idle connections each, so the
+// memory phase's 200 open clients alone wanted 400 of the test cluster's 300
+// connections ("pq: sorry, too many clients already"). Fifty requesters writing at
+// once use a few connections each at the most, and a wait for a free one is a
+// microsecond next to an E2EE round trip.
+const (
+	clientPool     = 64
+	clientPoolIdle = 16
+)
 
 // setupLimit bounds what a requester waits for before it is measured: the
 // account, the client, the room and the warm-up.
@@ -81,7 +98,26 @@ func run(seq, conc, perReq, intakes int, limit time.Duration) error {
 		return err
 	}
 	defer hs.Stop()
-	e := &env{pg: pg, hs: hs, tmp: tmp}
+	clientsDSN, err := pg.CreateDatabase(ctx, "load_clients")
+	if err != nil {
+		return err
+	}
+	clients, err := sql.Open("postgres", clientsDSN)
+	if err != nil {
+		return err
+	}
+	defer clients.Close()
+	clients.SetMaxOpenConns(clientPool)
+	clients.SetMaxIdleConns(clientPoolIdle)
+	e := &env{pg: pg, hs: hs, tmp: tmp, clients: clients}
+	conns, err := watchConnections(ctx, pg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		peak, limit := conns()
+		fmt.Printf("\nPostgreSQL connections: peak %d of max_connections %d (bots, harness and all requesters)\n", peak, limit)
+	}()
 
 	echo, err := e.startEcho(ctx)
 	if err != nil {
@@ -195,11 +231,20 @@ func (e *env) user(ctx context.Context, prefix string) (*testenv.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	dsn, err := e.pg.CreateDatabase(ctx, "load_"+local)
-	if err != nil {
-		return nil, err
+	// The first Dial creates the crypto store's tables; two creating them at once
+	// would collide.
+	dial := func() (*testenv.Client, error) {
+		return testenv.Dial(ctx, e.hs.URL(), uid, "load-password", "", testenv.SharedDB(e.clients))
 	}
-	return testenv.Dial(ctx, e.hs.URL(), uid, "load-password", dsn)
+	e.first.Lock()
+	if !e.dialed {
+		defer e.first.Unlock()
+		c, err := dial()
+		e.dialed = err == nil
+		return c, err
+	}
+	e.first.Unlock()
+	return dial()
 }
 
 func (e *env) users(ctx context.Context, prefix string, n int) ([]*testenv.Client, error) {

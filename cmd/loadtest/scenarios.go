@@ -53,6 +53,7 @@ func (e *env) spawn(name string, uid id.UserID, dsn string, cmd *exec.Cmd) (*bot
 	if err != nil {
 		return nil, err
 	}
+	db.SetMaxOpenConns(2) // the harness's few reads of the bot's database
 	b := &botProc{name: name, id: uid, cmd: cmd, db: db, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); logf.Close(); close(b.done) }()
 	return b, nil
