@@ -46,7 +46,7 @@ WHERE (v.status = 'active' OR (v.status = 'trainee' AND m.status = 'active'))
 	AND v.user_id <> $2
 	AND ($3 = '' OR $3 = ANY (v.languages))
 	AND NOT v.wiki_key = ANY ($4::text[])
-	AND NOT EXISTS (SELECT 1 FROM conflicts c WHERE c.volunteer_id = v.id AND c.name_key = ANY ($4::text[]))
+	AND v.id NOT IN (SELECT c.volunteer_id FROM conflicts c WHERE c.name_key = ANY ($4::text[]))
 	AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = $5 AND o.volunteer_id = v.id AND o.offered_at >= $7
 		AND (o.state <> 'expired' OR o.answered_at > $8))
 	AND ($6::bigint = 0 OR v.id = $6)

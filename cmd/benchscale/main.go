@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/internal/scaleseed"
 	"switchboard/internal/testenv"
 )
 
@@ -91,48 +92,48 @@ func run(ctx context.Context, sizes []int, closed, volunteers, decisions, runs i
 	if err != nil {
 		return err
 	}
-	s, err := newSeeder(ctx, dsn)
+	s, err := scaleseed.New(ctx, dsn, testenv.DataKey)
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	defer s.Close()
 	now := time.Now()
 	fmt.Printf("Switchboard at scale, %s, %d CPUs, load average %s\n\n", now.Format(time.DateOnly), numCPU(), loadAvg())
 
 	t0 := time.Now()
-	if err := s.volunteers(ctx, volunteers, now); err != nil {
+	if err := s.Volunteers(ctx, volunteers, now); err != nil {
 		return fmt.Errorf("volunteers: %w", err)
 	}
-	if err := s.analyze(ctx); err != nil {
+	if err := s.Analyze(ctx); err != nil {
 		return err
 	}
-	before, err := s.size(ctx)
+	before, err := s.Size(ctx)
 	if err != nil {
 		return err
 	}
-	if err := s.closedCases(ctx, closed, now); err != nil {
+	if err := s.ClosedCases(ctx, closed, now); err != nil {
 		return fmt.Errorf("closed cases: %w", err)
 	}
-	if err := s.analyze(ctx); err != nil {
+	if err := s.Analyze(ctx); err != nil {
 		return err
 	}
-	after, err := s.size(ctx)
+	after, err := s.Size(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("Seeded %d volunteers (%d shifts) and %d closed cases in %s.\n", volunteers, 3*volunteers, closed, time.Since(t0).Round(time.Second))
 	if closed > 0 {
 		fmt.Printf("Database size per closed case: %.0f bytes (%.1f MiB for %d; all relations with their indexes and TOAST, after VACUUM)\n",
-			float64(after.total-before.total)/float64(closed), float64(after.total-before.total)/(1<<20), closed)
-		fmt.Printf("  by table: %s\n\n", after.minus(before))
+			float64(after.Total-before.Total)/float64(closed), float64(after.Total-before.Total)/(1<<20), closed)
+		fmt.Printf("  by table: %s\n\n", after.Minus(before))
 	}
 
 	var rows []result
 	for _, n := range sizes {
-		if err := s.openCases(ctx, n, now); err != nil {
+		if err := s.OpenCases(ctx, n, now); err != nil {
 			return fmt.Errorf("open cases: %w", err)
 		}
-		if err := s.analyze(ctx); err != nil {
+		if err := s.Analyze(ctx); err != nil {
 			return err
 		}
 		r, err := measure(ctx, dsn, decisions, runs)

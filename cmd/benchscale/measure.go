@@ -15,6 +15,7 @@ import (
 	"switchboard/bot"
 	"switchboard/config"
 	"switchboard/i18n"
+	"switchboard/internal/scaleseed"
 	"switchboard/internal/testenv"
 	"switchboard/store"
 )
@@ -142,7 +143,7 @@ func routing(ctx context.Context, st *store.Store, cfg bot.Config, decisions int
 		start := time.Now()
 		err := st.InTx(ctx, func(tx bot.Tx) error {
 			v, err := tx.PickVolunteer(ctx, bot.RouteQuery{CaseID: c.ID, Requester: c.Person, Language: c.Language,
-				Parties: partiesOf(int(c.ID)), Now: now, OffersSince: time.UnixMilli(c.Queued), ExpiredBefore: now.Add(-cfg.OfferExpiry)})
+				Parties: scaleseed.PartiesOf(int(c.ID)), Now: now, OffersSince: time.UnixMilli(c.Queued), ExpiredBefore: now.Add(-cfg.OfferExpiry)})
 			if v != nil {
 				r.RouteFound++
 			}

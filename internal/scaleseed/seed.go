@@ -1,4 +1,7 @@
-package main
+// Package scaleseed fills a Switchboard database quickly with volunteers and cases, in
+// the shapes the store writes, for the benchmarks that need a desk at scale
+// (cmd/benchscale, and cmd/loadtest's memory with many open cases).
+package scaleseed
 
 import (
 	"context"
@@ -11,33 +14,35 @@ import (
 	"github.com/lib/pq"
 	"github.com/rs/zerolog"
 
-	"switchboard/internal/testenv"
 	"switchboard/store"
 )
 
-// seeder fills the database with COPY, in the shapes the store writes: sealed columns
+// Seeder fills the database with COPY, in the shapes the store writes: sealed columns
 // sealed with the store's own Keys.Seal under the data key the measuring process opens
 // the store with, and names hashed with Keys.NameHash. What it leaves out is listed in
 // docs/benchmarks.md ("Scale").
-type seeder struct {
+type Seeder struct {
 	db   *sql.DB
 	keys *store.Keys
-	// next ids; open cases are numbered after the closed ones.
-	person, caseN int
+	// caseN is the last case, person and intake ID used.
+	caseN int
 	// active are the IDs of active volunteers, who carry the cases' load.
 	active []int64
 	open   int
 }
 
-func newSeeder(ctx context.Context, dsn string) (*seeder, error) {
+// New opens dsn with the store first (every migration, and the record of which key the
+// name hashes are under), then keeps a small pool of its own for the COPYs; dataKey is
+// the store's data key.
+func New(ctx context.Context, dsn, dataKey string) (*Seeder, error) {
 	// The store creates the schema (every migration) and records which key the name
 	// hashes are under, as the bot's first start does.
-	st, err := store.Open(ctx, dsn, store.Options{DataKey: testenv.DataKey, MaxOpenConns: 2}, zerolog.Nop())
+	st, err := store.Open(ctx, dsn, store.Options{DataKey: dataKey, MaxOpenConns: 2}, zerolog.Nop())
 	if err != nil {
 		return nil, err
 	}
 	st.Close()
-	keys, err := store.NewKeys(testenv.DataKey)
+	keys, err := store.NewKeys(dataKey)
 	if err != nil {
 		return nil, err
 	}
@@ -46,13 +51,21 @@ func newSeeder(ctx context.Context, dsn string) (*seeder, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(2)
-	return &seeder{db: db, keys: keys}, nil
+	// Cases (with their people and intakes) are numbered after what is there already.
+	var last int
+	if err := db.QueryRowContext(ctx, `SELECT greatest((SELECT coalesce(max(id), 0) FROM people),
+		(SELECT coalesce(max(id), 0) FROM intakes), (SELECT coalesce(max(id), 0) FROM cases))`).Scan(&last); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Seeder{db: db, keys: keys, caseN: last}, nil
 }
 
-func (s *seeder) close() { s.db.Close() }
+// Close closes the pool.
+func (s *Seeder) Close() { s.db.Close() }
 
 // copyRows writes rows into table with one COPY, in one transaction.
-func (s *seeder) copyRows(ctx context.Context, table string, cols []string, rows func(put func(...any) error) error) error {
+func (s *Seeder) copyRows(ctx context.Context, table string, cols []string, rows func(put func(...any) error) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -80,9 +93,9 @@ var (
 	caseLang = []string{"en", "en", "en", "de", "fr", "es", "hi", "pt"}
 )
 
-// partiesOf are the names a case's requester gave: one of 500 usernames, and one of
+// PartiesOf are the names a case's requester gave: one of 500 usernames, and one of
 // the volunteers' (a case naming a volunteer must not reach them).
-func partiesOf(i int) []string {
+func PartiesOf(i int) []string {
 	return []string{fmt.Sprintf("Harasser_%d", i%500), fmt.Sprintf("Vol%d", (i*7)%2000)}
 }
 
@@ -94,11 +107,15 @@ func story(i int) string {
 		"to edit at all now. I reported one edit at the noticeboard but it was archived without an answer.", i)
 }
 
-// volunteers writes n volunteers: seven in ten active, one a trainee with an active
+// Volunteers writes n volunteers: seven in ten active, one a trainee with an active
 // mentor, one an applicant, one suspended; each with three weekly shifts in one of
 // several time zones, languages, a limit of 1 to 3 cases, a conflict declared, and one
 // in seven on duty by hand.
-func (s *seeder) volunteers(ctx context.Context, n int, now time.Time) error {
+func (s *Seeder) Volunteers(ctx context.Context, n int, now time.Time) error {
+	var there int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM volunteers`).Scan(&there); err != nil || there > 0 {
+		return fmt.Errorf("volunteers are numbered from 1: want none there, found %d (%v)", there, err)
+	}
 	status := func(i int) string {
 		return []string{"active", "active", "active", "active", "active", "active", "active", "trainee", "applicant", "suspended"}[i%10]
 	}
@@ -167,11 +184,11 @@ type aCase struct {
 	rating                                 int
 }
 
-// closedCases writes n closed cases over the last two years, as they stand after the
+// ClosedCases writes n closed cases over the last two years, as they stand after the
 // retention purge of the default 90 days: the older ones emptied (content, safety
 // answers and rooms erased, purged_at set, their intakes' answers erased), the recent
 // ones whole. Each has its audit trail (eight events) and its accepted offer.
-func (s *seeder) closedCases(ctx context.Context, n int, now time.Time) error {
+func (s *Seeder) ClosedCases(ctx context.Context, n int, now time.Time) error {
 	cases := make([]aCase, n)
 	span := 730 * 24 * time.Hour
 	for k := range n {
@@ -195,17 +212,19 @@ func (s *seeder) closedCases(ctx context.Context, n int, now time.Time) error {
 	return s.writeCases(ctx, cases, now)
 }
 
-// openCases brings the open or queued cases up to n: seven in ten queued, one offered
+// OpenCases brings the open or queued cases up to n: seven in ten queued, one offered
 // (with its open offer), two being worked on by an active volunteer (their load).
-func (s *seeder) openCases(ctx context.Context, n int, now time.Time) error {
+func (s *Seeder) OpenCases(ctx context.Context, n int, now time.Time) error {
 	var cases []aCase
 	for k := s.open; k < n; k++ {
 		s.caseN++
 		c := aCase{i: s.caseN, route: "volunteer", queued: now.Add(-time.Duration(1+k%600) * time.Minute)}
-		switch k % 10 {
-		case 7:
+		switch {
+		case len(s.active) == 0:
+			c.state = "queued" // no volunteer to work on it
+		case k%10 == 7:
 			c.state, c.volunteer = "offered", s.active[(k*13)%len(s.active)]
-		case 8, 9:
+		case k%10 >= 8:
 			c.state, c.volunteer = "active", s.active[(k*13)%len(s.active)]
 			c.accepted, c.firstReply = c.queued.Add(5*time.Minute), c.queued.Add(8*time.Minute)
 		default:
@@ -224,7 +243,7 @@ func ms0(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-func (s *seeder) writeCases(ctx context.Context, cases []aCase, now time.Time) error {
+func (s *Seeder) writeCases(ctx context.Context, cases []aCase, now time.Time) error {
 	if len(cases) == 0 {
 		return nil
 	}
@@ -263,7 +282,7 @@ func (s *seeder) writeCases(ctx context.Context, cases []aCase, now time.Time) e
 				var parties any
 				if !c.purged {
 					desc, project = s.keys.Seal("intakes.description", story(c.i)), s.keys.Seal("intakes.project", "en.wikipedia.org")
-					parties = pq.StringArray(sealAll(s.keys, "intakes.parties", partiesOf(c.i)))
+					parties = pq.StringArray(sealAll(s.keys, "intakes.parties", PartiesOf(c.i)))
 				}
 				if err := put(int64(c.i), int64(c.i), fmt.Sprintf("!dm-req%d:localhost", c.i), "done", "done",
 					yes(c, false), yes(c, false), yes(c, false), yes(c, c.i%4 == 0), desc, parties, project, caseLang[c.i%len(caseLang)],
@@ -288,8 +307,8 @@ func (s *seeder) writeCases(ctx context.Context, cases []aCase, now time.Time) e
 					purgedAt = c.closedAt.Add(91 * 24 * time.Hour).UnixMilli()
 				} else {
 					desc = s.keys.Seal("cases.description", story(c.i))
-					parties = sealAll(s.keys, "cases.parties", partiesOf(c.i))
-					for _, p := range partiesOf(c.i) {
+					parties = sealAll(s.keys, "cases.parties", PartiesOf(c.i))
+					for _, p := range PartiesOf(c.i) {
 						keys = append(keys, s.keys.NameHash(p))
 					}
 					if c.state != "queued" {
@@ -397,41 +416,42 @@ func sealAll(k *store.Keys, column string, plain []string) pq.StringArray {
 	return out
 }
 
-// analyze brings the planner's statistics and the visibility map up to date, as
+// Analyze brings the planner's statistics and the visibility map up to date, as
 // autovacuum would on a database that has been running for a while.
-func (s *seeder) analyze(ctx context.Context) error {
+func (s *Seeder) Analyze(ctx context.Context) error {
 	_, err := s.db.ExecContext(ctx, `VACUUM (ANALYZE)`)
 	return err
 }
 
-type sizes struct {
-	total   int64
+// Sizes are the bytes the tables take, with their indexes and TOAST.
+type Sizes struct {
+	Total   int64
 	byTable map[string]int64
 }
 
-// size sums pg_total_relation_size (heap, indexes, TOAST) over the schema's tables.
-func (s *seeder) size(ctx context.Context) (sizes, error) {
+// Size sums pg_total_relation_size (heap, indexes, TOAST) over the schema's tables.
+func (s *Seeder) Size(ctx context.Context) (Sizes, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c
 		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'`)
 	if err != nil {
-		return sizes{}, err
+		return Sizes{}, err
 	}
 	defer rows.Close()
-	out := sizes{byTable: map[string]int64{}}
+	out := Sizes{byTable: map[string]int64{}}
 	for rows.Next() {
 		var name string
 		var n int64
 		if err := rows.Scan(&name, &n); err != nil {
-			return sizes{}, err
+			return Sizes{}, err
 		}
 		out.byTable[name] = n
-		out.total += n
+		out.Total += n
 	}
 	return out, rows.Err()
 }
 
-// minus says which tables grew, largest first.
-func (a sizes) minus(b sizes) string {
+// Minus says which tables grew since b, largest first.
+func (a Sizes) Minus(b Sizes) string {
 	type grown struct {
 		name string
 		n    int64
