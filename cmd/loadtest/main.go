@@ -35,6 +35,9 @@ func main() {
 	conc := flag.Int("concurrent", 50, "requesters writing at once")
 	perReq := flag.Int("per-requester", 4, "messages each concurrent requester sends")
 	intakes := flag.Int("intakes", 200, "open intakes when memory is read")
+	restCases := flag.Int("rest-cases", 1000, "open cases when memory is read at rest (0: skip)")
+	floodN := flag.Int("flood", 500, "new requesters writing their first message within -flood-window, to each bot in turn (0: skip)")
+	floodWindow := flag.Duration("flood-window", time.Minute, "the time the flood's first messages are spread over")
 	limit := flag.Duration("timeout", 30*time.Minute, "the whole run: a reply that never comes ends it with an error")
 	flag.Parse()
 	if *echo {
@@ -44,7 +47,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*seq, *conc, *perReq, *intakes, *limit); err != nil {
+	if err := run(*seq, *conc, *perReq, *intakes, *restCases, *floodN, *floodWindow, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -78,7 +81,7 @@ const (
 // account, the client, the room and the warm-up.
 const setupLimit = 2 * time.Minute
 
-func run(seq, conc, perReq, intakes int, limit time.Duration) error {
+func run(seq, conc, perReq, intakes, restCases, floodN int, floodWindow, limit time.Duration) error {
 	// Every wait below takes this context, so a reply that never comes ends the
 	// run with an error instead of hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
@@ -176,6 +179,27 @@ func run(seq, conc, perReq, intakes int, limit time.Duration) error {
 	fmt.Printf("\nMemory with %d open intakes: Switchboard RSS %s (peak %s); echo bot RSS %s (peak %s)\n",
 		open, rss(sb.cmd.Process.Pid, "VmRSS"), rss(sb.cmd.Process.Pid, "VmHWM"),
 		rss(echo.cmd.Process.Pid, "VmRSS"), rss(echo.cmd.Process.Pid, "VmHWM"))
+
+	if restCases > 0 {
+		open, err := e.openCasesAtRest(ctx, sb, restCases)
+		if err != nil {
+			return fmt.Errorf("open cases at rest: %w", err)
+		}
+		fmt.Printf("Memory with %d open cases (seeded as the store writes them, one requester then served): Switchboard RSS %s (peak %s); echo bot RSS %s (peak %s)\n",
+			open, rss(sb.cmd.Process.Pid, "VmRSS"), rss(sb.cmd.Process.Pid, "VmHWM"),
+			rss(echo.cmd.Process.Pid, "VmRSS"), rss(echo.cmd.Process.Pid, "VmHWM"))
+	}
+	if floodN > 0 {
+		res, err := e.flood(ctx, []*botProc{echo, sb}, floodN, floodWindow)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n| flood: first messages of new requesters | bot | answered | p50 ms | p99 ms | max ms | last answer after | RSS before | peak RSS during | VmHWM |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, r := range res {
+			fmt.Printf("| %d within %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %s | %s |\n", r.n, r.window, r.bot, r.answered,
+				r.lat.p50, r.lat.p99, r.lat.max, r.wallToLast.Round(100*time.Millisecond), mib(r.before), mib(r.peak), mib(r.hwm))
+		}
+	}
 	return nil
 }
 
