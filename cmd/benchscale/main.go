@@ -64,6 +64,8 @@ type result struct {
 	RouteP50        float64 `json:"route_p50"`
 	RouteP99        float64 `json:"route_p99"`
 	RouteFound      int     `json:"route_found"`
+	FloorP50        float64 `json:"floor_p50"`
+	FloorP99        float64 `json:"floor_p99"`
 	Decisions       int     `json:"decisions"`
 	SweepP50        float64 `json:"sweep_p50"`
 	SweepP99        float64 `json:"sweep_p99"`
@@ -171,12 +173,12 @@ func measure(ctx context.Context, dsn string, decisions, runs int) (result, erro
 }
 
 func printTable(rows []result) {
-	fmt.Println("| open or queued cases | routing decision p50 / p99 ms | routing sweep (20 oldest) p50 / p99 ms | !queue p50 / p99 ms | !coverage p50 / p99 ms | !stats p50 / p99 ms | RSS (peak) MiB |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| open or queued cases | routing decision p50 / p99 ms | routing sweep (20 oldest) p50 / p99 ms | !queue p50 / p99 ms | !coverage p50 / p99 ms | !stats p50 / p99 ms | RSS (peak) MiB | floor: one round trip p50 / p99 ms |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Printf("| %d | %.2f / %.2f | %.2f / %.2f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.0f (%.0f) |\n", r.Open,
+		fmt.Printf("| %d | %.2f / %.2f | %.2f / %.2f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.0f (%.0f) | %.2f / %.2f |\n", r.Open,
 			r.RouteP50, r.RouteP99, r.SweepP50, r.SweepP99, r.QueueP50, r.QueueP99, r.CoverageP50, r.CoverageP99,
-			r.StatsP50, r.StatsP99, float64(r.RSSKiB)/1024, float64(r.PeakKiB)/1024)
+			r.StatsP50, r.StatsP99, float64(r.RSSKiB)/1024, float64(r.PeakKiB)/1024, r.FloorP50, r.FloorP99)
 	}
 	fmt.Println("\nTargets: routing decision p99 < 5 ms; !queue, !coverage, !stats < 100 ms; RSS < 80 MiB.")
 	for _, r := range rows {

@@ -171,6 +171,17 @@ func routing(ctx context.Context, st *store.Store, cfg bot.Config, decisions int
 		lat = append(lat, time.Since(start))
 	}
 	r.SweepP50, r.SweepP99 = pcts(lat)
+	// The floor under this machine's load: one round trip to PostgreSQL.
+	lat = lat[:0]
+	for range decisions {
+		start := time.Now()
+		var one int
+		if err := st.DB.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(start))
+	}
+	r.FloorP50, r.FloorP99 = pcts(lat)
 	return nil
 }
 
