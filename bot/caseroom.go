@@ -116,7 +116,11 @@ func (s *Service) Joined(ctx context.Context, in Inbound) (err error) {
 		if err != nil {
 			return err
 		}
-		rs = append(rs, say("switchboard-room-help"))
+		if c.Route == RouteStaff {
+			rs = append(rs, say("switchboard-room-help-staff"))
+		} else {
+			rs = append(rs, say("switchboard-room-help"))
+		}
 		if p, err := t.tx.PersonRef(ctx, c.PersonID); err != nil {
 			return err
 		} else if p.Platform == IRC {

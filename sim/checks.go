@@ -26,8 +26,10 @@ var orphanChecks = []struct{ kind, what, sql string }{
 		AND NOT EXISTS (SELECT 1 FROM case_events WHERE case_id = c.id AND kind = 'paging_exhausted')`},
 	{"orphan", "a case with two open offers", `SELECT c.ref FROM cases c WHERE (SELECT count(*) FROM offers o
 		WHERE o.case_id = c.id AND o.state = 'open') > 1`},
-	{"page-unacked", "paging gave up: nobody acknowledged", `SELECT c.ref FROM cases c WHERE staff_id = '' AND state NOT IN ('closed', 'withdrawn')
-		AND EXISTS (SELECT 1 FROM case_events WHERE case_id = c.id AND kind = 'paging_exhausted')`},
+	{"page-unacked", "paging gave up: nobody acknowledged, and nobody is paged any more", `SELECT c.ref FROM cases c WHERE staff_id = ''
+		AND state NOT IN ('closed', 'withdrawn')
+		AND EXISTS (SELECT 1 FROM case_events WHERE case_id = c.id AND kind = 'paging_exhausted')
+		AND NOT EXISTS (SELECT 1 FROM timers WHERE kind = 'page_ack' AND subject = c.id)`},
 }
 
 // checkState looks for anyone fallen through. At the end it also lists every request

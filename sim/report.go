@@ -249,8 +249,12 @@ func (s *Sim) report() (*Report, error) {
 	if c.SharedRooms {
 		rooms = "shared"
 	}
-	rep.Rules = fmt.Sprintf("%s routing, %s case rooms, offer expiry %v, default limit %d, ack timeout %v × %d rounds, queue alert after %v, intake rate %.0f/min (burst %d)",
-		mode, rooms, c.OfferExpiry, c.DefaultCaseLimit, c.AckTimeout, c.MaxRounds, c.QueueAlertAfter, c.IntakeRate, c.IntakeBurst)
+	repage := "then no more"
+	if c.RepageEvery > 0 {
+		repage = fmt.Sprintf("then everyone every %v", c.RepageEvery)
+	}
+	rep.Rules = fmt.Sprintf("%s routing, %s case rooms, offer expiry %v, default limit %d, ack timeout %v × %d rounds (%s), queue alert after %v, intake rate %.0f/min (burst %d)",
+		mode, rooms, c.OfferExpiry, c.DefaultCaseLimit, c.AckTimeout, c.MaxRounds, repage, c.QueueAlertAfter, c.IntakeRate, c.IntakeBurst)
 	rep.BotErrors = s.botErrors.Load()
 	var cases []caseRow
 	if err := s.eyes.DB.Select(&cases, `SELECT c.id, c.ref, c.route, c.state, c.language, p.external_id, p.platform, c.created_at,

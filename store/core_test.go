@@ -736,7 +736,16 @@ func TestPurgeForgetsOldContent(t *testing.T) {
 	if n, err := d.st.Purge(ctx, bot.PurgeBefore{Content: time.UnixMilli(d.clock.Load()).Add(-time.Hour)}); err != nil || n != 0 {
 		t.Fatalf("purged a case still within retention: %d %v", n, err)
 	}
+	// A phone acknowledgement used now, and one used just before the purge.
+	used := func(nonce string) {
+		t.Helper()
+		if _, err := d.st.DB.Exec(`INSERT INTO pager_ack_tokens (nonce, used_at) VALUES ($1, $2)`, nonce, d.clock.Load()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	used("old-token")
 	d.advance(100 * 24 * time.Hour)
+	used("fresh-token")
 	now := time.UnixMilli(d.clock.Load())
 	if n, err := d.st.Purge(ctx, bot.PurgeBefore{Content: now.Add(-90 * 24 * time.Hour), Dedup: now.Add(-30 * 24 * time.Hour)}); err != nil || n != 1 {
 		t.Fatalf("purged %d cases: %v", n, err)
@@ -749,6 +758,9 @@ func TestPurgeForgetsOldContent(t *testing.T) {
 	}
 	if n := d.count(`SELECT count(*) FROM processed_events`); n != 0 {
 		t.Errorf("%d old event IDs kept", n)
+	}
+	if got := d.str(`SELECT string_agg(nonce, ',') FROM pager_ack_tokens`); got != "fresh-token" {
+		t.Errorf("used acknowledgement tokens after the purge: %q, want only the fresh one", got)
 	}
 	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'case_withdrawn'`); n != 1 {
 		t.Error("the audit log must stay")

@@ -31,8 +31,8 @@ const roomActions = `('create_room', 'invite', 'remove', 'members', 'leave', 'tr
 // statistics and the audit log stay), the answers of intakes that ended before then,
 // reasons about no case and blocks that ended before then; messages that could not be
 // delivered since before.Messages and first messages waiting in the busy line since
-// then; and event IDs processed before before.Dedup (a redelivery is only ever that
-// old). It reports how many cases it emptied.
+// then; and event IDs processed, and phone acknowledgements used, before before.Dedup
+// (a redelivery is only ever that old). It reports how many cases it emptied.
 func (s *Store) Purge(ctx context.Context, before bot.PurgeBefore) (_ int, err error) {
 	defer wrap(&err, "purge old content")
 	var n int
@@ -71,8 +71,16 @@ func (s *Store) Purge(ctx context.Context, before bot.PurgeBefore) (_ int, err e
 			}
 		}
 		if !before.Dedup.IsZero() {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM processed_events WHERE processed_at < $1`, ms(before.Dedup)); err != nil {
-				return err
+			// A used acknowledgement token or webhook event is remembered as long as an
+			// inbound event: replayed later, it would find its case acknowledged or ended,
+			// which the core refuses anyway.
+			for _, q := range []string{
+				`DELETE FROM processed_events WHERE processed_at < $1`,
+				`DELETE FROM pager_ack_tokens WHERE used_at < $1`,
+			} {
+				if _, err := tx.ExecContext(ctx, q, ms(before.Dedup)); err != nil {
+					return err
+				}
 			}
 		}
 		return tx.Commit()

@@ -151,7 +151,11 @@ func TestPagingChainAndAck(t *testing.T) {
 	if err := d.svc.Joined(ctx, bot.Inbound{Platform: bot.Matrix, EventID: "$sj", Sender: "@s2:localhost", Conversation: "!staffcase:localhost"}); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, d.drain("!staffcase:localhost"), ref)
+	summary := d.drain("!staffcase:localhost")
+	// The room's help is for staff: no !escalate, which would only answer that the
+	// case is with staff already.
+	expect(t, summary, ref, "Commands here, for staff")
+	expectNone(t, summary, "for the volunteer", "!escalate")
 	if n := d.count(`SELECT count(*) FROM case_events WHERE kind = 'paged'`); n != 3 {
 		t.Errorf("%d paged events", n)
 	}

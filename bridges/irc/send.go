@@ -53,8 +53,9 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 	// Each line may wait behind the flood limit; it is written only if the nick is
 	// still the recipient's then.
 	check := func() error { return b.dir.holds(o.Conversation, nick) }
+	group := &lineGroup{}
 	for i, l := range lines {
-		out[i] = outLine{cmd: "PRIVMSG", params: []string{nick, l}, done: done, check: check}
+		out[i] = outLine{cmd: "PRIVMSG", params: []string{nick, l}, done: done, check: check, group: group}
 	}
 	b.out.queue(out)
 	var first error

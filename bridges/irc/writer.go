@@ -29,7 +29,19 @@ type outLine struct {
 	// unwritten. A reply asks whether its nick still belongs to its recipient: the
 	// line may have waited minutes behind the flood limit, and the nick changed hands.
 	check func() error
+	// group, if set, ties the lines of one message: once one fails unwritten, the
+	// rest are not written either. The message is sent again whole later, and its
+	// reader must not get its end first (a status answer's second line, the
+	// question, arrived alone before the whole answer once, under load).
+	group *lineGroup
 }
+
+// lineGroup is shared by the lines of one message; only the writer's goroutine
+// touches it.
+type lineGroup struct{ failed error }
+
+// errEarlierLineFailed fails the lines after one of their message that failed.
+var errEarlierLineFailed = errors.New("irc: an earlier line of the message was not written")
 
 // confirmEvery is how many written lines at most wait for one PING.
 const confirmEvery = 16
@@ -245,29 +257,33 @@ func (w *writer) run(ctx context.Context) {
 			}
 			continue
 		}
+		if l.group != nil && l.group.failed != nil {
+			finish(l, errEarlierLineFailed)
+			continue
+		}
 		s := w.cur()
 		if s == nil {
-			finish(l, errNotConnected)
+			unwritten(l, errNotConnected)
 			continue
 		}
 		if l.check != nil {
 			if err := l.check(); err != nil {
-				finish(l, err) // spares the token too
+				unwritten(l, err) // spares the token too
 				continue
 			}
 		}
 		if err := w.lim.WaitN(ctx, lineCost(l)); err != nil {
-			finish(l, errNotConnected)
+			unwritten(l, errNotConnected)
 			return
 		}
 		if l.check != nil {
 			if err := l.check(); err != nil { // again: the wait may have been long
-				finish(l, err)
+				unwritten(l, err)
 				continue
 			}
 		}
 		if err := s.conn.Send(l.cmd, l.params...); err != nil {
-			finish(l, errNotConnected)
+			unwritten(l, errNotConnected)
 			continue
 		}
 		if l.done != nil {
@@ -345,6 +361,14 @@ func (w *writer) noSuchNick(nick string) {
 	for _, p := range w.waiting {
 		mark(p.lines)
 	}
+}
+
+// unwritten fails a line that was not written, and with it the rest of its message.
+func unwritten(l outLine, err error) {
+	if l.group != nil {
+		l.group.failed = err
+	}
+	finish(l, err)
 }
 
 func finish(l outLine, err error) {

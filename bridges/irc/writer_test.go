@@ -1,8 +1,11 @@
 package irc
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Many people at once: each gets their first line before anyone gets a second,
@@ -36,5 +39,46 @@ func TestWriterTakesTurnsByRecipient(t *testing.T) {
 	}
 	if len(w.msgs) != 0 || len(w.order) != 0 {
 		t.Fatalf("left behind: %v %v", w.msgs, w.order)
+	}
+}
+
+// A message's lines go out whole or from a failed line on not at all: when a line's
+// check fails (its nick was not the recipient's at that moment), the lines after it
+// are not written even if the check would pass again, so the message sent again
+// later is not read with its end before its beginning.
+func TestFailedLineHoldsBackTheRestOfItsMessage(t *testing.T) {
+	w := newWriter(1000, 10, func() *session { return &session{} })
+	done := make(chan error, 3)
+	group := &lineGroup{}
+	var checks int
+	check := func() error {
+		checks++
+		if checks == 1 {
+			return errNickChanged // a moment when the nick was not theirs
+		}
+		t.Error("a line after the refused one was checked, so it could have been written")
+		return errNickChanged // not written here either way: the session has no connection
+	}
+	var lines []outLine
+	for _, s := range []string{"We are still gathering the details", "2 of 4. Does this involve a child?", "Please answer yes or no"} {
+		lines = append(lines, outLine{cmd: "PRIVMSG", params: []string{"frank", s}, done: done, check: check, group: group})
+	}
+	w.queue(lines)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { w.run(ctx); close(stopped) }()
+	var got []error
+	for range lines {
+		select {
+		case err := <-done:
+			got = append(got, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the writer did not finish the message's lines")
+		}
+	}
+	cancel()
+	<-stopped
+	if !errors.Is(got[0], errNickChanged) || !errors.Is(got[1], errEarlierLineFailed) || !errors.Is(got[2], errEarlierLineFailed) {
+		t.Fatalf("outcomes %v; want the refusal, then the two lines after it held back", got)
 	}
 }

@@ -28,14 +28,7 @@ func TestDumpAndErasureEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	vol := newPerson(t, b, "vdump")
-	for _, c := range testenv.Enrol(vol.c.UserID().String()) {
-		if _, err := staff.Send(ctx, staffRoom, c); err != nil {
-			t.Fatal(err)
-		}
-		staff.Expect(t, staffRoom, vol.c.UserID().String())
-	}
-	vol.cmd("!languages en", "You help in")
-	vol.cmd("!on", "on duty")
+	onDuty(t, staff, staffRoom, vol)
 
 	const (
 		story   = "Marguerite Quenneville keeps following me to every talk page I edit"
@@ -44,11 +37,7 @@ func TestDumpAndErasureEndToEnd(t *testing.T) {
 		relay   = "I looked at the Umbrafield thread and can help"
 	)
 	alice := newRequester(t, b, "alice")
-	for _, step := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
-		{"no", "what happened"}, {story, "usernames"}, {parties, "Which wiki"}, {"en.wikipedia.org", "language"},
-		{"en", "Shall I open"}} {
-		alice.answer(step[0], step[1])
-	}
+	alice.intake(story, parties)
 	opened := alice.answer("yes", "Your request is open")
 	ref := opened.Body[strings.Index(opened.Body, "SB-") : strings.Index(opened.Body, "SB-")+8]
 	vol.cmd("!accept "+ref, "is yours")

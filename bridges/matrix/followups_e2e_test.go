@@ -46,21 +46,10 @@ func TestFollowUpsAndMembershipEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	vol := newPerson(t, b, "vfollow")
-	for _, c := range testenv.Enrol(vol.c.UserID().String()) {
-		if _, err := staff.Send(ctx, staffRoom, c); err != nil {
-			t.Fatal(err)
-		}
-		staff.Expect(t, staffRoom, vol.c.UserID().String())
-	}
-	vol.cmd("!languages en", "You help in")
-	vol.cmd("!on", "on duty")
+	onDuty(t, staff, staffRoom, vol)
 
 	alice := newRequester(t, b, "alice")
-	for _, step := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
-		{"no", "what happened"}, {"An editor keeps undoing my work with rude summaries", "usernames"},
-		{"none", "Which wiki"}, {"en.wikipedia.org", "language"}, {"en", "Shall I open"}} {
-		alice.answer(step[0], step[1])
-	}
+	alice.intake("An editor keeps undoing my work with rude summaries", "none")
 	opened := alice.answer("yes", "Your request is open")
 	ref := opened.Body[strings.Index(opened.Body, "SB-") : strings.Index(opened.Body, "SB-")+8]
 	// Written before anyone took the case: kept, and in the summary.

@@ -192,6 +192,17 @@ func (r *requester) expect(substr string) testenv.Msg {
 	return m
 }
 
+// intake answers "no" to the safety list and gives story and parties on en.wikipedia.org
+// in English, up to the question whether to open the request.
+func (r *requester) intake(story, parties string) {
+	r.t.Helper()
+	for _, step := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
+		{"no", "what happened"}, {story, "usernames"}, {parties, "Which wiki"}, {"en.wikipedia.org", "language"},
+		{"en", "Shall I open"}} {
+		r.answer(step[0], step[1])
+	}
+}
+
 func (r *requester) answer(text, want string) testenv.Msg {
 	r.t.Helper()
 	r.say(text)

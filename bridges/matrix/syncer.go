@@ -33,6 +33,25 @@ type syncer struct {
 	handled   map[id.EventID]bool
 
 	synced func() // may be nil
+
+	// crypto is held by the whole-batch listeners (mautrix's crypto machine is one)
+	// while they run, and shared by encryptions (keyGate): see OnSync.
+	crypto sync.RWMutex
+}
+
+// OnSync registers a whole-batch listener that never runs while an encryption
+// does. mautrix v0.32's crypto machine resets its cache of the bot's own
+// cross-signing keys when a batch says they changed, and an encryption reads that
+// cache, both without a lock (the race detector caught it when a group room was
+// left, with a message, as the bot's own keys were fetched). The listeners end
+// before the batch's events are dispatched, so a handler that sends does not wait
+// for its own batch.
+func (s *syncer) OnSync(cb mautrix.SyncHandler) {
+	s.DefaultSyncer.OnSync(func(ctx context.Context, res *mautrix.RespSync, since string) bool {
+		s.crypto.Lock()
+		defer s.crypto.Unlock()
+		return cb(ctx, res, since)
+	})
 }
 
 func (s *syncer) markHandled(evtID id.EventID) {

@@ -91,6 +91,8 @@ func (g *keyGate) Encrypt(ctx context.Context, room id.RoomID, t event.Type, con
 		}
 		g.mu.Unlock()
 	}()
+	g.b.syncer.crypto.RLock()
+	defer g.b.syncer.crypto.RUnlock()
 	return g.CryptoHelper.Encrypt(ctx, room, t, content)
 }
 

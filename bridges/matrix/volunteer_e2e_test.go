@@ -40,6 +40,28 @@ func (p person) cmd(text, want string) testenv.Msg {
 	return p.answer(text, want)
 }
 
+// enrol puts p on the roster with a wiki name, as staff type it in the staff room,
+// and waits for each answer.
+func enrol(t *testing.T, staff *testenv.Client, staffRoom id.RoomID, p person) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, c := range testenv.Enrol(p.c.UserID().String()) {
+		if _, err := staff.Send(ctx, staffRoom, c); err != nil {
+			t.Fatal(err)
+		}
+		staff.Expect(t, staffRoom, p.c.UserID().String())
+	}
+}
+
+// onDuty enrols p, who then helps in English and goes on duty.
+func onDuty(t *testing.T, staff *testenv.Client, staffRoom id.RoomID, p person) {
+	t.Helper()
+	enrol(t, staff, staffRoom, p)
+	p.cmd("!languages en", "You help in")
+	p.cmd("!on", "on duty")
+}
+
 // End to end with several volunteers: the offer goes to the right one (not to one
 // with a declared conflict, not to one off duty, not to an applicant), the case room is
 // encrypted and both sides read each other, close asks for feedback.
@@ -76,11 +98,7 @@ func TestVolunteerCaseEndToEnd(t *testing.T) {
 	right.cmd("!on for 2h", "on duty until")
 
 	alice := newRequester(t, b, "alice")
-	for _, step := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
-		{"no", "what happened"}, {"Troll_account follows me around and mocks my edits", "usernames"},
-		{"Troll_account", "Which wiki"}, {"en.wikipedia.org", "language"}, {"en", "Shall I open"}} {
-		alice.answer(step[0], step[1])
-	}
+	alice.intake("Troll_account follows me around and mocks my edits", "Troll_account")
 	opened := alice.answer("yes", "Your request is open")
 	ref := opened.Body[strings.Index(opened.Body, "SB-") : strings.Index(opened.Body, "SB-")+8]
 
@@ -154,26 +172,15 @@ func TestOfferSurvivesRestart(t *testing.T) {
 	staff, staffRoom := staffRoomFor(t, b)
 	b.cfg.Service.Routing.OfferExpiry = config.Duration(8 * time.Second) // below the minimum, for the test
 	b.start()
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
 	first := newPerson(t, b, "vfirst")
 	second := newPerson(t, b, "vsecond")
 	for _, v := range []person{first, second} {
-		for _, c := range testenv.Enrol(v.c.UserID().String()) {
-			if _, err := staff.Send(ctx, staffRoom, c); err != nil {
-				t.Fatal(err)
-			}
-			staff.Expect(t, staffRoom, v.c.UserID().String())
-		}
+		enrol(t, staff, staffRoom, v)
 		v.cmd("!languages en", "You help in")
 	}
 	first.cmd("!on", "on duty")
 	alice := newRequester(t, b, "alice")
-	for _, s := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
-		{"no", "what happened"}, {"Someone keeps reverting me", "usernames"}, {"none", "Which wiki"},
-		{"en.wikipedia.org", "language"}, {"en", "Shall I open"}} {
-		alice.answer(s[0], s[1])
-	}
+	alice.intake("Someone keeps reverting me", "none")
 	alice.answer("yes", "Your request is open")
 	first.expect("New request")
 	offeredAt := time.Now()
@@ -201,21 +208,13 @@ func TestTransferAndEscalateInRoom(t *testing.T) {
 	defer cancel()
 	first, second := newPerson(t, b, "vone"), newPerson(t, b, "vtwo")
 	for _, v := range []person{first, second} {
-		for _, c := range testenv.Enrol(v.c.UserID().String()) {
-			if _, err := staff.Send(ctx, staffRoom, c); err != nil {
-				t.Fatal(err)
-			}
-			staff.Expect(t, staffRoom, v.c.UserID().String())
-		}
+		enrol(t, staff, staffRoom, v)
 		v.cmd("!languages en", "You help in")
 	}
 	first.cmd("!on", "on duty")
 	alice := newRequester(t, b, "alice")
-	for _, s := range [][2]string{{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"},
-		{"no", "what happened"}, {"Someone keeps reverting me with rude summaries", "usernames"}, {"none", "Which wiki"},
-		{"en.wikipedia.org", "language"}, {"en", "Shall I open"}, {"yes", "is open"}} {
-		alice.answer(s[0], s[1])
-	}
+	alice.intake("Someone keeps reverting me with rude summaries", "none")
+	alice.answer("yes", "is open")
 	first.expect("New request")
 	first.cmd("!accept", "is yours")
 	inv, err := first.c.NextInvite(ctx)
