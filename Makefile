@@ -2,7 +2,7 @@
 TAGS := goolm
 GO   ?= go
 
-.PHONY: build test fuzz sandbox demo bench bench-irc check dendrite deps sandbox-deps soak simulate mutate promcheck
+.PHONY: build test fuzz sandbox demo bench bench-irc bench-scale check dendrite deps sandbox-deps soak simulate mutate promcheck
 
 build:
 	$(GO) build -tags $(TAGS) -o switchboard .
@@ -67,6 +67,12 @@ bench: dendrite
 # IRC: private message → first reply, against a bare irc-go echo bot (docs/benchmarks.md).
 bench-irc: dendrite
 	$(GO) run -tags $(TAGS) ./cmd/irclatency
+
+# The core and the store at scale: 2,000 volunteers, 100,000 closed cases and 100, 1,000
+# and 10,000 open ones in a throwaway PostgreSQL; routing, !queue, !coverage, !stats,
+# memory and the database's size per closed case (docs/benchmarks.md, "Scale").
+bench-scale:
+	$(GO) run -tags $(TAGS) ./cmd/benchscale
 
 # The real core over a simulated week on a throwaway PostgreSQL (docs/simulation.md):
 # the report on stdout, with JSON and a PNG in sim-out/. SCENARIO=sim/scenarios/flood.yaml

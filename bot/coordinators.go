@@ -69,7 +69,7 @@ func minutes(d time.Duration) string {
 }
 
 func (t *turn) queueList() error {
-	cases, err := t.tx.WaitingList(t.ctx)
+	cases, total, err := t.tx.WaitingList(t.ctx)
 	if err != nil {
 		return err
 	}
@@ -80,5 +80,10 @@ func (t *turn) queueList() error {
 	for i, c := range cases {
 		items[i] = say("switchboard-queue-line", c.Ref, c.Language, int(t.now.Sub(c.QueuedAt).Minutes()), string(c.State))
 	}
-	return t.replyList(say("switchboard-queue-heading", len(cases)), items)
+	heading := say("switchboard-queue-heading", total)
+	if total > len(cases) {
+		// The list is cut: the heading still says how many wait, and which are shown.
+		heading = say("switchboard-queue-heading-oldest", total, len(cases))
+	}
+	return t.replyList(heading, items)
 }

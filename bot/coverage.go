@@ -45,27 +45,28 @@ func Coverage(now time.Time, shifts []Shift, langs [][]string, days int) Coverag
 		g.Counts = append(g.Counts, make([]int, days*24))
 	}
 	first := now.Hour() // hours before this on the first day are past
-	for h := 0; h < days*24; h++ {
-		if h < first {
-			for l := range g.Counts {
-				g.Counts[l][h] = Past
-			}
-			continue
+	for l := range g.Counts {
+		for h := 0; h < first && h < days*24; h++ {
+			g.Counts[l][h] = Past
 		}
-		hour := g.Start.Add(time.Duration(h) * time.Hour)
-		seen := map[int]map[int64]bool{}
-		for i, s := range shifts {
-			if !activeInHour(s, hour) {
+	}
+	// A volunteer counts once per language and hour, however many of their shifts
+	// cover it.
+	type seenKey struct {
+		lang, hour int
+		volunteer  int64
+	}
+	seen := map[seenKey]bool{}
+	for i, s := range shifts {
+		for _, h := range s.hoursOn(g.Start, days) {
+			if h < first {
 				continue
 			}
 			for _, lang := range langs[i] {
-				l := index[lang]
-				if seen[l] == nil {
-					seen[l] = map[int64]bool{}
-				}
-				if !seen[l][s.VolunteerID] {
-					seen[l][s.VolunteerID] = true
-					g.Counts[l][h]++
+				k := seenKey{index[lang], h, s.VolunteerID}
+				if !seen[k] {
+					seen[k] = true
+					g.Counts[k.lang][h]++
 				}
 			}
 		}
@@ -116,13 +117,47 @@ func cell(n int) string {
 	return fmt.Sprint(n)
 }
 
-func activeInHour(s Shift, hour time.Time) bool {
-	for q := 0; q < 4; q++ {
-		if s.Active(hour.Add(time.Duration(q*15) * time.Minute)) {
-			return true
+// zoneSlack bounds how far a zone's offset moves within a few days (a daylight-saving
+// change is one hour, rarely two), with room to spare.
+const zoneSlack = 3 * time.Hour
+
+// hoursOn lists the hours of the days from start (a UTC midnight) in which the shift is
+// on at any quarter (Active at :00, :15, :30 or :45), in order. Asking Active at every
+// quarter hour of the week for every shift made !coverage cost seconds with thousands
+// of shifts; Active is asked here only near the shift's own occurrences (its weekday's
+// local date, from its start to its end, with zoneSlack either side), which are the
+// only places it can hold.
+func (s Shift) hoursOn(start time.Time, days int) []int {
+	loc, err := loadZone(s.TZ)
+	if err != nil {
+		return nil // Active is never true in a zone that does not load
+	}
+	end := start.Add(time.Duration(days) * 24 * time.Hour)
+	y, m, d := start.In(loc).Date()
+	var hours []int
+	for day := -2; day <= days+2; day++ {
+		date := time.Date(y, m, d+day, 12, 0, 0, 0, loc)
+		if date.Weekday() != s.Weekday {
+			continue
+		}
+		lo := time.Date(y, m, d+day, 0, s.Start, 0, 0, loc).Add(-zoneSlack)
+		hi := time.Date(y, m, d+day, 0, s.End, 0, 0, loc)
+		if s.End <= s.Start {
+			hi = time.Date(y, m, d+day+1, 0, s.End, 0, 0, loc)
+		}
+		hi = hi.Add(zoneSlack)
+		// The quarter hours of the grid from lo to hi.
+		for q := max(0, int(lo.Sub(start)/(15*time.Minute))); q < days*96; q++ {
+			p := start.Add(time.Duration(q) * 15 * time.Minute)
+			if p.After(hi) || !p.Before(end) {
+				break
+			}
+			if (len(hours) == 0 || hours[len(hours)-1] != q/4) && s.Active(p) {
+				hours = append(hours, q/4)
+			}
 		}
 	}
-	return false
+	return hours
 }
 
 func gapRanges(lang string, midnight time.Time, counts []int) []string {

@@ -170,8 +170,9 @@ type OfferStore interface {
 
 // ReportStore answers the coordinators' questions.
 type ReportStore interface {
-	// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first.
-	WaitingList(ctx context.Context) ([]Case, error)
+	// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first (at
+	// most a few hundred), and how many are waiting in all.
+	WaitingList(ctx context.Context) (oldest []Case, total int, err error)
 	Stats(ctx context.Context, since time.Time) (Stats, error)
 	// CoverageShifts lists the shifts of everyone who can be offered cases, with their
 	// languages.

@@ -48,7 +48,7 @@ type Shift struct {
 // clock of the shift's zone, so a shift keeps its local hours across DST changes; on the
 // night clocks skip an hour, a shift inside the skipped hour simply does not happen.
 func (s Shift) Active(t time.Time) bool {
-	loc, err := time.LoadLocation(s.TZ)
+	loc, err := loadZone(s.TZ)
 	if err != nil {
 		return false
 	}

@@ -10,16 +10,25 @@ import (
 	"switchboard/bot"
 )
 
-// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first. Staff-
-// route cases are never in it: coordinators must not learn that they exist.
-func (t *Tx) WaitingList(ctx context.Context) (_ []bot.Case, err error) {
+// WaitingList lists volunteer-route cases waiting for a volunteer, oldest first, at
+// most 200 of them, and counts them all. Staff-route cases are never in it:
+// coordinators must not learn that they exist.
+func (t *Tx) WaitingList(ctx context.Context) (_ []bot.Case, total int, err error) {
 	defer wrap(&err, "list waiting cases")
 	var rows []caseRow
 	if err := t.tx.SelectContext(ctx, &rows, `SELECT `+caseColumns+` FROM cases
 		WHERE route = 'volunteer' AND state IN ('queued', 'offered') ORDER BY queued_at, id LIMIT 200`); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return t.k.casesOf(rows)
+	total = len(rows)
+	if total == 200 {
+		if err := t.tx.GetContext(ctx, &total, `SELECT count(*) FROM cases
+			WHERE route = 'volunteer' AND state IN ('queued', 'offered')`); err != nil {
+			return nil, 0, err
+		}
+	}
+	cases, err := t.k.casesOf(rows)
+	return cases, total, err
 }
 
 // Stats sums up volunteer-route work since a moment (staff-route cases are left out).

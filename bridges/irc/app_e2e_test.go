@@ -80,10 +80,15 @@ func TestAppServesIRC(t *testing.T) {
 	if err := c.Privmsg(acct, "hello"); err != nil {
 		t.Fatal(err)
 	}
-	if m := c.Expect(t, acct, "not end-to-end encrypted"); !strings.Contains(m.Text, userID.String()) {
-		t.Errorf("the bot's Matrix ID is not offered: %q", m.Text)
-	}
 	c.Expect(t, acct, "1 of 4")
+	// The note may run over two lines: the first answer's paragraphs are packed.
+	var first []string
+	for _, m := range c.Messages() {
+		first = append(first, m.Text)
+	}
+	if all := strings.Join(first, " "); !strings.Contains(all, "not end-to-end encrypted") || !strings.Contains(all, userID.String()) {
+		t.Errorf("the bot's Matrix ID is not offered: %q", first)
+	}
 	for i := range 5 {
 		start := time.Now()
 		if err := c.Privmsg(acct, "!status"); err != nil {
@@ -91,7 +96,9 @@ func TestAppServesIRC(t *testing.T) {
 		}
 		m := c.Expect(t, acct, "")
 		t.Logf("round trip %d: first line after %v", i, m.Time.Sub(start))
-		c.Expect(t, acct, "1 of 4")
+		if !strings.Contains(m.Text, "1 of 4") { // the status and the question it restates fit on one line
+			c.Expect(t, acct, "1 of 4")
+		}
 	}
 }
 

@@ -76,6 +76,21 @@ func (r *requester) fromBot() []string {
 	return botTexts(r.c.Messages(), r.bot)
 }
 
+// firstAnswer waits for the first safety question and returns every line the bot has
+// sent so far, failing the test if they are more than max or the question is cut.
+func (r *requester) firstAnswer(max int) []string {
+	r.t.Helper()
+	q := r.expect("1 of 4")
+	lines := r.fromBot()
+	if len(lines) > max {
+		r.t.Errorf("the first answer is %d lines, want at most %d: %q", len(lines), max, lines)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(q.Text), "?") || !strings.Contains(q.Text, "1 of 4. Is anyone at risk") {
+		r.t.Errorf("the safety question is not whole on its line: %q", q.Text)
+	}
+	return lines
+}
+
 func botTexts(msgs []testenv.IRCMsg, bot string) []string {
 	var out []string
 	for _, m := range msgs {

@@ -44,7 +44,7 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 	if s == nil {
 		return fmt.Errorf("%w: not connected to IRC", bot.ErrUnavailable)
 	}
-	lines := SplitLines(o.Plain, lineBudget(s.conn.CurrentNick(), nick, s.userLen, s.hostLen))
+	lines := PackLines(o.Plain, lineBudget(s.conn.CurrentNick(), nick, s.userLen, s.hostLen))
 	if len(lines) == 0 {
 		return nil
 	}

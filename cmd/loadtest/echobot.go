@@ -32,6 +32,9 @@ func runEchoBot(hsURL, user, password, dsn string) error {
 	if err != nil {
 		return err
 	}
+	// The same bound as Switchboard's defaults (database.max-open-conns 20, idle 4).
+	raw.SetMaxOpenConns(20)
+	raw.SetMaxIdleConns(4)
 	db, err := dbutil.NewWithDB(raw, "postgres")
 	if err != nil {
 		return err

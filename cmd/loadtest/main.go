@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"os"
@@ -34,6 +35,9 @@ func main() {
 	conc := flag.Int("concurrent", 50, "requesters writing at once")
 	perReq := flag.Int("per-requester", 4, "messages each concurrent requester sends")
 	intakes := flag.Int("intakes", 200, "open intakes when memory is read")
+	restCases := flag.Int("rest-cases", 1000, "open cases when memory is read at rest (0: skip)")
+	floodN := flag.Int("flood", 500, "new requesters writing their first message within -flood-window, to each bot in turn (0: skip)")
+	floodWindow := flag.Duration("flood-window", time.Minute, "the time the flood's first messages are spread over")
 	limit := flag.Duration("timeout", 30*time.Minute, "the whole run: a reply that never comes ends it with an error")
 	flag.Parse()
 	if *echo {
@@ -43,7 +47,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*seq, *conc, *perReq, *intakes, *limit); err != nil {
+	if err := run(*seq, *conc, *perReq, *intakes, *restCases, *floodN, *floodWindow, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -55,13 +59,29 @@ type env struct {
 	tmp string
 	mu  sync.Mutex
 	n   int
+	// clients is the one pool every simulated requester's crypto store uses (see
+	// clientPool); first serialises the first dial, which creates the schema.
+	clients *sql.DB
+	first   sync.Mutex
+	dialed  bool
 }
+
+// clientPool bounds the load generator's own connections. A pool per simulated
+// requester (each in its own database) kept up to two idle connections each, so the
+// memory phase's 200 open clients alone wanted 400 of the test cluster's 300
+// connections ("pq: sorry, too many clients already"). Fifty requesters writing at
+// once use a few connections each at the most, and a wait for a free one is a
+// microsecond next to an E2EE round trip.
+const (
+	clientPool     = 64
+	clientPoolIdle = 16
+)
 
 // setupLimit bounds what a requester waits for before it is measured: the
 // account, the client, the room and the warm-up.
 const setupLimit = 2 * time.Minute
 
-func run(seq, conc, perReq, intakes int, limit time.Duration) error {
+func run(seq, conc, perReq, intakes, restCases, floodN int, floodWindow, limit time.Duration) error {
 	// Every wait below takes this context, so a reply that never comes ends the
 	// run with an error instead of hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
@@ -81,7 +101,26 @@ func run(seq, conc, perReq, intakes int, limit time.Duration) error {
 		return err
 	}
 	defer hs.Stop()
-	e := &env{pg: pg, hs: hs, tmp: tmp}
+	clientsDSN, err := pg.CreateDatabase(ctx, "load_clients")
+	if err != nil {
+		return err
+	}
+	clients, err := sql.Open("postgres", clientsDSN)
+	if err != nil {
+		return err
+	}
+	defer clients.Close()
+	clients.SetMaxOpenConns(clientPool)
+	clients.SetMaxIdleConns(clientPoolIdle)
+	e := &env{pg: pg, hs: hs, tmp: tmp, clients: clients}
+	conns, err := watchConnections(ctx, pg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		peak, limit := conns()
+		fmt.Printf("\nPostgreSQL connections: peak %d of max_connections %d (bots, harness and all requesters)\n", peak, limit)
+	}()
 
 	echo, err := e.startEcho(ctx)
 	if err != nil {
@@ -140,6 +179,27 @@ func run(seq, conc, perReq, intakes int, limit time.Duration) error {
 	fmt.Printf("\nMemory with %d open intakes: Switchboard RSS %s (peak %s); echo bot RSS %s (peak %s)\n",
 		open, rss(sb.cmd.Process.Pid, "VmRSS"), rss(sb.cmd.Process.Pid, "VmHWM"),
 		rss(echo.cmd.Process.Pid, "VmRSS"), rss(echo.cmd.Process.Pid, "VmHWM"))
+
+	if restCases > 0 {
+		open, err := e.openCasesAtRest(ctx, sb, restCases)
+		if err != nil {
+			return fmt.Errorf("open cases at rest: %w", err)
+		}
+		fmt.Printf("Memory with %d open cases (seeded as the store writes them, one requester then served): Switchboard RSS %s (peak %s); echo bot RSS %s (peak %s)\n",
+			open, rss(sb.cmd.Process.Pid, "VmRSS"), rss(sb.cmd.Process.Pid, "VmHWM"),
+			rss(echo.cmd.Process.Pid, "VmRSS"), rss(echo.cmd.Process.Pid, "VmHWM"))
+	}
+	if floodN > 0 {
+		res, err := e.flood(ctx, []*botProc{echo, sb}, floodN, floodWindow)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\n| flood: first messages of new requesters | bot | answered | p50 ms | p99 ms | max ms | last answer after | RSS before | peak RSS during | VmHWM |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, r := range res {
+			fmt.Printf("| %d within %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %s | %s |\n", r.n, r.window, r.bot, r.answered,
+				r.lat.p50, r.lat.p99, r.lat.max, r.wallToLast.Round(100*time.Millisecond), mib(r.before), mib(r.peak), mib(r.hwm))
+		}
+	}
 	return nil
 }
 
@@ -195,11 +255,20 @@ func (e *env) user(ctx context.Context, prefix string) (*testenv.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	dsn, err := e.pg.CreateDatabase(ctx, "load_"+local)
-	if err != nil {
-		return nil, err
+	// The first Dial creates the crypto store's tables; two creating them at once
+	// would collide.
+	dial := func() (*testenv.Client, error) {
+		return testenv.Dial(ctx, e.hs.URL(), uid, "load-password", "", testenv.SharedDB(e.clients))
 	}
-	return testenv.Dial(ctx, e.hs.URL(), uid, "load-password", dsn)
+	e.first.Lock()
+	if !e.dialed {
+		defer e.first.Unlock()
+		c, err := dial()
+		e.dialed = err == nil
+		return c, err
+	}
+	e.first.Unlock()
+	return dial()
 }
 
 func (e *env) users(ctx context.Context, prefix string, n int) ([]*testenv.Client, error) {

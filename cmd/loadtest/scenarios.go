@@ -21,6 +21,7 @@ type botProc struct {
 	id   id.UserID
 	cmd  *exec.Cmd
 	db   *sql.DB
+	dsn  string
 	done chan struct{}
 	// script is what a requester says and what marks the end of the bot's answer.
 	script []step
@@ -53,7 +54,8 @@ func (e *env) spawn(name string, uid id.UserID, dsn string, cmd *exec.Cmd) (*bot
 	if err != nil {
 		return nil, err
 	}
-	b := &botProc{name: name, id: uid, cmd: cmd, db: db, done: make(chan struct{})}
+	db.SetMaxOpenConns(2) // the harness's few reads of the bot's database
+	b := &botProc{name: name, id: uid, cmd: cmd, db: db, dsn: dsn, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); logf.Close(); close(b.done) }()
 	return b, nil
 }

@@ -47,10 +47,11 @@ type Client struct {
 	// testing.TB instead of a context.
 	ExpectTimeout time.Duration
 
-	cli  *mautrix.Client
-	db   *sql.DB
-	log  zerolog.Logger
-	logs *logBuffer
+	cli   *mautrix.Client
+	db    *sql.DB
+	ownDB bool // db was opened by Dial (not a SharedDB pool)
+	log   zerolog.Logger
+	logs  *logBuffer
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -113,18 +114,27 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 	syncer := &retryingSyncer{mautrix.NewDefaultSyncer()}
 	cli.Syncer = syncer
 
-	db, err := sql.Open("postgres", dbDSN)
-	if err != nil {
-		return nil, err
+	db, ownDB := o.db, o.db == nil
+	if ownDB {
+		var err error
+		if db, err = sql.Open("postgres", dbDSN); err != nil {
+			return nil, err
+		}
+	}
+	// closeDB gives back what Dial opened when it fails; a shared pool stays open.
+	closeDB := func() {
+		if ownDB {
+			db.Close()
+		}
 	}
 	wrapped, err := dbutil.NewWithDB(db, "postgres")
 	if err != nil {
-		db.Close()
+		closeDB()
 		return nil, err
 	}
 	helper, err := cryptohelper.NewCryptoHelper(cli, pickleKey, wrapped)
 	if err != nil {
-		db.Close()
+		closeDB()
 		return nil, err
 	}
 	// Account IDs keep several users apart should they share a database.
@@ -139,6 +149,7 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 		ExpectTimeout: 20 * time.Second,
 		cli:           cli,
 		db:            db,
+		ownDB:         ownDB,
 		log:           log,
 		logs:          logs,
 		syncDone:      make(chan struct{}),
@@ -152,7 +163,7 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 	}
 	helper.DecryptErrorCallback = c.onUndecryptable
 	if err := helper.Init(ctx); err != nil {
-		db.Close()
+		closeDB()
 		return nil, fmt.Errorf("testenv: crypto init for %s: %w\n%s", userID, err, logs.tail(4096))
 	}
 	cli.Crypto = helper
@@ -160,7 +171,7 @@ func Dial(ctx context.Context, hsURL string, userID id.UserID, password, dbDSN s
 	if !o.unverified {
 		// As Element does at a first login: the user's identity, which signs this device.
 		if err := c.ResetIdentity(ctx); err != nil {
-			db.Close()
+			closeDB()
 			return nil, err
 		}
 	}
@@ -209,7 +220,9 @@ func (c *Client) Close() {
 		c.cancel()
 		<-c.syncDone
 		c.joins.Wait()
-		_ = c.db.Close()
+		if c.ownDB {
+			_ = c.db.Close()
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -12,12 +13,23 @@ import (
 // DialOption changes how Dial sets a client up.
 type DialOption func(*dialOpts)
 
-type dialOpts struct{ unverified bool }
+type dialOpts struct {
+	unverified bool
+	db         *sql.DB // a pool shared with other clients, not closed by Close
+}
 
 // Unverified leaves the new device unsigned, as a second login of a user who never
 // verified it (a phished password, say): the user's identity, if they have one,
 // does not vouch for it.
 func Unverified() DialOption { return func(o *dialOpts) { o.unverified = true } }
+
+// SharedDB keeps the client's crypto store in db, a pool shared with other clients,
+// instead of a pool of its own on dbDSN (Dial then ignores dbDSN). Account IDs keep the
+// clients apart in one database. A load generator with hundreds of clients needs this:
+// a pool each, with idle connections of its own, outgrows PostgreSQL's max_connections.
+// The schema is created by the first client's Dial, so dial one client alone before
+// dialling others at once. Close leaves the pool open.
+func SharedDB(db *sql.DB) DialOption { return func(o *dialOpts) { o.db = db } }
 
 // ResetIdentity gives the user a new cross-signing identity (master, self-signing and
 // user-signing keys) that signs this device. Dial does it once, as Element does at a
