@@ -382,17 +382,7 @@ logging: {level: debug, format: json}
 	}
 	p := startProc(t, bin, cfgPath)
 	waitReady(t, opsAddr(t, p, 60*time.Second), "leader", 90*time.Second)
-	alice := testenv.NewMatrixUser(t, "alice")
-	room, err := alice.CreateDM(ctx, id.UserID(botID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range [][2]string{{"hello", "1 of 4"}, {"yes", "emergency"}} {
-		if _, err := alice.Send(ctx, room, s[0]); err != nil {
-			t.Fatal(err)
-		}
-		alice.Expect(t, room, s[1])
-	}
+	staffRouteRequest(t, ctx, id.UserID(botID), "alice")
 	first := ntfy.WaitFor(t, 1, 30*time.Second)[0]
 	if first.Path != "/first" {
 		t.Fatalf("first page went to %s", first.Path)
@@ -462,4 +452,22 @@ database: {url: "postgres://sb@127.0.0.1:1/sb"}
 	if code := run([]string{"check-config", "-c", good, "extra"}, &out, &errOut); code != exitUsage {
 		t.Errorf("an extra argument: %d", code)
 	}
+}
+
+// staffRouteRequest has a new Matrix user answer "yes" to the first safety question in
+// a direct chat with the bot: a staff-route case, paged at once.
+func staffRouteRequest(t *testing.T, ctx context.Context, botID id.UserID, name string) (*testenv.Client, id.RoomID) {
+	t.Helper()
+	c := testenv.NewMatrixUser(t, name)
+	room, err := c.CreateDM(ctx, botID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range [][2]string{{"hello", "1 of 4"}, {"yes", "emergency"}} {
+		if _, err := c.Send(ctx, room, s[0]); err != nil {
+			t.Fatal(err)
+		}
+		c.Expect(t, room, s[1])
+	}
+	return c, room
 }

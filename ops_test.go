@@ -170,17 +170,7 @@ logging: {level: debug, format: json}
 		t.Errorf("switchboard_leader = %v, want 1", before["switchboard_leader{}"])
 	}
 
-	alice := testenv.NewMatrixUser(t, "alice")
-	room, err := alice.CreateDM(ctx, id.UserID(botID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range [][2]string{{"hello", "1 of 4"}, {"yes", "emergency"}} {
-		if _, err := alice.Send(ctx, room, s[0]); err != nil {
-			t.Fatal(err)
-		}
-		alice.Expect(t, room, s[1])
-	}
+	staffRouteRequest(t, ctx, id.UserID(botID), "alice")
 	page := ntfy.WaitFor(t, 1, 60*time.Second)[0]
 	ref := regexp.MustCompile(`SB-[A-Z0-9]+`).FindString(string(page.Body))
 	if ref == "" {

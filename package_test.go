@@ -34,7 +34,7 @@ func needRootDpkg(t *testing.T) {
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	}
-	t.Skip(msg)
+	t.Skip("\n\n*** DEBIAN PACKAGE NOT TESTED: " + msg + " ***\n")
 }
 
 // pgProxy makes a unix-socket PostgreSQL reachable on 127.0.0.1 for a user who cannot

@@ -107,17 +107,7 @@ logging: {level: debug, format: json}
 	// openStaffCase walks a requester to a staff-route case and returns its page.
 	openStaffCase := func(name string, pages int) (string, testenv.Request) {
 		t.Helper()
-		c := testenv.NewMatrixUser(t, name)
-		room, err := c.CreateDM(ctx, id.UserID(botID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range [][2]string{{"hello", "1 of 4"}, {"yes", "emergency"}} {
-			if _, err := c.Send(ctx, room, s[0]); err != nil {
-				t.Fatal(err)
-			}
-			c.Expect(t, room, s[1])
-		}
+		staffRouteRequest(t, ctx, id.UserID(botID), name)
 		pg := ntfy.WaitFor(t, pages, 60*time.Second)[pages-1]
 		ref := regexp.MustCompile(`SB-[A-Z0-9]+`).FindString(string(pg.Body))
 		if ref == "" {

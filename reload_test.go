@@ -98,17 +98,7 @@ logging: {level: debug, format: json}
 	waitLog(t, p, "Configuration reloaded", 1, 30*time.Second)
 	ask("Nobody is blocked")
 	// The new chain and contacts page the second staff member.
-	alice := testenv.NewMatrixUser(t, "alice")
-	room, err := alice.CreateDM(ctx, id.UserID(botID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range [][2]string{{"hello", "1 of 4"}, {"yes", "emergency"}} {
-		if _, err := alice.Send(ctx, room, s[0]); err != nil {
-			t.Fatal(err)
-		}
-		alice.Expect(t, room, s[1])
-	}
+	staffRouteRequest(t, ctx, id.UserID(botID), "alice")
 	if pg := ntfy.WaitFor(t, 1, 60*time.Second)[0]; pg.Path != "/second" {
 		t.Errorf("the page went to %s, not to the reloaded contact", pg.Path)
 	}
