@@ -13,20 +13,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // 2026-03-29, so the Berlin shift moves an hour earlier in UTC on the last days.
 func TestCoverageGolden(t *testing.T) {
 	now, shifts, langs := coverageScenario()
-	got := Coverage(now, shifts, langs, 7).Table()
-	golden := "testdata/coverage.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("coverage differs from %s (run with -update after checking):\n%s", golden, got)
-	}
+	checkGolden(t, "testdata/coverage.golden", "coverage", Coverage(now, shifts, langs, 7).Table())
 	if Coverage(now, nil, nil, 7).Table() != "" {
 		t.Error("no shifts should give no table")
 	}
@@ -43,4 +30,21 @@ func coverageScenario() (time.Time, []Shift, [][]string) {
 	}
 	langs := [][]string{{"de", "en"}, {"de", "en"}, {"en"}, {"en", "hi"}, {"en", "hi"}}
 	return now, shifts, langs
+}
+
+// checkGolden compares got with a golden file, which -update rewrites.
+func checkGolden(t *testing.T, golden, what, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s (run with -update after checking):\n%s", what, golden, got)
+	}
 }

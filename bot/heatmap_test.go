@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,20 +37,7 @@ func gridText(g CoverageGrid) string {
 func TestCoverageHeatMapGrid(t *testing.T) {
 	now, shifts, langs := coverageScenario()
 	g := Coverage(now, shifts, langs, 7)
-	got := gridText(g)
-	golden := "testdata/coverage-grid.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("the heat map's grid differs from %s (run with -update after checking):\n%s", golden, got)
-	}
+	checkGolden(t, "testdata/coverage-grid.golden", "the heat map's grid", gridText(g))
 }
 
 // TestHeatMapShowsTheGrid decodes the picture and finds, in every cell, the colour of
