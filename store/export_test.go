@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -98,3 +99,14 @@ func (s *Store) Unseal(ctx context.Context) error {
 
 // RoomActions is the store's SQL list of the outbox actions that never expire.
 const RoomActions = roomActions
+
+// OnShift works out who is on shift at now, as a routing decision would, bypassing
+// the cache.
+func (s *Store) OnShift(ctx context.Context, now time.Time) (ids []int64, err error) {
+	err = s.InTx(ctx, func(tx bot.Tx) error {
+		list, _, _, err := tx.(*Tx).onShift(ctx, ms(now)/60000, true)
+		ids = list
+		return err
+	})
+	return ids, err
+}

@@ -44,6 +44,8 @@ type Store struct {
 	lease atomic.Pointer[Lease]
 	// events counts the audit log between metrics scrapes: see metrics.go.
 	events eventCounts
+	// onShift is who is on shift this minute, for routing: see routing.go.
+	onShift onShiftCache
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -124,7 +126,7 @@ func (s *Store) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(&Tx{tx: &preparedTx{tx: tx, cache: s.stmts}, k: s.keys}); err != nil {
+		if err := fn(&Tx{tx: &preparedTx{tx: tx, cache: s.stmts}, k: s.keys, shifts: &s.onShift}); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
@@ -240,8 +242,9 @@ func Retryable(err error) bool {
 
 // Tx implements bot.Tx on one sqlx transaction.
 type Tx struct {
-	tx *preparedTx
-	k  *Keys
+	tx     *preparedTx
+	k      *Keys
+	shifts *onShiftCache
 }
 
 var _ bot.Tx = (*Tx)(nil)
