@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,25 +53,31 @@ func Coverage(now time.Time, shifts []Shift, langs [][]string, days int) Coverag
 		}
 	}
 	// A volunteer counts once per language and hour, however many of their shifts
-	// cover it.
-	type seenKey struct {
-		lang, hour int
-		volunteer  int64
+	// cover it: the hours of each volunteer's shifts are gathered, then counted.
+	order := make([]int, len(shifts))
+	for i := range order {
+		order[i] = i
 	}
-	seen := map[seenKey]bool{}
-	for i, s := range shifts {
-		for _, h := range s.hoursOn(g.Start, days) {
-			if h < first {
-				continue
-			}
-			for _, lang := range langs[i] {
-				k := seenKey{index[lang], h, s.VolunteerID}
-				if !seen[k] {
-					seen[k] = true
-					g.Counts[k.lang][h]++
-				}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(shifts[a].VolunteerID, shifts[b].VolunteerID) })
+	on := make([]bool, days*24)
+	var hours []int
+	for n, i := range order {
+		for _, h := range shifts[i].hoursOn(g.Start, days) {
+			if h >= first && !on[h] {
+				on[h] = true
+				hours = append(hours, h)
 			}
 		}
+		if n+1 < len(order) && shifts[order[n+1]].VolunteerID == shifts[i].VolunteerID {
+			continue
+		}
+		for _, h := range hours {
+			on[h] = false
+			for _, lang := range langs[i] {
+				g.Counts[index[lang]][h]++
+			}
+		}
+		hours = hours[:0]
 	}
 	return g
 }
@@ -152,7 +160,7 @@ func (s Shift) hoursOn(start time.Time, days int) []int {
 			if p.After(hi) || !p.Before(end) {
 				break
 			}
-			if (len(hours) == 0 || hours[len(hours)-1] != q/4) && s.Active(p) {
+			if (len(hours) == 0 || hours[len(hours)-1] != q/4) && s.activeIn(loc, p) {
 				hours = append(hours, q/4)
 			}
 		}

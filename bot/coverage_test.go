@@ -48,3 +48,27 @@ func checkGolden(t *testing.T, golden, what, got string) {
 		t.Errorf("%s differs from %s (run with -update after checking):\n%s", what, golden, got)
 	}
 }
+
+// A volunteer counts once for an hour two of their shifts cover, in each of their
+// languages, however the shifts are ordered; two volunteers count twice.
+func TestCoverageCountsAVolunteerOnce(t *testing.T) {
+	now := time.Date(2026, 3, 23, 0, 0, 0, 0, time.UTC) // a Monday
+	shifts := []Shift{
+		{VolunteerID: 1, Weekday: time.Monday, Start: 10 * 60, End: 14 * 60, TZ: "UTC"},
+		{VolunteerID: 2, Weekday: time.Monday, Start: 12 * 60, End: 13 * 60, TZ: "UTC"},
+		{VolunteerID: 1, Weekday: time.Monday, Start: 12 * 60, End: 16 * 60, TZ: "UTC"},
+	}
+	langs := [][]string{{"de", "en"}, {"en"}, {"de", "en"}}
+	g := Coverage(now, shifts, langs, 1)
+	want := map[string]map[int]int{
+		"de": {9: 0, 10: 1, 12: 1, 13: 1, 15: 1, 16: 0},
+		"en": {9: 0, 10: 1, 12: 2, 13: 1, 15: 1, 16: 0},
+	}
+	for l, lang := range g.Languages {
+		for h, n := range want[lang] {
+			if got := g.Counts[l][h]; got != n {
+				t.Errorf("%s at %02d:00 UTC: %d on shift, want %d", lang, h, got, n)
+			}
+		}
+	}
+}

@@ -52,6 +52,11 @@ func (s Shift) Active(t time.Time) bool {
 	if err != nil {
 		return false
 	}
+	return s.activeIn(loc, t)
+}
+
+// activeIn is Active with the shift's zone already loaded.
+func (s Shift) activeIn(loc *time.Location, t time.Time) bool {
 	lt := t.In(loc)
 	minute := lt.Hour()*60 + lt.Minute()
 	wd := lt.Weekday()
