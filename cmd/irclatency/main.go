@@ -29,6 +29,7 @@ func main() {
 	account := flag.String("account", "", "services account and nick (echo bot)")
 	password := flag.String("password", "", "services password (echo bot)")
 	dsn := flag.String("dsn", "", "PostgreSQL to keep each message in before answering (durable echo bot)")
+	transactional := flag.Bool("tx", false, "with -dsn: lock and read the sender's row and keep the answer, in one transaction (transactional echo bot)")
 	seq := flag.Int("seq", 200, "messages sent one after another by one requester per bot")
 	conc := flag.Int("concurrent", 20, "requesters writing at once")
 	per := flag.Int("per-requester", 4, "messages each concurrent requester sends")
@@ -37,16 +38,17 @@ func main() {
 		"Switchboard's irc.flood-interval (default: under the test network's limit; 1s is Libera.Chat's)")
 	floodBurst := flag.Int("flood-burst", testenv.IRCThreshold/5, "Switchboard's irc.flood-burst")
 	limit := flag.Duration("timeout", 30*time.Minute, "the whole run: a reply that never comes ends it with an error")
+	libera := flag.Int("libera", 20, "new requesters writing at once to a Switchboard at Libera.Chat's rate (1 line/s after a burst of 4); 0 skips")
 	flag.Parse()
 	if *echo {
-		if err := runEchoBot(*addr, *account, *password, *dsn); err != nil {
+		if err := runEchoBot(*addr, *account, *password, *dsn, *transactional); err != nil {
 			fmt.Fprintln(os.Stderr, "echo bot:", err)
 			os.Exit(1)
 		}
 		return
 	}
 	flood.interval, flood.burst = *floodInterval, *floodBurst
-	if err := run(*seq, *conc, *per, *think, *limit); err != nil {
+	if err := run(*seq, *conc, *per, *libera, *think, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "irclatency:", err)
 		os.Exit(1)
 	}
@@ -91,7 +93,7 @@ type env struct {
 // account, the connection and the warm-up.
 const setupLimit = 2 * time.Minute
 
-func run(seq, conc, per int, think, limit time.Duration) error {
+func run(seq, conc, per, libera int, think, limit time.Duration) error {
 	// Every wait below takes this context, so a reply that never comes ends the
 	// run with an error instead of hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
@@ -115,22 +117,27 @@ func run(seq, conc, per int, think, limit time.Duration) error {
 	}
 	defer e.irc.Stop()
 
-	echo, err := e.startEcho(ctx, false)
+	echo, err := e.startEcho(ctx, false, false)
 	if err != nil {
 		return err
 	}
 	defer echo.stop()
-	durable, err := e.startEcho(ctx, true)
+	durable, err := e.startEcho(ctx, true, false)
 	if err != nil {
 		return err
 	}
 	defer durable.stop()
-	sb, err := e.startSwitchboard(ctx)
+	txEcho, err := e.startEcho(ctx, true, true)
+	if err != nil {
+		return err
+	}
+	defer txEcho.stop()
+	sb, err := e.startSwitchboard(ctx, "switchboard", flood.interval, flood.burst)
 	if err != nil {
 		return err
 	}
 	defer sb.stop()
-	bots := []*botProc{echo, durable, sb}
+	bots := []*botProc{echo, durable, txEcho, sb}
 
 	fmt.Printf("Switchboard IRC latency, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), numCPU())
 	seqLat, err := e.sequential(ctx, bots, seq, think)
@@ -172,7 +179,89 @@ func run(seq, conc, per int, think, limit time.Duration) error {
 		for i, b := range bots[:len(bots)-1] {
 			fmt.Printf("| %s | **ratio to %s** | | **%.2f×** | **%.2f×** | |\n", sc.label, b.name, sbs.p50/s[i].p50, sbs.p99/s[i].p99)
 		}
+		// The floors side by side: what a transaction that reads before it writes costs
+		// over a single INSERT, whatever the bot does in it.
+		fmt.Printf("| %s | *%s to %s* | | *%.2f×* | *%.2f×* | |\n", sc.label, txEcho.name, durable.name,
+			s[2].p50/s[1].p50, s[2].p99/s[1].p99)
 	}
+	if libera > 0 {
+		sb.stop()
+		if err := e.liberaRate(ctx, libera); err != nil {
+			return fmt.Errorf("at Libera's rate: %w", err)
+		}
+	}
+	return nil
+}
+
+// liberaRate has n new requesters write their first message at once to a Switchboard
+// held to Libera.Chat's limit (a line a second after a burst of four) and reports the
+// time to each one's first line back and to the whole first answer. Each new nick
+// also costs the bot a MONITOR (merged, at most a third of the budget) and the run a
+// PING to confirm; at one line a second the k-th person's first line cannot leave
+// before k-4 seconds when every line goes to one person, which is the floor printed.
+func (e *env) liberaRate(ctx context.Context, n int) error {
+	const burst = 4
+	b, err := e.startSwitchboard(ctx, "switchboardlibera", time.Second, burst)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	// One requester makes sure the bot is connected; then the bucket refills.
+	c, err := e.requester(ctx, b, "libwarm")
+	if err != nil {
+		return err
+	}
+	c.Close()
+	clients := make([]*testenv.IRCClient, n)
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	for i := range clients {
+		dctx, cancel := context.WithTimeout(ctx, setupLimit)
+		acct := "lib" + randomSuffix()
+		err := e.irc.Register(dctx, acct, "load-password")
+		if err == nil {
+			clients[i], err = testenv.DialIRC(dctx, e.irc.Addr(), acct, acct, "load-password")
+		}
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	if err := pause(ctx, 10*time.Second); err != nil {
+		return err
+	}
+	firsts, wholes := make([]time.Duration, n), make([]time.Duration, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first, err := exchange(ctx, c, b, step{"hello", "1 of 4"}, 5*time.Minute)
+			firsts[i], wholes[i] = first, time.Since(start)
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	f, w := summarize(firsts), summarize(wholes)
+	fmt.Printf("\nAt Libera.Chat's rate (1 line/s after a burst of %d), %d new requesters writing at once:\n\n", burst, n)
+	fmt.Printf("| | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|\n")
+	fmt.Printf("| first line back | %d | %.0f | %.0f | %.0f |\n", f.n, f.p50, f.p99, f.max)
+	fmt.Printf("| whole first answer | %d | %.0f | %.0f | %.0f |\n", w.n, w.p50, w.p99, w.max)
+	fmt.Printf("| floor, one line per person: the last first line | | | %d000 | |\n", max(0, n-burst))
 	return nil
 }
 
@@ -192,16 +281,20 @@ func (e *env) spawn(b *botProc) error {
 	return nil
 }
 
-func (e *env) startEcho(ctx context.Context, durable bool) (*botProc, error) {
+func (e *env) startEcho(ctx context.Context, durable, transactional bool) (*botProc, error) {
 	ctx, cancel := context.WithTimeout(ctx, setupLimit)
 	defer cancel()
 	name, nick, args := "irc-go echo bot", "echobot", []string{}
 	if durable {
-		dsn, err := e.pg.CreateDatabase(ctx, "durableecho")
+		name, nick = "durable echo bot", "durableecho"
+		if transactional {
+			name, nick, args = "transactional echo bot", "txecho", []string{"-tx"}
+		}
+		dsn, err := e.pg.CreateDatabase(ctx, nick)
 		if err != nil {
 			return nil, err
 		}
-		name, nick, args = "durable echo bot", "durableecho", []string{"-dsn", dsn}
+		args = append(args, "-dsn", dsn)
 	}
 	if err := e.irc.Register(ctx, nick, "echo-password"); err != nil {
 		return nil, err
@@ -221,17 +314,17 @@ func (e *env) startEcho(ctx context.Context, durable bool) (*botProc, error) {
 // startSwitchboard runs the real binary with Matrix and IRC configured, and the
 // flood settings the IRC tests use: under the network's limit (testenv.IRCThreshold
 // lines in any one second).
-func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
+func (e *env) startSwitchboard(ctx context.Context, nick string, interval time.Duration, burst int) (*botProc, error) {
 	ctx, cancel := context.WithTimeout(ctx, setupLimit)
 	defer cancel()
-	uid, err := e.hs.Register(ctx, "switchboard", "bot-password")
+	uid, err := e.hs.Register(ctx, nick, "bot-password")
 	if err != nil {
 		return nil, err
 	}
-	if err := e.irc.Register(ctx, "switchboard", "irc-password"); err != nil {
+	if err := e.irc.Register(ctx, nick, "irc-password"); err != nil {
 		return nil, err
 	}
-	dsn, err := e.pg.CreateDatabase(ctx, "switchboard")
+	dsn, err := e.pg.CreateDatabase(ctx, nick)
 	if err != nil {
 		return nil, err
 	}
@@ -240,27 +333,29 @@ func (e *env) startSwitchboard(ctx context.Context) (*botProc, error) {
 		return nil, err
 	}
 	bin := filepath.Join(e.tmp, "switchboard")
-	build := exec.Command("go", "build", "-tags", "goolm", "-o", bin, ".")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build: %v\n%s", err, out)
+	if _, err := os.Stat(bin); err != nil {
+		build := exec.Command("go", "build", "-tags", "goolm", "-o", bin, ".")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build: %v\n%s", err, out)
+		}
 	}
 	cfg := fmt.Sprintf("homeserver:\n  url: %s\nbot:\n  user-id: %q\n  password: bot-password\n"+
 		"encryption:\n  pickle-key: irclatency-pickle-key-0123\n  data-key: irclatency-data-key-0123456789abcdefgh\ndatabase:\n  url: %q\nlogging:\n  level: warn\n  format: json\n"+
 		// One requester walks the intake again and again, and many start at once:
 		// the limits against misuse would (rightly) stop them.
 		"service:\n  abuse:\n    intakes-per-day: 0\n    intake-rate: 0\n"+
-		"irc:\n  server: %s\n  tls: false\n  nick: switchboard\n  account: switchboard\n  password: irc-password\n"+
+		"irc:\n  server: %s\n  tls: false\n  nick: %s\n  account: %s\n  password: irc-password\n"+
 		"  flood-interval: %s\n  flood-burst: %d\n"+
 		// Scripted requesters answer within a millisecond, which the bot would take
 		// for more lines of a paste.
 		"  paste-window: 0s\n",
-		e.hs.URL(), uid, dsn, e.irc.Addr(), flood.interval, flood.burst)
-	path := filepath.Join(e.tmp, "switchboard.yaml")
+		e.hs.URL(), uid, dsn, e.irc.Addr(), nick, nick, interval, burst)
+	path := filepath.Join(e.tmp, nick+".yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	b := &botProc{name: "switchboard", nick: "switchboard", cmd: exec.Command(bin, "-c", path),
+	b := &botProc{name: "switchboard", nick: nick, cmd: exec.Command(bin, "-c", path),
 		warmup: step{"!status", "no open request"},
 		script: []step{
 			{"hello", "1 of 4"}, {"no", "2 of 4"}, {"no", "3 of 4"}, {"no", "4 of 4"}, {"no", "what happened"},
