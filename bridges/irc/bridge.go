@@ -82,6 +82,8 @@ type session struct {
 	monitorMax int
 	userLen    int
 	hostLen    int
+	// targets is how many recipients one PRIVMSG may have here (1: no more than one).
+	targets int
 }
 
 // New prepares the bridge; Run connects.
@@ -255,6 +257,7 @@ func (b *Bridge) registered(s *session) {
 	s.monitorMax, _ = strconv.Atoi(is["MONITOR"])
 	s.userLen, _ = strconv.Atoi(is["USERLEN"])
 	s.hostLen, _ = strconv.Atoi(is["HOSTLEN"])
+	s.targets = privmsgTargets(is)
 	acked := s.conn.AcknowledgedCaps()
 	_, s.accountTag = acked["account-tag"]
 	b.mu.Lock()
@@ -263,13 +266,33 @@ func (b *Bridge) registered(s *session) {
 	close(b.up)
 	b.mu.Unlock()
 	b.log.Info().Str("server", b.cfg.Server).Str("nick", s.conn.CurrentNick()).Bool("account_tag", s.accountTag).
-		Int("monitor", s.monitorMax).Msg("Connected to IRC")
+		Int("monitor", s.monitorMax).Int("targets", s.targets).Msg("Connected to IRC")
 	for _, ch := range b.cfg.Channels {
 		b.out.queueControl("JOIN", ch)
 	}
 	b.dir.reconnected(s)
 	b.regainNick(s)
 	b.outbox.Kick()
+}
+
+// privmsgTargets reads how many targets a PRIVMSG may name from ISUPPORT (TARGMAX,
+// or the older MAXTARGETS), at most maxTargets; 1 when the server does not say.
+func privmsgTargets(is map[string]string) int {
+	n := 0
+	if v, ok := is["TARGMAX"]; ok {
+		for _, kv := range strings.Split(v, ",") {
+			if cmd, lim, ok := strings.Cut(kv, ":"); ok && strings.EqualFold(cmd, "PRIVMSG") {
+				if lim == "" {
+					n = maxTargets // no limit
+				} else {
+					n, _ = strconv.Atoi(lim)
+				}
+			}
+		}
+	} else if v, ok := is["MAXTARGETS"]; ok {
+		n, _ = strconv.Atoi(v)
+	}
+	return max(1, min(n, maxTargets))
 }
 
 // regainNick takes the configured nick back when the server gave the bot another

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -80,5 +81,111 @@ func TestFailedLineHoldsBackTheRestOfItsMessage(t *testing.T) {
 	<-stopped
 	if !errors.Is(got[0], errNickChanged) || !errors.Is(got[1], errEarlierLineFailed) || !errors.Is(got[2], errEarlierLineFailed) {
 		t.Fatalf("outcomes %v; want the refusal, then the two lines after it held back", got)
+	}
+}
+
+// The same words due to several people go out as one PRIVMSG naming them (up to the
+// server's TARGMAX), each person's lines still in order and each line confirmed or
+// failed for its own recipient: a 401 for one fails that one only, and a recipient
+// whose nick check fails is left out, with the rest of their message held back.
+func TestWriterSharesALineAmongTheSameWords(t *testing.T) {
+	sess := &session{targets: 4}
+	w := newWriter(1000, 100, func() *session { return sess })
+	var mu sync.Mutex
+	var sent []string
+	w.send = func(_ *session, cmd string, params ...string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		line := cmd + " " + strings.Join(params, " :")
+		if len(line)+2 > maxLineBytes {
+			t.Errorf("a line of %d bytes: %.60q…", len(line)+2, line)
+		}
+		sent = append(sent, line)
+		if cmd == "PING" {
+			w.noSuchNick("Bob") // bob went away before the server got to him
+			go w.pong(params[0])
+		}
+		return nil
+	}
+	type person struct {
+		nick  string
+		done  chan error
+		check func() error
+	}
+	people := []person{{nick: "alice"}, {nick: "bob"}, {nick: "carol", check: func() error { return errNickChanged }},
+		{nick: "dave"}, {nick: "erin"}, {nick: "frank"}}
+	for i := range people {
+		p := &people[i]
+		p.done = make(chan error, 2)
+		group := &lineGroup{}
+		texts := []string{"Hello, and thank you for writing.", "1 of 4. Is anyone at risk of harm?"}
+		if p.nick == "frank" {
+			texts = []string{"Your request is open."}
+		}
+		var lines []outLine
+		for _, text := range texts {
+			lines = append(lines, outLine{cmd: "PRIVMSG", params: []string{p.nick, text}, done: p.done, check: p.check, group: group})
+		}
+		w.queue(lines)
+	}
+	long := strings.Repeat("x", 400) // with four long nicks this no longer fits one line
+	for _, nick := range []string{strings.Repeat("g", 30), strings.Repeat("h", 30), strings.Repeat("i", 30), strings.Repeat("j", 30)} {
+		w.queue([]outLine{{cmd: "PRIVMSG", params: []string{nick, long}, done: make(chan error, 1)}})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { w.run(ctx); close(stopped) }()
+	want := map[string][]error{
+		"alice": {nil, nil}, "bob": {errNoSuchNick, errNoSuchNick}, "carol": {errNickChanged, errEarlierLineFailed},
+		"dave": {nil, nil}, "erin": {nil, nil}, "frank": {nil},
+	}
+	for _, p := range people {
+		for i, wantErr := range want[p.nick] {
+			select {
+			case err := <-p.done:
+				if !errors.Is(err, wantErr) && err != wantErr {
+					t.Errorf("%s line %d: %v, want %v", p.nick, i+1, err, wantErr)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s line %d: no outcome", p.nick, i+1)
+			}
+		}
+	}
+	cancel()
+	<-stopped
+	got := strings.Join(sent, "\n")
+	for _, line := range []string{
+		"PRIVMSG alice,bob,dave,erin :Hello, and thank you for writing.",
+		"PRIVMSG frank :Your request is open.",
+		"PRIVMSG alice,bob,dave,erin :1 of 4. Is anyone at risk of harm?",
+	} {
+		if !strings.Contains(got, line+"\n") {
+			t.Errorf("no line %q in what was sent:\n%s", line, got)
+		}
+	}
+	if strings.Contains(got, "carol") {
+		t.Errorf("carol's nick check failed, yet a line named her:\n%s", got)
+	}
+	if strings.Count(got, long) != 2 {
+		t.Errorf("the long line went out %d times, want 2 (three long nicks, then one):\n%s", strings.Count(got, long), got)
+	}
+}
+
+func TestPrivmsgTargets(t *testing.T) {
+	for _, c := range []struct {
+		is   map[string]string
+		want int
+	}{
+		{map[string]string{"TARGMAX": "NAMES:1,LIST:1,KICK:1,WHOIS:1,PRIVMSG:4,NOTICE:4,ACCEPT:,MONITOR:"}, 4},
+		{map[string]string{"TARGMAX": "PRIVMSG:2"}, 2},
+		{map[string]string{"TARGMAX": "PRIVMSG:,NOTICE:1"}, maxTargets},
+		{map[string]string{"TARGMAX": "NOTICE:3"}, 1},
+		{map[string]string{"MAXTARGETS": "20"}, maxTargets},
+		{map[string]string{"TARGMAX": "PRIVMSG:junk"}, 1},
+		{map[string]string{}, 1},
+	} {
+		if got := privmsgTargets(c.is); got != c.want {
+			t.Errorf("%v: %d targets, want %d", c.is, got, c.want)
+		}
 	}
 }
