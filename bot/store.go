@@ -22,6 +22,17 @@ type Store interface {
 	// Purge forgets what the service no longer needs (see PurgeBefore) and reports how
 	// many cases it emptied.
 	Purge(ctx context.Context, before PurgeBefore) (int, error)
+	// RoomReaders reads, in one query, what tells whether a requester reads a room.
+	RoomReaders(ctx context.Context, room, member string) (RoomReaders, error)
+}
+
+// RoomReaders is what RequesterReads decides by: the case a room belongs to (any of
+// its rooms), and one member's status as a volunteer ("" when they are none).
+type RoomReaders struct {
+	Case              bool
+	Relayed           bool
+	RequesterPlatform Platform
+	VolunteerStatus   VolunteerStatus
 }
 
 // PurgeBefore says what Purge forgets: what is older than each moment (the zero time

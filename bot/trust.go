@@ -101,31 +101,22 @@ func (s *Service) RequesterReads(ctx context.Context, room string, members []str
 	case s.cfg.StaffConversation, s.cfg.CoordinatorsConversation, s.cfg.VolunteersConversation:
 		return false, nil
 	}
-	reads := false
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		reads = false
-		c, err := tx.CaseByRoom(ctx, room)
-		if err != nil {
-			return err
-		}
-		if c != nil {
-			if c.Relayed {
-				return nil
-			}
-			p, err := tx.PersonRef(ctx, c.PersonID)
-			reads = err == nil && p.Platform == Matrix
-			return err
-		}
-		if len(members) != 1 {
-			return nil // a group room that is no case room: not a requester's
-		}
-		u := members[0]
-		if s.isStaff(u) || s.isCoordinator(u) {
-			return nil
-		}
-		v, err := tx.Volunteer(ctx, u)
-		reads = err == nil && (v == nil || v.Status == VolRemoved)
-		return err
-	})
-	return reads, err
+	member := ""
+	if len(members) == 1 {
+		member = members[0]
+	}
+	// One read, not a transaction: it comes before every encryption (a reply's
+	// latency), and nothing is written.
+	r, err := s.store.RoomReaders(ctx, room, member)
+	switch {
+	case err != nil:
+		return false, err
+	case r.Case:
+		return !r.Relayed && r.RequesterPlatform == Matrix, nil
+	case member == "": // a group room that is no case room: not a requester's
+		return false, nil
+	case s.isStaff(member) || s.isCoordinator(member):
+		return false, nil
+	}
+	return r.VolunteerStatus == "" || r.VolunteerStatus == VolRemoved, nil
 }

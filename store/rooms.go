@@ -26,3 +26,27 @@ func (t *Tx) RecordRoom(ctx context.Context, caseID int64, roomID string, now ti
 		ON CONFLICT (room_id) DO NOTHING`, roomID, caseID, ms(now))
 	return err
 }
+
+// RoomReaders answers bot.Store.RoomReaders: the room's case (as CaseByRoom finds it)
+// and its requester's platform, and member's volunteer status, in one statement
+// outside any transaction.
+func (s *Store) RoomReaders(ctx context.Context, room, member string) (r bot.RoomReaders, err error) {
+	defer wrap(&err, "tell who reads room %s", room)
+	var row struct {
+		Case     bool   `db:"is_case"`
+		Relayed  bool   `db:"relayed"`
+		Platform string `db:"platform"`
+		Status   string `db:"status"`
+	}
+	err = s.retry(ctx, "tell who reads a room", func() error {
+		return s.DB.GetContext(ctx, &row, `SELECT c.id IS NOT NULL AS is_case, coalesce(c.relayed, false) AS relayed,
+			coalesce(p.platform, '') AS platform,
+			coalesce((SELECT v.status FROM volunteers v WHERE v.user_id = $2 AND $2 <> ''), '') AS status
+		FROM (SELECT coalesce((SELECT id FROM cases WHERE room_id = $1 LIMIT 1),
+			(SELECT case_id FROM case_rooms WHERE room_id = $1)) AS id) r
+		LEFT JOIN cases c ON c.id = r.id
+		LEFT JOIN people p ON p.id = c.person_id`, room, member)
+	})
+	return bot.RoomReaders{Case: row.Case, Relayed: row.Relayed, RequesterPlatform: bot.Platform(row.Platform),
+		VolunteerStatus: bot.VolunteerStatus(row.Status)}, err
+}
