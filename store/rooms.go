@@ -39,14 +39,21 @@ func (s *Store) RoomReaders(ctx context.Context, room, member string) (r bot.Roo
 		Status   string `db:"status"`
 	}
 	err = s.retry(ctx, "tell who reads a room", func() error {
-		return s.DB.GetContext(ctx, &row, `SELECT c.id IS NOT NULL AS is_case, coalesce(c.relayed, false) AS relayed,
-			coalesce(p.platform, '') AS platform,
-			coalesce((SELECT v.status FROM volunteers v WHERE v.user_id = $2 AND $2 <> ''), '') AS status
-		FROM (SELECT coalesce((SELECT id FROM cases WHERE room_id = $1 LIMIT 1),
-			(SELECT case_id FROM case_rooms WHERE room_id = $1)) AS id) r
-		LEFT JOIN cases c ON c.id = r.id
-		LEFT JOIN people p ON p.id = c.person_id`, room, member)
+		if st := s.stmts.get(ctx, roomReadersSQL); st != nil {
+			return st.GetContext(ctx, &row, room, member)
+		}
+		return s.DB.GetContext(ctx, &row, roomReadersSQL, room, member)
 	})
 	return bot.RoomReaders{Case: row.Case, Relayed: row.Relayed, RequesterPlatform: bot.Platform(row.Platform),
 		VolunteerStatus: bot.VolunteerStatus(row.Status)}, err
 }
+
+// roomReadersSQL is RoomReaders' statement, prepared once (a plain query with
+// arguments is two round trips and a plan each time).
+const roomReadersSQL = `SELECT c.id IS NOT NULL AS is_case, coalesce(c.relayed, false) AS relayed,
+	coalesce(p.platform, '') AS platform,
+	coalesce((SELECT v.status FROM volunteers v WHERE v.user_id = $2 AND $2 <> ''), '') AS status
+FROM (SELECT coalesce((SELECT id FROM cases WHERE room_id = $1 LIMIT 1),
+	(SELECT case_id FROM case_rooms WHERE room_id = $1)) AS id) r
+LEFT JOIN cases c ON c.id = r.id
+LEFT JOIN people p ON p.id = c.person_id`
