@@ -55,7 +55,7 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 	check := func() error { return b.dir.holds(o.Conversation, nick) }
 	group := &lineGroup{}
 	for i, l := range lines {
-		out[i] = outLine{cmd: "PRIVMSG", params: []string{nick, l}, done: done, check: check, group: group}
+		out[i] = outLine{cmd: "PRIVMSG", params: []string{nick, l}, done: done, check: check, group: group, first: i == 0}
 	}
 	b.out.queue(out)
 	var first error

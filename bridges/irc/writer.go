@@ -30,6 +30,9 @@ type outLine struct {
 	// unwritten. A reply asks whether its nick still belongs to its recipient: the
 	// line may have waited minutes behind the flood limit, and the nick changed hands.
 	check func() error
+	// first marks the first line of a message: it goes before the later lines of
+	// messages already begun (see next).
+	first bool
 	// group, if set, ties the lines of one message: once one fails unwritten, the
 	// rest are not written either. The message is sent again whole later, and its
 	// reader must not get its end first (a status answer's second line, the
@@ -52,7 +55,8 @@ const maxLineBytes = 512
 // harder than it says.
 const maxTargets = 4
 
-// confirmEvery is how many written lines at most wait for one PING.
+// confirmEvery is how many written lines at most wait for one PING (a line to several
+// recipients counts once).
 const confirmEvery = 16
 
 // controlShare is the most of the flood budget control lines take while messages
@@ -104,8 +108,11 @@ type writer struct {
 	msgs        map[string][]outLine
 	order       []string
 	unconfirmed []*written
-	waiting     []pingWait
-	seq         int
+	// unconfirmedLines counts the lines written since the last PING (a line may
+	// carry several of unconfirmed, one per recipient).
+	unconfirmedLines int
+	waiting          []pingWait
+	seq              int
 	// credit is the tokens control lines may take before the next message, while
 	// messages wait (see controlShare).
 	credit float64
@@ -186,7 +193,18 @@ func (w *writer) next() (outLine, bool) {
 		return l, true
 	}
 	if msgs {
-		k := w.order[0]
+		// A message's first line goes before the later lines of messages already
+		// begun: when many people write at once, everyone hears that they were heard
+		// before anyone gets the rest of an answer.
+		i := 0
+		for j, k := range w.order {
+			if w.msgs[k][0].first {
+				i = j
+				break
+			}
+		}
+		k := w.order[i]
+		copy(w.order[1:i+1], w.order[:i]) // those passed over keep their turn
 		w.order[0] = ""
 		w.order = w.order[1:]
 		q := w.msgs[k]
@@ -247,7 +265,7 @@ func (w *writer) connectionLost() {
 	for _, p := range w.waiting {
 		failed = append(failed, p.lines...)
 	}
-	w.unconfirmed, w.waiting, w.control = nil, nil, nil
+	w.unconfirmed, w.unconfirmedLines, w.waiting, w.control = nil, 0, nil, nil
 	w.mu.Unlock()
 	for _, l := range failed {
 		l.done <- errNotConnected
@@ -317,7 +335,8 @@ func (w *writer) run(ctx context.Context) {
 			for _, b := range batch {
 				w.unconfirmed = append(w.unconfirmed, &written{done: b.done, target: b.params[0]})
 			}
-			n := len(w.unconfirmed)
+			w.unconfirmedLines++
+			n := w.unconfirmedLines
 			w.mu.Unlock()
 			if n >= confirmEvery {
 				if err := w.confirm(ctx); err != nil {
@@ -412,7 +431,7 @@ func (w *writer) confirm(ctx context.Context) error {
 	}
 	w.seq++
 	p := pingWait{token: "sb" + strconv.Itoa(w.seq), lines: w.unconfirmed}
-	w.unconfirmed = nil
+	w.unconfirmed, w.unconfirmedLines = nil, 0
 	w.waiting = append(w.waiting, p)
 	w.mu.Unlock()
 	if err := w.lim.Wait(ctx); err != nil {

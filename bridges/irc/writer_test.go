@@ -3,6 +3,7 @@ package irc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -187,5 +188,79 @@ func TestPrivmsgTargets(t *testing.T) {
 		if got := privmsgTargets(c.is); got != c.want {
 			t.Errorf("%v: %d targets, want %d", c.is, got, c.want)
 		}
+	}
+}
+
+// A message's first line goes before the later lines of messages already under way:
+// people who have just written hear that they were heard before anyone gets the rest
+// of a longer answer, and each person's lines still keep their order.
+func TestFirstLinesGoFirst(t *testing.T) {
+	w := newWriter(1, 1, func() *session { return nil })
+	msg := func(nick string, texts ...string) []outLine {
+		var out []outLine
+		for i, s := range texts {
+			out = append(out, outLine{cmd: "PRIVMSG", params: []string{nick, s}, first: i == 0})
+		}
+		return out
+	}
+	var got []string
+	pick := func() {
+		l, ok := w.next()
+		if !ok {
+			t.Fatal("nothing to write")
+		}
+		got = append(got, l.params[1])
+	}
+	w.queue(msg("alice", "a1", "a2", "a3"))
+	pick() // alice's answer is under way when the others write
+	w.queue(msg("bob", "b1", "b2"))
+	w.queue(msg("carol", "c1"))
+	for len(w.order) > 0 {
+		pick()
+	}
+	if want := "a1 b1 c1 a2 b2 a3"; strings.Join(got, " ") != want {
+		t.Fatalf("order %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// A PING confirms up to confirmEvery lines, however many recipients they carry: a
+// line to four people is one line of the flood budget, and so is each PING.
+func TestConfirmCountsLinesNotRecipients(t *testing.T) {
+	sess := &session{targets: 4}
+	w := newWriter(1000, 100, func() *session { return sess })
+	var mu sync.Mutex
+	var sent []string
+	w.send = func(_ *session, cmd string, params ...string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, cmd)
+		if cmd == "PING" {
+			go w.pong(params[0])
+		}
+		return nil
+	}
+	done := make(chan error, 20)
+	var lines []outLine
+	for i := range 20 {
+		lines = append(lines, outLine{cmd: "PRIVMSG", params: []string{fmt.Sprintf("n%d", i), "Hello"}, done: done, first: true})
+	}
+	w.queue(lines)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { w.run(ctx); close(stopped) }()
+	for range lines {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("not confirmed")
+		}
+	}
+	cancel()
+	<-stopped
+	if got := strings.Join(sent, " "); got != "PRIVMSG PRIVMSG PRIVMSG PRIVMSG PRIVMSG PING" {
+		t.Fatalf("sent %q; want five lines of four and one PING", got)
 	}
 }
