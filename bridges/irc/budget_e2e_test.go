@@ -75,6 +75,10 @@ func TestNewNickFloodDoesNotHoldReplies(t *testing.T) {
 		if at := m.Time.Sub(start); first < 0 || at < first {
 			first = at
 		}
+		// A line shared among several recipients reaches each addressed to them alone.
+		if !strings.EqualFold(m.Target, c.Nick()) {
+			t.Errorf("%s got a line addressed to %q", c.Nick(), m.Target)
+		}
 	}
 	t.Logf("the first reply came after %s (informative: the check is on the order of lines)", first.Round(time.Millisecond))
 	waitFor(t, func() bool {
@@ -115,6 +119,17 @@ func TestNewNickFloodDoesNotHoldReplies(t *testing.T) {
 	if !replied || ctlBeforeReply > 1 {
 		t.Errorf("%d control lines went while replies waited before the first reply (replied: %v); want at most one", ctlBeforeReply, replied)
 	}
+	// The same greeting to many went out as lines naming several of them.
+	firstLines := 0
+	for _, p := range picks {
+		if p.l.cmd == "PRIVMSG" && p.l.first {
+			firstLines++
+		}
+	}
+	if firstLines >= people {
+		t.Errorf("%d first lines written for %d people: none was shared", firstLines, people)
+	}
+	t.Logf("%d people's first lines went out in %d lines", people, firstLines)
 }
 
 // A reply that waits behind the flood limit is written only while its nick is still
