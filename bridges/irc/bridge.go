@@ -84,7 +84,13 @@ type session struct {
 	hostLen    int
 	// targets is how many recipients one PRIVMSG may have here (1: no more than one).
 	targets int
+	// nickLen is the longest nick the network allows (NICKLEN; 0 if not said).
+	nickLen int
 }
+
+// maxPackedNick bounds the nick length replies are packed for (see Send): the first
+// answer stays two lines up to it (TestFirstAnswerIsTwoLines).
+const maxPackedNick = 30
 
 // New prepares the bridge; Run connects.
 func New(cfg Config, svc *bot.Service, outbox *bot.Outbox, cat *i18n.Catalogue, log zerolog.Logger) *Bridge {
@@ -258,6 +264,7 @@ func (b *Bridge) registered(s *session) {
 	s.userLen, _ = strconv.Atoi(is["USERLEN"])
 	s.hostLen, _ = strconv.Atoi(is["HOSTLEN"])
 	s.targets = privmsgTargets(is)
+	s.nickLen, _ = strconv.Atoi(is["NICKLEN"])
 	acked := s.conn.AcknowledgedCaps()
 	_, s.accountTag = acked["account-tag"]
 	b.mu.Lock()

@@ -44,7 +44,14 @@ func (b *Bridge) Send(ctx context.Context, o bot.Outgoing) (err error) {
 	if s == nil {
 		return fmt.Errorf("%w: not connected to IRC", bot.ErrUnavailable)
 	}
-	lines := PackLines(o.Plain, lineBudget(s.conn.CurrentNick(), nick, s.userLen, s.hostLen))
+	// Packed for the longest nick the network allows (NICKLEN, up to 30), not for this
+	// recipient's: the same answer then makes the same lines for everyone, and the
+	// writer can send a line to several people at once (TARGMAX).
+	budget := lineBudget(s.conn.CurrentNick(), nick, s.userLen, s.hostLen)
+	if pad := min(s.nickLen, maxPackedNick) - len(nick); pad > 0 {
+		budget -= pad
+	}
+	lines := PackLines(o.Plain, budget)
 	if len(lines) == 0 {
 		return nil
 	}
