@@ -90,24 +90,9 @@ func TestFailedLineHoldsBackTheRestOfItsMessage(t *testing.T) {
 // failed for its own recipient: a 401 for one fails that one only, and a recipient
 // whose nick check fails is left out, with the rest of their message held back.
 func TestWriterSharesALineAmongTheSameWords(t *testing.T) {
-	sess := &session{targets: 4}
-	w := newWriter(1000, 100, func() *session { return sess })
-	var mu sync.Mutex
-	var sent []string
-	w.send = func(_ *session, cmd string, params ...string) error {
-		mu.Lock()
-		defer mu.Unlock()
-		line := cmd + " " + strings.Join(params, " :")
-		if len(line)+2 > maxLineBytes {
-			t.Errorf("a line of %d bytes: %.60q…", len(line)+2, line)
-		}
-		sent = append(sent, line)
-		if cmd == "PING" {
-			w.noSuchNick("Bob") // bob went away before the server got to him
-			go w.pong(params[0])
-		}
-		return nil
-	}
+	w, sentLines := recordingWriter(t, func(w *writer) {
+		w.noSuchNick("Bob") // bob went away before the server got to him
+	})
 	type person struct {
 		nick  string
 		done  chan error
@@ -154,7 +139,7 @@ func TestWriterSharesALineAmongTheSameWords(t *testing.T) {
 	}
 	cancel()
 	<-stopped
-	got := strings.Join(sent, "\n")
+	got := strings.Join(sentLines(), "\n")
 	for _, line := range []string{
 		"PRIVMSG alice,bob,dave,erin :Hello, and thank you for writing.",
 		"PRIVMSG frank :Your request is open.",
@@ -226,19 +211,7 @@ func TestFirstLinesGoFirst(t *testing.T) {
 // A PING confirms up to confirmEvery lines, however many recipients they carry: a
 // line to four people is one line of the flood budget, and so is each PING.
 func TestConfirmCountsLinesNotRecipients(t *testing.T) {
-	sess := &session{targets: 4}
-	w := newWriter(1000, 100, func() *session { return sess })
-	var mu sync.Mutex
-	var sent []string
-	w.send = func(_ *session, cmd string, params ...string) error {
-		mu.Lock()
-		defer mu.Unlock()
-		sent = append(sent, cmd)
-		if cmd == "PING" {
-			go w.pong(params[0])
-		}
-		return nil
-	}
+	w, sentLines := recordingWriter(t, nil)
 	done := make(chan error, 20)
 	var lines []outLine
 	for i := range 20 {
@@ -260,7 +233,42 @@ func TestConfirmCountsLinesNotRecipients(t *testing.T) {
 	}
 	cancel()
 	<-stopped
+	var sent []string
+	for _, l := range sentLines() {
+		sent = append(sent, strings.Fields(l)[0])
+	}
 	if got := strings.Join(sent, " "); got != "PRIVMSG PRIVMSG PRIVMSG PRIVMSG PRIVMSG PING" {
 		t.Fatalf("sent %q; want five lines of four and one PING", got)
+	}
+}
+
+// recordingWriter is a writer on a connection that records each line (checking its
+// length) and answers each PING as a server would, after beforePong if set; the
+// network allows four targets a PRIVMSG.
+func recordingWriter(t *testing.T, beforePong func(*writer)) (*writer, func() []string) {
+	sess := &session{targets: 4}
+	w := newWriter(1000, 100, func() *session { return sess })
+	var mu sync.Mutex
+	var sent []string
+	w.send = func(_ *session, cmd string, params ...string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		line := cmd + " " + strings.Join(params, " :")
+		if len(line)+2 > maxLineBytes {
+			t.Errorf("a line of %d bytes: %.60q…", len(line)+2, line)
+		}
+		sent = append(sent, line)
+		if cmd == "PING" {
+			if beforePong != nil {
+				beforePong(w)
+			}
+			go w.pong(params[0])
+		}
+		return nil
+	}
+	return w, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), sent...)
 	}
 }
