@@ -16,10 +16,12 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"switchboard/internal/benchfig"
 	"switchboard/internal/scaleseed"
 	"switchboard/internal/testenv"
 )
@@ -100,7 +102,7 @@ func run(ctx context.Context, sizes []int, closed, volunteers, decisions, runs i
 	}
 	defer s.Close()
 	now := time.Now()
-	fmt.Printf("Switchboard at scale, %s, %d CPUs, load average %s\n\n", now.Format(time.DateOnly), numCPU(), loadAvg())
+	fmt.Printf("Switchboard at scale, %s, %d CPUs, load average %s\n\n", now.Format(time.DateOnly), runtime.NumCPU(), benchfig.LoadAvg())
 
 	t0 := time.Now()
 	if err := s.Volunteers(ctx, volunteers, now); err != nil {
@@ -185,22 +187,4 @@ func printTable(rows []result) {
 		fmt.Printf("At %d: %d of %d routing decisions found a volunteer; !queue listed %d cases; !stats counted %d closed in 7 days; !coverage drew %d shifts; %d runs of each command; %d other messages committed by those turns.\n",
 			r.Open, r.RouteFound, r.Decisions, r.QueueShown, r.StatsClosed7d, r.CoverageEntries, r.Runs, r.OtherMessages)
 	}
-}
-
-func numCPU() int {
-	out, _ := exec.Command("nproc").Output()
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	return n
-}
-
-func loadAvg() string {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(raw))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

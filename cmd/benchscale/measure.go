@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"switchboard/bot"
 	"switchboard/config"
 	"switchboard/i18n"
+	"switchboard/internal/benchfig"
 	"switchboard/internal/scaleseed"
 	"switchboard/internal/testenv"
 	"switchboard/store"
@@ -115,7 +114,7 @@ func measureChild(ctx context.Context, dsn string, decisions, runs int) error {
 		return err
 	}
 	r.Runs, r.OtherMessages = runs, others
-	r.RSSKiB, r.PeakKiB = procStatus("VmRSS"), procStatus("VmHWM")
+	r.RSSKiB, r.PeakKiB = benchfig.ProcKiB(0, "VmRSS"), benchfig.ProcKiB(0, "VmHWM")
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
@@ -186,31 +185,11 @@ func routing(ctx context.Context, st *store.Store, cfg bot.Config, decisions int
 }
 
 func pcts(d []time.Duration) (p50, p99 float64) {
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	at := func(p float64) float64 {
-		i := int(p*float64(len(s))+0.5) - 1
-		return float64(s[max(0, min(i, len(s)-1))].Microseconds()) / 1000
-	}
-	return at(0.50), at(0.99)
+	s := benchfig.Sorted(d)
+	return benchfig.Percentile(s, 0.50), benchfig.Percentile(s, 0.99)
 }
 
 func afterWord(s, word string) string {
 	_, rest, _ := strings.Cut(s, word)
 	return strings.TrimSpace(rest)
-}
-
-// procStatus reads a field of this process's /proc status, in KiB.
-func procStatus(field string) int {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			n, _ := strconv.Atoi(strings.Fields(line)[1])
-			return n
-		}
-	}
-	return 0
 }

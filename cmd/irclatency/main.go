@@ -12,7 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +20,7 @@ import (
 
 	_ "github.com/lib/pq"
 
+	"switchboard/internal/benchfig"
 	"switchboard/internal/testenv"
 )
 
@@ -139,7 +140,7 @@ func run(seq, conc, per, libera int, think, limit time.Duration) error {
 	defer sb.stop()
 	bots := []*botProc{echo, durable, txEcho, sb}
 
-	fmt.Printf("Switchboard IRC latency, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), numCPU())
+	fmt.Printf("Switchboard IRC latency, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), runtime.NumCPU())
 	seqLat, err := e.sequential(ctx, bots, seq, think)
 	if err != nil {
 		return fmt.Errorf("sequential: %w", err)
@@ -261,7 +262,7 @@ func (e *env) liberaRate(ctx context.Context, n int) error {
 	fmt.Printf("| | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|\n")
 	fmt.Printf("| first line back | %d | %.0f | %.0f | %.0f |\n", f.n, f.p50, f.p99, f.max)
 	fmt.Printf("| whole first answer | %d | %.0f | %.0f | %.0f |\n", w.n, w.p50, w.p99, w.max)
-	fmt.Printf("| floor, one line per person: the last first line | | | %d000 | |\n", max(0, n-burst))
+	fmt.Printf("| floor, one line per person: the last first line | | | %d | |\n", max(0, n-burst)*1000)
 	return nil
 }
 
@@ -527,17 +528,8 @@ type stats struct {
 }
 
 func summarize(d []time.Duration) stats {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
-	pct := func(p float64) float64 { return ms(d[max(0, min(int(p*float64(len(d))+0.5)-1, len(d)-1))]) }
-	return stats{n: len(d), p50: pct(0.50), p99: pct(0.99), max: ms(d[len(d)-1])}
-}
-
-func numCPU() int {
-	out, _ := exec.Command("nproc").Output()
-	var n int
-	fmt.Sscan(strings.TrimSpace(string(out)), &n)
-	return n
+	s := benchfig.Sorted(d)
+	return stats{n: len(s), p50: benchfig.Percentile(s, 0.50), p99: benchfig.Percentile(s, 0.99), max: benchfig.Ms(s[len(s)-1])}
 }
 
 var suffix struct {

@@ -11,17 +11,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
+	"runtime"
 	"sync"
 	"time"
 
 	_ "github.com/lib/pq"
 	"maunium.net/go/mautrix/id"
 
+	"switchboard/internal/benchfig"
 	"switchboard/internal/testenv"
 )
 
@@ -133,7 +131,7 @@ func run(seq, conc, perReq, intakes, restCases, floodN int, floodWindow, limit t
 	}
 	defer sb.stop()
 
-	fmt.Printf("Switchboard load test, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), numCPU())
+	fmt.Printf("Switchboard load test, %s, %d CPUs\n\n", time.Now().Format(time.DateOnly), runtime.NumCPU())
 	// Sequential messages alternate between the two bots, so both see the same
 	// background load; the concurrent phase runs twice for each, alternating, and pools
 	// the samples. The machine's own noise then falls on both sides alike.
@@ -209,37 +207,21 @@ type stats struct {
 }
 
 func summarize(d []time.Duration) stats {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
-	pct := func(p float64) float64 {
-		i := int(p*float64(len(d))+0.5) - 1
-		return ms(d[max(0, min(i, len(d)-1))])
-	}
+	s := benchfig.Sorted(d)
 	var sum time.Duration
-	for _, x := range d {
+	for _, x := range s {
 		sum += x
 	}
-	return stats{n: len(d), p50: pct(0.50), p99: pct(0.99), max: ms(d[len(d)-1]), avg: ms(sum / time.Duration(len(d)))}
+	return stats{n: len(s), p50: benchfig.Percentile(s, 0.50), p99: benchfig.Percentile(s, 0.99),
+		max: benchfig.Ms(s[len(s)-1]), avg: benchfig.Ms(sum / time.Duration(len(s)))}
 }
 
 func rss(pid int, field string) string {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
+	kib := benchfig.ProcKiB(pid, field)
+	if kib == 0 {
 		return "?"
 	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return fmt.Sprintf("%.0f MiB", float64(kb)/1024)
-		}
-	}
-	return "?"
-}
-
-func numCPU() int {
-	out, _ := exec.Command("nproc").Output()
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	return n
+	return mib(kib)
 }
 
 // user registers a fresh account and dials it as an E2EE client.

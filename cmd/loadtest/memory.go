@@ -3,35 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"maunium.net/go/mautrix/id"
 
+	"switchboard/internal/benchfig"
 	"switchboard/internal/scaleseed"
 )
 
 // loadtestDataKey is the data key of the Switchboard the load test starts (its
 // config), which the seeder seals with.
 const loadtestDataKey = "loadtest-data-key-0123456789abcdefghij"
-
-// rssKiB reads a field of a process's /proc status (VmRSS, VmHWM) in KiB.
-func rssKiB(pid int, field string) int {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return kb
-		}
-	}
-	return 0
-}
 
 func mib(kib int) string { return fmt.Sprintf("%.0f MiB", float64(kib)/1024) }
 
@@ -101,7 +84,7 @@ func (e *env) flood(ctx context.Context, bots []*botProc, n int, window time.Dur
 	var out []floodResult
 	for i, b := range bots {
 		first := b.script[0]
-		r := floodResult{bot: b.name, n: n, window: window, before: rssKiB(b.cmd.Process.Pid, "VmRSS")}
+		r := floodResult{bot: b.name, n: n, window: window, before: benchfig.ProcKiB(b.cmd.Process.Pid, "VmRSS")}
 		stop := make(chan struct{})
 		sampled := make(chan int)
 		go func() {
@@ -109,7 +92,7 @@ func (e *env) flood(ctx context.Context, bots []*botProc, n int, window time.Dur
 			t := time.NewTicker(50 * time.Millisecond)
 			defer t.Stop()
 			for {
-				peak = max(peak, rssKiB(b.cmd.Process.Pid, "VmRSS"))
+				peak = max(peak, benchfig.ProcKiB(b.cmd.Process.Pid, "VmRSS"))
 				select {
 				case <-stop:
 					sampled <- peak
@@ -134,7 +117,7 @@ func (e *env) flood(ctx context.Context, bots []*botProc, n int, window time.Dur
 		r.wallToLast = time.Since(start)
 		close(stop)
 		r.peak = <-sampled
-		r.hwm = rssKiB(b.cmd.Process.Pid, "VmHWM")
+		r.hwm = benchfig.ProcKiB(b.cmd.Process.Pid, "VmHWM")
 		if err != nil {
 			return nil, fmt.Errorf("%s flood: %w", b.name, err)
 		}
