@@ -41,6 +41,18 @@ type desk struct {
 	keys *store.Options
 }
 
+// openStore opens the store on dsn with the tests' data key; it is closed when the
+// test ends.
+func openStore(tb testing.TB, dsn string) *store.Store {
+	tb.Helper()
+	st, err := store.Open(context.Background(), dsn, store.Options{DataKey: testenv.DataKey}, zerolog.Nop())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
 func newDesk(t *testing.T, dsn string) *desk {
 	t.Helper()
 	d := &desk{t: t, dsn: dsn, cfg: testConfig()}

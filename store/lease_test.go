@@ -111,11 +111,7 @@ func TestLeaseFencing(t *testing.T) {
 func TestLeaseGate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := store.Open(ctx, testenv.NewDB(t), store.Options{DataKey: testenv.DataKey}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, testenv.NewDB(t))
 	// No idle connections: every statement below needs a new one.
 	st.DB.SetMaxIdleConns(0)
 	const ttl = 2 * time.Second

@@ -5,10 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"switchboard/internal/testenv"
-	"switchboard/store"
 )
 
 // BenchmarkMetricsScrape is what one /metrics scrape costs the database: the
@@ -16,11 +13,7 @@ import (
 // rows, 200 outbox rows waiting). ns/op is a scrape after the first.
 func BenchmarkMetricsScrape(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.NewDB(b), store.Options{DataKey: testenv.DataKey}, zerolog.Nop())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(b, testenv.NewDB(b))
 	const cases = 20000
 	for _, q := range []string{
 		`INSERT INTO people (id, platform, external_id, created_at) SELECT i, 'matrix', '@p' || i || ':localhost', i FROM generate_series(1, $1) i`,

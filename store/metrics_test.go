@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"switchboard/bot"
 	"switchboard/internal/testenv"
 	"switchboard/store"
@@ -102,11 +100,7 @@ func TestMetricsSnapshot(t *testing.T) {
 	}
 	d.advance(time.Hour)
 	again := snap()
-	other, err := store.Open(ctx, d.dsn, store.Options{DataKey: testenv.DataKey}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openStore(t, d.dsn)
 	fresh, err := other.Metrics(ctx, now())
 	if err != nil {
 		t.Fatal(err)

@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"switchboard/bot"
 	"switchboard/internal/testenv"
-	"switchboard/store"
 )
 
 // Who is on shift is worked out by PostgreSQL once a minute for routing (its zone
@@ -22,11 +19,7 @@ import (
 // midnight: here on 300 random shifts at times around the 2026 changes.
 func TestOnShiftMatchesTheZoneRules(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.NewDB(t), store.Options{DataKey: testenv.DataKey}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, testenv.NewDB(t))
 	zones := []string{"Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Sydney",
 		"America/Sao_Paulo", "UTC", "Pacific/Chatham", "Europe/London"}
 	rng := rand.New(rand.NewPCG(15, 2))

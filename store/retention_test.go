@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"switchboard/bot"
 	"switchboard/internal/testenv"
 	"switchboard/store"
@@ -210,11 +208,7 @@ func TestUpgradeMovesReasonsOutOfTheLog(t *testing.T) {
 		('@staff:localhost', 'case_closed', '{"reason": "resolved"}', 3, '')`); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), dsn, store.Options{DataKey: testenv.DataKey}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, dsn)
 	var inLog int
 	if err := db.QueryRow(`SELECT count(*) FROM case_events WHERE detail::text LIKE '%Umbrafield%' OR detail::text LIKE '%Brightwater%'`).Scan(&inLog); err != nil || inLog != 0 {
 		t.Errorf("%d reasons still in the log (%v)", inLog, err)
