@@ -38,7 +38,18 @@ var (
 	heatPaper  = color.RGBA{0xFF, 0xFF, 0xFF, 0xFF}
 	heatScale  = []color.RGBA{{0xC6, 0xDB, 0xEF, 0xFF}, {0x9E, 0xCA, 0xE1, 0xFF}, {0x6B, 0xAE, 0xD6, 0xFF}, {0x31, 0x82, 0xBD, 0xFF}, {0x08, 0x51, 0x9C, 0xFF}}
 	heatLabels = []string{"0", "1", "2", "3", "4", "5+"}
+	// heatPalette is every colour of the picture (the font is one bit deep), paper
+	// first: a byte a pixel encodes in a third of the time of four.
+	heatPalette = append(color.Palette{heatPaper, heatInk, heatGap, heatPast}, toColors(heatScale)...)
 )
+
+func toColors(cs []color.RGBA) []color.Color {
+	out := make([]color.Color, len(cs))
+	for i, c := range cs {
+		out[i] = c
+	}
+	return out
+}
 
 // heatColour is a cell's colour: the gap colour, the past's grey, or the scale's step
 // (five volunteers and more share the darkest).
@@ -70,13 +81,7 @@ func heatSize(g CoverageGrid) image.Point {
 // HeatMap draws the grid as a PNG and gives its width and height.
 func HeatMap(g CoverageGrid) (pngData []byte, width, height int, err error) {
 	size := heatSize(g)
-	// A paletted picture: it has only these colours (the font is one bit deep), and
-	// a byte a pixel encodes in a third of the time of four.
-	palette := color.Palette{heatPaper, heatInk, heatGap, heatPast}
-	for _, c := range heatScale {
-		palette = append(palette, c)
-	}
-	img := image.NewPaletted(image.Rectangle{Max: size}, palette) // all paper
+	img := image.NewPaletted(image.Rectangle{Max: size}, heatPalette) // all paper
 	text(img, 4, heatTop-5, "UTC", heatInk)
 	for h := 0; h < 24; h += 3 {
 		text(img, heatLeft+h*heatCellW+2, heatTop-5, strconv.Itoa(h), heatInk)

@@ -30,7 +30,7 @@ import (
 func runEchoBot(addr, account, password, dsn string, transactional bool) error {
 	var keep *sql.Stmt
 	var db *sql.DB
-	var state, answer *sql.Stmt
+	var state *sql.Stmt
 	if dsn != "" {
 		var err error
 		if db, err = sql.Open("postgres", dsn); err != nil {
@@ -51,7 +51,6 @@ func runEchoBot(addr, account, password, dsn string, transactional bool) error {
 				ON CONFLICT (sender) DO UPDATE SET seen = senders.seen + 1 RETURNING seen`); err != nil {
 				return err
 			}
-			answer = keep
 		}
 	}
 	conn := &ircevent.Connection{
@@ -62,7 +61,7 @@ func runEchoBot(addr, account, password, dsn string, transactional bool) error {
 		if len(m.Params) == 2 && m.Params[0] == conn.CurrentNick() {
 			switch {
 			case state != nil:
-				if err := keepInTx(db, state, answer, m.Nick(), m.Params[1]); err != nil {
+				if err := keepInTx(db, state, keep, m.Nick(), m.Params[1]); err != nil {
 					return // not kept, so not answered
 				}
 			case keep != nil:
