@@ -82,18 +82,12 @@ type onShiftCache struct {
 }
 
 func (c *onShiftCache) get(minute int64) (pq.Int64Array, int64, bool) {
-	if c == nil {
-		return nil, 0, false
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ids, c.gen, c.ok && c.minute == minute
 }
 
 func (c *onShiftCache) put(minute, gen int64, ids pq.Int64Array) {
-	if c == nil {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.minute, c.gen, c.ids, c.ok = minute, gen, ids, true
